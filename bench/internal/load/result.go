@@ -1,0 +1,110 @@
+package load
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Model is a load model: closed (virtual users that wait for each answer) or
+// open (requests sent at a rate whatever the answers do).
+type Model string
+
+// The load models.
+const (
+	Closed Model = "closed"
+	Open   Model = "open"
+)
+
+// ErrDropped is the Error of a Result for a request the open model could not
+// send: every in-flight slot was taken when it was due, or the generator
+// could not send it within the request timeout of its due time.
+const ErrDropped = "dropped"
+
+// Result is one request of a load run. It carries everything the summaries
+// and charts need, so that a run can be rebuilt from its samples alone.
+type Result struct {
+	Scenario string // scenario name, such as "low-cpu"
+	Query    string // the query string sent, such as "hash_loops=50000"
+	Endpoint string // endpoint name, such as "lmi-2048"
+	Model    Model
+	Stages   Stages // the profile of the run
+	Stage    int    // 1-based stage the request was due in
+	VUs      int    // closed model: virtual users active when it was sent
+	Rate     float64
+
+	// Time is when the request was due (open model) or sent (closed model);
+	// Elapsed is the same instant as an offset from the scenario's start.
+	Time    time.Time
+	Elapsed time.Duration
+
+	Status  int           // HTTP status, 0 when no response arrived
+	Latency time.Duration // from Time to the end of the response body
+	Error   string        // network error, timeout or ErrDropped; empty on any HTTP response
+
+	// Hello is set when the body is the hello function's JSON; Cold and
+	// Concurrent are its fields.
+	Hello      bool
+	Cold       bool
+	Concurrent int
+}
+
+// Dropped reports whether the request was never sent.
+func (r *Result) Dropped() bool { return r.Error == ErrDropped }
+
+// class is how a result counts in the summaries.
+type class int
+
+const (
+	class2xx class = iota
+	class4xx       // 4xx other than 429
+	class429
+	class5xx
+	classOther  // 1xx or 3xx: counted as errors
+	classNetErr // no complete response: connection error, timeout, broken body
+	classDropped
+)
+
+func (r *Result) class() class {
+	switch {
+	case r.Dropped():
+		return classDropped
+	case r.Status == 0 || r.Error != "":
+		return classNetErr
+	case r.Status == 429:
+		return class429
+	case r.Status >= 200 && r.Status < 300:
+		return class2xx
+	case r.Status >= 400 && r.Status < 500:
+		return class4xx
+	case r.Status >= 500:
+		return class5xx
+	}
+	return classOther
+}
+
+// helloBody holds the fields of the hello function's answer the load test
+// keeps. Other fields are ignored.
+type helloBody struct {
+	Message    string `json:"message"`
+	Cold       *bool  `json:"cold"`
+	Concurrent *int   `json:"concurrent"`
+}
+
+// parseHello fills the hello fields of r from a response body, when it is
+// the hello function's JSON.
+func (r *Result) parseHello(body []byte) {
+	if len(body) == 0 || body[0] != '{' {
+		return
+	}
+	var h helloBody
+	if json.Unmarshal(body, &h) != nil || h.Message == "" {
+		return
+	}
+	r.Hello = true
+	if h.Cold != nil {
+		r.Cold = *h.Cold
+	}
+	if h.Concurrent != nil {
+		r.Concurrent = *h.Concurrent
+	}
+}
