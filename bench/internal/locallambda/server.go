@@ -1,0 +1,387 @@
+// Package locallambda is a local AWS Lambda: it runs the real function binary as execution
+// environments (child processes served the Lambda Runtime API), serves the Lambda Invoke API and
+// API Gateway REST proxy routes on 127.0.0.1, scales standard and Lambda Managed Instances (LMI)
+// functions, and gives each environment the CPU share and memory limit its size buys through
+// cgroups where the machine allows.
+//
+// Each environment gets its own Runtime API listener (127.0.0.1, a free port): the runtime finds
+// it in AWS_LAMBDA_RUNTIME_API, and a request on it can only concern that environment.
+//
+// Start it with Start; point aws-sdk-go-v2's Lambda client at InvokeEndpoint (BaseEndpoint, static
+// placeholder credentials; signatures are not checked) and HTTP clients at APIBaseURL.
+package locallambda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"lambdabench/bench/internal/cgroup"
+)
+
+// Defaults of Config.
+const (
+	DefaultInvokeAddr         = "127.0.0.1:3001"
+	DefaultAPIAddr            = "127.0.0.1:3000"
+	DefaultIntegrationTimeout = 29 * time.Second // API Gateway's integration timeout
+	DefaultInitTimeout        = 10 * time.Second // Lambda's init phase limit
+	DefaultSampleInterval     = 100 * time.Millisecond
+	// Region and Account appear in ARNs and in the environment of the functions.
+	Region  = "us-east-1"
+	Account = "000000000000"
+	// Stage is the API Gateway stage; routes are served with and without it.
+	Stage = "prod"
+)
+
+// Config configures a Server.
+type Config struct {
+	Functions []FunctionSpec
+	Routes    []Route
+	// InvokeAddr and APIAddr are where the Invoke API and the API Gateway routes listen; both must
+	// be on 127.0.0.1 (port 0 = a free port). Empty = 127.0.0.1:3001 and 127.0.0.1:3000.
+	// APIAddr "-" serves no API Gateway.
+	InvokeAddr, APIAddr string
+	// Logf receives what the local Lambda does (environments started and stopped, warnings).
+	// nil = silent.
+	Logf func(format string, args ...any)
+	// FunctionLog receives every log line of the functions (their stdout and stderr) and the
+	// START, END and REPORT lines, as CloudWatch would. nil = discarded (LogType Tail still works).
+	FunctionLog func(function, line string)
+	// CPUControl confines every environment to its CPU share and memory with cgroups when the
+	// machine allows; when it does not, Logf says so once and environments run unconfined.
+	CPUControl bool
+	// HostCores caps every environment's CPU share; 0 = runtime.NumCPU().
+	HostCores int
+	// IntegrationTimeout is API Gateway's limit per request (0 = 29 s).
+	IntegrationTimeout time.Duration
+	// InitTimeout bounds an environment's start (to its first /next); 0 = 10 s.
+	InitTimeout time.Duration
+	// SampleInterval is the period of the Timeline samples (0 = 100 ms).
+	SampleInterval time.Duration
+	// LazyLMIEnvironments starts each LMI function's MinEnvironments at its first invocation.
+	// By default Start starts them, as publishing a version does on AWS, and waits until they are
+	// ready (an environment that fails to start is logged and replaced at first use).
+	LazyLMIEnvironments bool
+}
+
+// serverSeq numbers the servers of this process (their cgroups must not collide).
+var serverSeq atomic.Int64
+
+// Server is a running local Lambda. Its methods are safe for concurrent use.
+type Server struct {
+	cfg       Config
+	hostCores int
+	logf      func(string, ...any)
+
+	functions map[string]*function
+	order     []string // function names in configuration order
+	routes    []Route
+
+	invokeLn, apiLn   net.Listener
+	invokeSrv, apiSrv *http.Server
+	cg                *cgroup.Manager // nil = unconfined
+	confinement       string
+
+	ctx    context.Context // canceled at Close: stops background work
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // background goroutines (servers, sampler, environment starts)
+
+	asyncMu sync.Mutex     // orders startAsync against Close
+	async   sync.WaitGroup // asynchronous (Event) invocations
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start starts the local Lambda: it listens, prepares cgroups and (with StartMinEnvironments)
+// starts the LMI functions' minimum environments, and returns once it serves requests. ctx
+// bounds the start only; call Close to stop.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if len(cfg.Functions) == 0 {
+		return nil, errNoFunctions
+	}
+	if cfg.InvokeAddr == "" {
+		cfg.InvokeAddr = DefaultInvokeAddr
+	}
+	if cfg.APIAddr == "" {
+		cfg.APIAddr = DefaultAPIAddr
+	}
+	if cfg.IntegrationTimeout == 0 {
+		cfg.IntegrationTimeout = DefaultIntegrationTimeout
+	}
+	if cfg.InitTimeout == 0 {
+		cfg.InitTimeout = DefaultInitTimeout
+	}
+	if cfg.SampleInterval == 0 {
+		cfg.SampleInterval = DefaultSampleInterval
+	}
+	s := &Server{cfg: cfg, functions: map[string]*function{}, hostCores: cfg.HostCores}
+	if s.hostCores <= 0 {
+		s.hostCores = runtime.NumCPU()
+	}
+	s.logf = cfg.Logf
+	if s.logf == nil {
+		s.logf = func(string, ...any) {}
+	}
+	for _, spec := range cfg.Functions {
+		spec, err := spec.withDefaults()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := s.functions[spec.Name]; dup {
+			return nil, fmt.Errorf("function %s declared twice", spec.Name)
+		}
+		s.functions[spec.Name] = newFunction(s, spec)
+		s.order = append(s.order, spec.Name)
+	}
+	for _, r := range cfg.Routes {
+		if _, ok := s.functions[r.Function]; !ok {
+			return nil, fmt.Errorf("route %s: unknown function %q", r.Path, r.Function)
+		}
+		if !strings.HasPrefix(r.Path, "/") {
+			return nil, fmt.Errorf("route %q: path must start with /", r.Path)
+		}
+		s.routes = append(s.routes, r)
+	}
+	if err := checkLoopback(cfg.InvokeAddr); err != nil {
+		return nil, err
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+
+	var err error
+	if s.invokeLn, err = net.Listen("tcp", cfg.InvokeAddr); err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("listen for the invoke API: %w", err)
+	}
+	if cfg.APIAddr != "-" {
+		if err := checkLoopback(cfg.APIAddr); err != nil {
+			s.invokeLn.Close()
+			s.cancel()
+			return nil, err
+		}
+		if s.apiLn, err = net.Listen("tcp", cfg.APIAddr); err != nil {
+			s.invokeLn.Close()
+			s.cancel()
+			return nil, fmt.Errorf("listen for API Gateway: %w", err)
+		}
+	}
+
+	s.confinement = "none (CPUControl off)"
+	if cfg.CPUControl {
+		name := fmt.Sprintf("locallambda-%d.%d", os.Getpid(), serverSeq.Add(1))
+		if m, err := cgroup.New(name); err != nil {
+			s.confinement = "none: " + err.Error()
+			s.logf("cgroups unavailable, environments run without CPU or memory limits: %v", err)
+		} else {
+			s.cg = m
+			s.confinement = fmt.Sprintf("cgroup v%d (%s): CPU quota and memory limit per environment", m.Version(), m.Dir())
+		}
+	}
+
+	s.invokeSrv = &http.Server{Handler: s.invokeHandler(), ReadHeaderTimeout: 10 * time.Second}
+	s.serve(s.invokeSrv, s.invokeLn)
+	if s.apiLn != nil {
+		s.apiSrv = &http.Server{Handler: http.HandlerFunc(s.serveAPIGateway), ReadHeaderTimeout: 10 * time.Second}
+		s.serve(s.apiSrv, s.apiLn)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.sample()
+	}()
+
+	if !cfg.LazyLMIEnvironments {
+		if err := s.startMinEnvironments(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("address %q: the local Lambda listens on 127.0.0.1 only", addr)
+	}
+	return nil
+}
+
+func (s *Server) serve(srv *http.Server, ln net.Listener) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logf("serve %s: %v", ln.Addr(), err)
+		}
+	}()
+}
+
+// startMinEnvironments starts the minimum environments of every LMI function and waits until
+// they are ready (or failed: a failed environment is logged, and replaced at first use).
+func (s *Server) startMinEnvironments(ctx context.Context) error {
+	var envs []*environment
+	for _, name := range s.order {
+		envs = append(envs, s.functions[name].ensureMinEnvironments()...)
+	}
+	for _, e := range envs {
+		select {
+		case <-e.ready:
+		case <-e.exited:
+		case <-ctx.Done():
+			return fmt.Errorf("start LMI environments: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// InvokeEndpoint is the Lambda API's base URL, e.g. "http://127.0.0.1:3001": the BaseEndpoint of
+// an aws-sdk-go-v2 Lambda client, or --endpoint-url of the AWS CLI.
+func (s *Server) InvokeEndpoint() string { return "http://" + s.invokeLn.Addr().String() }
+
+// APIBaseURL is the API Gateway's base URL, e.g. "http://127.0.0.1:3000/"; routes are served
+// below it with or without the stage ("prod/"). Empty when no API Gateway is served.
+func (s *Server) APIBaseURL() string {
+	if s.apiLn == nil {
+		return ""
+	}
+	return "http://" + s.apiLn.Addr().String() + "/"
+}
+
+// Confinement says how environments are confined: the cgroup version and directory, or why not.
+func (s *Server) Confinement() string { return s.confinement }
+
+// HostCores is the number of cores that caps every environment's CPU share.
+func (s *Server) HostCores() int { return s.hostCores }
+
+// Functions returns the configured functions (with defaults filled in and current configuration),
+// in configuration order.
+func (s *Server) Functions() []FunctionSpec {
+	out := make([]FunctionSpec, 0, len(s.order))
+	for _, n := range s.order {
+		out = append(out, s.functions[n].currentSpec())
+	}
+	return out
+}
+
+// Routes returns the API Gateway routes.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// FunctionARN is the ARN the local Lambda gives a function name.
+func FunctionARN(name string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, name)
+}
+
+// CapacityProviderName is the capacity provider reported for LMI functions.
+const CapacityProviderName = FunctionPrefix + "-capacity-provider"
+
+// CapacityProviderARN is the ARN of CapacityProviderName.
+func CapacityProviderARN() string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:capacity-provider:%s", Region, Account, CapacityProviderName)
+}
+
+// StackOutputs returns the CloudFormation outputs the CDK stacks would produce for the configured
+// functions and routes: "<OutputKey>FunctionName" and "<OutputKey>FunctionArn" per function with an
+// OutputKey; with routes, "ApiUrl" (the stage URL, ending in /prod/) and each route's OutputKey
+// (its full URL); with LMI functions, "CapacityProviderArn" and "CapacityProviderName".
+func (s *Server) StackOutputs() map[string]string {
+	out := map[string]string{}
+	lmi := false
+	for _, n := range s.order {
+		spec := s.functions[n].spec0
+		if spec.Mode == LMI {
+			lmi = true
+		}
+		if spec.OutputKey == "" {
+			continue
+		}
+		out[spec.OutputKey+"FunctionName"] = spec.Name
+		out[spec.OutputKey+"FunctionArn"] = FunctionARN(spec.Name)
+	}
+	if base := s.APIBaseURL(); base != "" && len(s.routes) > 0 {
+		out["ApiUrl"] = base + Stage + "/"
+		for _, r := range s.routes {
+			if r.OutputKey != "" {
+				out[r.OutputKey] = base + Stage + r.Path
+			}
+		}
+	}
+	if lmi {
+		out["CapacityProviderArn"] = CapacityProviderARN()
+		out["CapacityProviderName"] = CapacityProviderName
+	}
+	return out
+}
+
+// Close stops everything: the listeners, every environment (their processes are killed and
+// in-flight invocations fail), and removes the cgroups. It is idempotent and returns the same
+// result every time.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.asyncMu.Lock()
+		s.cancel()
+		s.asyncMu.Unlock()
+		var errs []error
+		errs = append(errs, s.invokeSrv.Close())
+		if s.apiSrv != nil {
+			errs = append(errs, s.apiSrv.Close())
+		}
+		for _, n := range s.order {
+			s.functions[n].close()
+		}
+		s.async.Wait()
+		s.wg.Wait()
+		if s.cg != nil {
+			if err := s.cg.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("remove cgroups: %w", err))
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// lookup finds a function by name or ARN (with an optional qualifier); it reports whether the
+// qualifier names a version the local Lambda has ($LATEST, $LATEST.PUBLISHED or none).
+func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
+	name := nameOrARN
+	if i := strings.Index(name, ":function:"); i >= 0 {
+		name = name[i+len(":function:"):]
+	} else if strings.HasPrefix(name, "function:") {
+		name = strings.TrimPrefix(name, "function:")
+	}
+	if n, q, ok := strings.Cut(name, ":"); ok {
+		name = n
+		if qualifier == "" {
+			qualifier = q
+		}
+	}
+	f, ok := s.functions[name]
+	if !ok {
+		return nil, name, false
+	}
+	switch qualifier {
+	case "", "$LATEST", "$LATEST.PUBLISHED":
+		return f, name, true
+	}
+	return nil, name + ":" + qualifier, false
+}
+
+// sortedNames returns the function names in alphabetical order (ListFunctions' order).
+func (s *Server) sortedNames() []string {
+	names := append([]string(nil), s.order...)
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,119 @@
+// Command fakeruntime is a test-only Lambda runtime that misbehaves on request, to exercise the
+// local Lambda's fault paths the real function cannot reach: a crash mid-invocation, running out
+// of memory, a malformed API Gateway response, log lines.
+//
+// A direct invocation's event is {"action": "...", ...}; an API Gateway event's query parameter
+// "action" selects the same. Actions: echo (default), print (N log lines), crash (exit 3),
+// oom (allocate until killed), sleep (ms), error (a function error), raw (respond with "raw"
+// verbatim). FAKE_INIT=fail reports an init error and exits; FAKE_INIT=exit exits at once.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+type event struct {
+	Action string `json:"action"`
+	Lines  int    `json:"lines"`
+	MS     int    `json:"ms"`
+	Raw    string `json:"raw"`
+	// API Gateway proxy events
+	HTTPMethod string            `json:"httpMethod"`
+	Query      map[string]string `json:"queryStringParameters"`
+}
+
+func main() {
+	base := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime"
+	switch os.Getenv("FAKE_INIT") {
+	case "fail":
+		body := `{"errorType":"Runtime.FakeInitFailure","errorMessage":"fake init failure"}`
+		resp, err := http.Post(base+"/init/error", "application/json", bytes.NewBufferString(body))
+		if err == nil {
+			resp.Body.Close()
+		}
+		fmt.Fprintln(os.Stderr, "fake init failure")
+		os.Exit(1)
+	case "exit":
+		os.Exit(2)
+	}
+	n, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_MAX_CONCURRENCY"))
+	var wg sync.WaitGroup
+	for range max(n, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			poll(base)
+		}()
+	}
+	wg.Wait()
+}
+
+func poll(base string) {
+	for {
+		resp, err := http.Get(base + "/invocation/next")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "next:", err)
+			os.Exit(1)
+		}
+		payload, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+		handle(base, id, payload)
+	}
+}
+
+func handle(base, id string, payload []byte) {
+	var ev event
+	_ = json.Unmarshal(payload, &ev)
+	if ev.HTTPMethod != "" {
+		ev.Action = ev.Query["action"]
+		ev.Raw = ev.Query["raw"]
+		ev.MS, _ = strconv.Atoi(ev.Query["ms"])
+	}
+	respond := func(path string, body []byte) {
+		resp, err := http.Post(base+"/invocation/"+id+path, "application/json", bytes.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
+	switch ev.Action {
+	case "print":
+		for i := range ev.Lines {
+			fmt.Printf("line %d of %s\n", i, id)
+		}
+		respond("/response", []byte(`{"printed":true}`))
+	case "crash":
+		fmt.Println("crashing")
+		os.Exit(3)
+	case "oom":
+		var hold [][]byte
+		for {
+			b := make([]byte, 1<<20)
+			for i := range b {
+				b[i] = 1
+			}
+			hold = append(hold, b)
+		}
+	case "sleep":
+		time.Sleep(time.Duration(ev.MS) * time.Millisecond)
+		respond("/response", []byte(`{"slept":true}`))
+	case "error":
+		respond("/error", []byte(`{"errorType":"FakeError","errorMessage":"fake failure"}`))
+	case "raw":
+		respond("/response", []byte(ev.Raw))
+	default:
+		if ev.HTTPMethod != "" {
+			respond("/response", []byte(`{"statusCode":200,"headers":{"X-Fake":"1"},"body":"ok"}`))
+			return
+		}
+		respond("/response", payload)
+	}
+}
