@@ -58,6 +58,7 @@ func TestEndToEndHelloConcurrent(t *testing.T) {
 			t.Fatalf("unexpected body %v", body)
 		}
 		bodies = append(bodies, body)
+		t.Logf("hello response: %s", r.body)
 	}
 	for _, id := range ids {
 		if served := rt.servedAt(id); !served.Before(firstAnswer) {
@@ -95,6 +96,7 @@ func TestEndToEndHelloErrors(t *testing.T) {
 		{`{"delay_ms":"5000"}`, 1 * time.Second, 504, "not enough time left before the invocation deadline"},
 	} {
 		r := rt.wait(t, rt.invoke(`{"queryStringParameters":`+tc.query+`}`, tc.timeout), 20*time.Second)
+		t.Logf("hello response: %s", r.body)
 		var resp events.APIGatewayProxyResponse
 		if r.kind != "response" || json.Unmarshal(r.body, &resp) != nil || resp.StatusCode != tc.status ||
 			!strings.Contains(resp.Body, tc.contains) || resp.Headers["Content-Type"] != "application/json" {
@@ -113,6 +115,7 @@ func TestEndToEndBcrypt(t *testing.T) {
 	if r.kind != "response" || json.Unmarshal(r.body, &res) != nil {
 		t.Fatalf("got %s %s", r.kind, r.body)
 	}
+	t.Logf("bcrypt response: %s", r.body)
 	if res["processed"] != 8.0 || res["workers"] != 2.0 || res["mode"] != "parallel" || res["cost"] != 4.0 {
 		t.Fatalf("unexpected result %s", r.body)
 	}
@@ -123,6 +126,7 @@ func TestEndToEndBcrypt(t *testing.T) {
 		fe.ErrorMessage != "count must be greater than 0" || fe.ErrorType != "InvalidRequest" {
 		t.Fatalf("want function error, got %s %s", r.kind, r.body)
 	}
+	t.Logf("bcrypt function error: %s", r.body)
 
 	// The process survives a function error.
 	r = rt.wait(t, rt.invoke(`{"count":2,"mode":"sequential","cost":4}`, 30*time.Second), 60*time.Second)
@@ -147,6 +151,7 @@ func TestEndToEndInitError(t *testing.T) {
 			p := start(t, buildFunction(t, raceEnabled), lambdaEnv(rt.addr(), tc.handler, tc.extra))
 			select {
 			case r := <-rt.initErrs:
+				t.Logf("init error: %s", r.body)
 				var fe struct{ ErrorMessage, ErrorType string }
 				if err := json.Unmarshal(r.body, &fe); err != nil || fe.ErrorType != tc.errType || fe.ErrorMessage != tc.message ||
 					r.header.Get("Lambda-Runtime-Function-Error-Type") != tc.errType {
@@ -171,10 +176,10 @@ func TestEndToEndInitError(t *testing.T) {
 }
 
 // BenchmarkColdStart builds the binary exactly as `make function` does
-// (stripped) and reports its size and the median time from starting the
+// (CGO_ENABLED=0, -tags lambda.norpc, -trimpath, stripped) and reports its size and the median time from starting the
 // process to its first /next request, over b.N starts.
 func BenchmarkColdStart(b *testing.B) {
-	bin := buildFunction(b, false, "-ldflags", "-s -w")
+	bin := buildFunction(b, false, "-trimpath", "-ldflags", "-s -w")
 	fi, err := os.Stat(bin)
 	if err != nil {
 		b.Fatal(err)

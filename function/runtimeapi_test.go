@@ -238,9 +238,10 @@ type buildResult struct {
 	err  error
 }
 
-// buildFunction builds this package once per set of flags, like `make
-// function` does (-tags lambda.norpc -trimpath, plus extra flags), into a
-// temporary directory removed by TestMain.
+// buildFunction builds this package once per set of flags (-tags
+// lambda.norpc plus extra; with -race when race is set) into a temporary
+// directory removed by TestMain. Without -trimpath the build shares the
+// compiled packages of the test binary itself, which keeps a fresh run short.
 func buildFunction(t testing.TB, race bool, extra ...string) string {
 	t.Helper()
 	key := fmt.Sprint(race, extra)
@@ -258,7 +259,7 @@ func buildFunction(t testing.TB, race bool, extra ...string) string {
 			return
 		}
 		br.path = filepath.Join(dir, "bootstrap")
-		args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-o", br.path}
+		args := []string{"build", "-tags", "lambda.norpc", "-o", br.path}
 		cgo := "CGO_ENABLED=0"
 		if race {
 			args, cgo = append(args, "-race"), "CGO_ENABLED=1"

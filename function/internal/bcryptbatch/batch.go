@@ -127,33 +127,35 @@ func hashAll(ctx context.Context, count, cost, workers int) (int, []int, error) 
 		tids = make([]int, workers) // each worker writes only its own slot
 		errs = make([]error, workers)
 	)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Lock the goroutine to one OS thread for the whole batch, so the
-			// thread ids collected below count the threads that really did the
-			// hashing (an unlocked goroutine may hop threads between items).
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			for {
-				if err := ctx.Err(); err != nil {
-					errs[w] = err
-					return
-				}
-				i := int(next.Add(1) - 1)
-				if i >= count {
-					return
-				}
-				if _, err := bcrypt.GenerateFromPassword(Password(i), cost); err != nil {
-					errs[w] = fmt.Errorf("hash item %d: %w", i, err)
-					return
-				}
-				tids[w] = procstat.ThreadID()
-				done.Add(1)
+	work := func(w int) {
+		// Lock the goroutine to one OS thread for the whole batch, so the
+		// thread ids collected below count the threads that really did the
+		// hashing (an unlocked goroutine may hop threads between items).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for {
+			if err := ctx.Err(); err != nil {
+				errs[w] = err
+				return
 			}
-		}()
+			i := int(next.Add(1) - 1)
+			if i >= count {
+				return
+			}
+			if _, err := bcrypt.GenerateFromPassword(Password(i), cost); err != nil {
+				errs[w] = fmt.Errorf("hash item %d: %w", i, err)
+				return
+			}
+			tids[w] = procstat.ThreadID()
+			done.Add(1)
+		}
 	}
+	// Workers 1..n-1 get goroutines; worker 0 is the calling goroutine, so a
+	// sequential batch starts no goroutine at all.
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { work(w) })
+	}
+	work(0)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return int(done.Load()), tids, err // every worker saw the same one
