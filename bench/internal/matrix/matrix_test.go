@@ -172,7 +172,13 @@ func TestRunDiscoverSummarize(t *testing.T) {
 	if len(read) != len(live) {
 		t.Fatalf("read %d samples, wrote %d", len(read), len(live))
 	}
-	price := func(arch string, mem int, billed float64) float64 { return billed * float64(mem) }
+	price := func(arch string, mem int, billed []float64) float64 {
+		var sum float64
+		for _, b := range billed {
+			sum += b
+		}
+		return sum / float64(len(billed)) * float64(mem)
+	}
 	res := Summarize(read, 0.2, price)
 	if len(res) != 6 {
 		t.Fatalf("%d results", len(res))

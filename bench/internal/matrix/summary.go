@@ -43,8 +43,9 @@ type Result struct {
 // Measured reports whether any warm invocation succeeded.
 func (r Result) Measured() bool { return r.Skip == "" && r.Warm.N > 0 }
 
-// CostFunc prices one invocation per million: arch, memory and mean billed ms.
-type CostFunc func(arch string, memoryMB int, billedMs float64) float64
+// CostFunc prices a million invocations like the given ones: arch, memory
+// and the billed duration of each measured invocation.
+type CostFunc func(arch string, memoryMB int, billedMs []float64) float64
 
 // Summarize groups samples by configuration and computes every statistic.
 // trim is the trimmed-mean share at each end.
@@ -114,7 +115,7 @@ func Summarize(samples []Sample, trim float64, price CostFunc) []Result {
 		r.Parallelism = median(a.par)
 		r.HandlerWork = median(a.work)
 		if r.Measured() && price != nil {
-			r.CostPerMillion = price(r.Arch, r.MemoryMB, r.Billed.Mean)
+			r.CostPerMillion = price(r.Arch, r.MemoryMB, a.billed)
 		}
 		results = append(results, r)
 	}

@@ -1,0 +1,355 @@
+package matrix
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/stats"
+)
+
+// Meta describes how a run was made; it travels in summary.json so that a
+// rebuild from samples.csv says the same things.
+type Meta struct {
+	Target       string    `json:"target"` // local | aws
+	Stack        string    `json:"stack,omitempty"`
+	Started      time.Time `json:"started"`
+	Payload      string    `json:"payload"`
+	Cold         int       `json:"cold"`
+	Runs         int       `json:"runs"`
+	Parallel     int       `json:"parallel_invocations"`
+	Trim         float64   `json:"trim"`
+	Strategy     string    `json:"strategy"`
+	Weight       float64   `json:"balanced_weight"`
+	HostCores    int       `json:"host_cores,omitempty"`    // local target: the cap on vCPUs
+	Confinement  string    `json:"confinement,omitempty"`   // local target: how CPU shares were enforced
+	PricesSource string    `json:"prices_source,omitempty"` // file the prices came from; "" = built in
+}
+
+// Verdict is the configuration the chosen strategy picks.
+type Verdict struct {
+	Strategy string         `json:"strategy"`
+	Weight   float64        `json:"balanced_weight,omitempty"`
+	Choice   cost.Candidate `json:"choice"`
+	Why      string         `json:"why"`
+}
+
+// Summary is summary.json: the run, every configuration, and the verdict.
+type Summary struct {
+	Kind    string          `json:"kind"` // "matrix"
+	Meta    Meta            `json:"meta"`
+	Partial bool            `json:"partial"` // the run was interrupted
+	Prices  cost.PriceTable `json:"prices"`
+	Results []Result        `json:"results"`
+	Verdict *Verdict        `json:"verdict,omitempty"`
+	Pareto  []string        `json:"pareto_front"` // functions no other configuration beats on both cost and duration
+	Notes   []string        `json:"notes"`
+}
+
+// Build summarises samples into a Summary.
+func Build(samples []Sample, meta Meta, prices cost.PriceTable, partial bool) (Summary, error) {
+	var priceErr error
+	price := func(arch string, mem int, billed []float64) float64 {
+		b, err := prices.Standard(arch, mem, billed)
+		if err != nil {
+			priceErr = err
+			return 0
+		}
+		return b.PerMillion()
+	}
+	s := Summary{Kind: "matrix", Meta: meta, Partial: partial, Prices: prices}
+	s.Results = Summarize(samples, meta.Trim, price)
+	if priceErr != nil {
+		return s, fmt.Errorf("price the results: %w", priceErr)
+	}
+	var cands []cost.Candidate
+	for _, r := range s.Results {
+		if r.Measured() {
+			cands = append(cands, cost.Candidate{Name: r.Function, Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Warm.Mean, CostPerMillion: r.CostPerMillion})
+		}
+	}
+	if len(cands) > 0 {
+		strategy, err := cost.ParseStrategy(meta.Strategy)
+		if err != nil {
+			return s, err
+		}
+		choice, err := cost.Choose(cands, strategy, meta.Weight)
+		if err != nil {
+			return s, fmt.Errorf("verdict: %w", err)
+		}
+		s.Verdict = &Verdict{Strategy: string(strategy), Choice: choice, Why: why(strategy, meta.Weight)}
+		if strategy == cost.StrategyBalanced {
+			s.Verdict.Weight = meta.Weight
+		}
+		for _, c := range cost.ParetoFront(cands) {
+			s.Pareto = append(s.Pareto, c.Name)
+		}
+	}
+	s.Notes = notes(s)
+	return s, nil
+}
+
+func why(s cost.Strategy, w float64) string {
+	switch s {
+	case cost.StrategyCost:
+		return "lowest cost per 1M invocations"
+	case cost.StrategySpeed:
+		return "lowest mean warm duration"
+	}
+	return fmt.Sprintf("lowest %.2f × cost/max cost + %.2f × duration/max duration", w, 1-w)
+}
+
+func notes(s Summary) []string {
+	var out []string
+	n := 0
+	for _, r := range s.Results {
+		if r.Measured() && (n == 0 || r.Warm.N < n) {
+			n = r.Warm.N
+		}
+	}
+	if n > 0 {
+		for _, p := range []float64{95, 99, 99.9} {
+			if !stats.DistinctFromMax(n, p) {
+				out = append(out, fmt.Sprintf("With %d warm samples per configuration, P%s is the maximum sample itself (it needs at least %d samples to differ).", n, trimFloat(p), stats.MinSamples(p)))
+			}
+		}
+	}
+	for _, r := range s.Results {
+		switch {
+		case r.Skip != "":
+			out = append(out, fmt.Sprintf("%s: not measured — %s.", r.Label(), r.Skip))
+		case !r.Measured() && r.FirstError != "":
+			out = append(out, fmt.Sprintf("%s: every invocation failed — %s", r.Label(), r.FirstError))
+		case r.Failures > 0:
+			out = append(out, fmt.Sprintf("%s: %d of %d invocations failed — first: %s", r.Label(), r.Failures, r.Invocations, r.FirstError))
+		}
+		if r.Measured() && s.Meta.Cold > 0 && r.ColdSeen < s.Meta.Cold {
+			out = append(out, fmt.Sprintf("%s: %d of %d forced cold starts reported an Init Duration.", r.Label(), r.ColdSeen, s.Meta.Cold))
+		}
+	}
+	if s.Meta.Target == "local" && s.Meta.HostCores > 0 {
+		out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); speedup is measured against that capped share.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
+	}
+	if s.Partial {
+		out = append(out, "The run was interrupted: this summary covers only what was measured.")
+	}
+	return out
+}
+
+func orWord(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", f), "0"), ".")
+}
+
+// WriteJSON writes summary.json.
+func (s Summary) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// ReadSummary reads a summary.json.
+func ReadSummary(path string) (Summary, error) {
+	var s Summary
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("read summary: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// WriteMarkdown writes the human-readable report: the seed's tables plus
+// percentiles, cold starts and the verdict.
+func (s Summary) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Matrix benchmark — %s target\n\n", s.Meta.Target)
+	if s.Partial {
+		b.WriteString("> **Partial**: the run was interrupted; these tables cover what was measured.\n\n")
+	}
+	fmt.Fprintf(&b, "Started %s · payload `%s` · %d forced cold start(s) and %d warm invocation(s) per configuration",
+		s.Meta.Started.UTC().Format("2006-01-02 15:04 MST"), s.Meta.Payload, s.Meta.Cold, s.Meta.Runs)
+	if s.Meta.Parallel > 1 {
+		fmt.Fprintf(&b, ", %d at a time", s.Meta.Parallel)
+	}
+	b.WriteString(".\nDurations are Lambda's REPORT Duration in ms (the handler's own where there was none).\n\n")
+
+	archs := s.archs()
+	for _, arch := range archs {
+		fmt.Fprintf(&b, "## %s — warm processing\n\n", arch)
+		b.WriteString("| Memory | vCPUs | Workers | Mean | Trimmed | P50 | P90 | P95 | P99 | Max | Speedup | Ideal | Efficiency | Parallelism | Threads | CPUs seen |\n")
+		b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range s.Results {
+			if r.Arch != arch {
+				continue
+			}
+			if !r.Measured() {
+				fmt.Fprintf(&b, "| %d MB | %.2f | %d | %s |||||||||||||\n", r.MemoryMB, r.VCPUs, r.Workers, notMeasured(r))
+				continue
+			}
+			w := r.Warm
+			fmt.Fprintf(&b, "| %d MB | %.2f | %d | %s | %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %.0f%% | %.2f | %.0f | %.0f |\n",
+				r.MemoryMB, r.VCPUs, r.Workers, ms(w.Mean), ms(w.TrimmedMean), ms(w.P50), ms(w.P90), ms(w.P95), ms(w.P99), ms(w.Max),
+				r.Speedup, r.IdealSpeedup, r.Efficiency*100, r.Parallelism, r.ThreadsUsed, r.DetectedCPUs)
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("## Cold starts\n\n| Configuration | Cold starts | Init P50 | Init max | Cold round trip P50 | Warm round trip P50 |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, r := range s.Results {
+		if !r.Measured() {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n", r.Label(), r.ColdSeen, msOrDash(r.ColdInit.P50, r.ColdInit.N), msOrDash(r.ColdInit.Max, r.ColdInit.N),
+			msOrDash(r.ColdTotal.P50, r.ColdTotal.N), msOrDash(r.RoundTrip.P50, r.RoundTrip.N))
+	}
+
+	fmt.Fprintf(&b, "\n## Cost per 1M invocations\n\n%s prices of %s (%s): billed duration × memory × GB-second price + $%.2f per 1M requests.\n\n",
+		s.Prices.Region, s.Prices.Date, orWord(s.Meta.PricesSource, "built in"), s.Prices.RequestPerMillion)
+	b.WriteString("| Configuration | Billed mean | Cost per 1M | vs cheapest | Pareto |\n|---|---:|---:|---:|:---:|\n")
+	cheapest := math.Inf(1)
+	for _, r := range s.Results {
+		if r.Measured() && r.CostPerMillion < cheapest {
+			cheapest = r.CostPerMillion
+		}
+	}
+	for _, r := range s.Results {
+		if !r.Measured() {
+			continue
+		}
+		mark := ""
+		if slices.Contains(s.Pareto, r.Function) {
+			mark = "✓"
+		}
+		fmt.Fprintf(&b, "| %s | %s | $%.2f | %+.0f%% | %s |\n", r.Label(), ms(r.Billed.Mean), r.CostPerMillion, (r.CostPerMillion/cheapest-1)*100, mark)
+	}
+
+	if len(archs) > 1 {
+		b.WriteString("\n## arm64 vs x86_64\n\n| Memory | arm64 mean | x86_64 mean | x86_64 vs arm64 | arm64 $/1M | x86_64 $/1M |\n|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range s.Results {
+			if r.Arch != "x86_64" || !r.Measured() {
+				continue
+			}
+			for _, a := range s.Results {
+				if a.Arch == "arm64" && a.MemoryMB == r.MemoryMB && a.Measured() {
+					fmt.Fprintf(&b, "| %d MB | %s | %s | %+.1f%% | $%.2f | $%.2f |\n", r.MemoryMB, ms(a.Warm.Mean), ms(r.Warm.Mean), r.ArchDelta*100, a.CostPerMillion, r.CostPerMillion)
+				}
+			}
+		}
+	}
+
+	b.WriteString("\n## Verdict\n\n")
+	if s.Verdict == nil {
+		b.WriteString("No configuration was measured, so there is no verdict.\n")
+	} else {
+		v := s.Verdict
+		fmt.Fprintf(&b, "**%s %d MB** (`%s`) — strategy `%s`: %s. Mean %s, $%.2f per 1M invocations.\n",
+			v.Choice.Arch, v.Choice.MemoryMB, v.Choice.Name, v.Strategy, v.Why, ms(v.Choice.DurationMs), v.Choice.CostPerMillion)
+	}
+	if len(s.Notes) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for _, n := range s.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (s Summary) archs() []string {
+	var out []string
+	for _, r := range s.Results {
+		if !slices.Contains(out, r.Arch) {
+			out = append(out, r.Arch)
+		}
+	}
+	return out
+}
+
+func notMeasured(r Result) string {
+	if r.Skip != "" {
+		return "not measured: " + r.Skip
+	}
+	return "failed: " + strings.ReplaceAll(r.FirstError, "|", "/")
+}
+
+func ms(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func msOrDash(v float64, n int) string {
+	if n == 0 {
+		return "—"
+	}
+	return ms(v)
+}
+
+// WriteFiles writes summary.json and summary.md into dir.
+func (s Summary) WriteFiles(dir string) error {
+	if err := s.WriteJSON(filepath.Join(dir, "summary.json")); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "summary.md"))
+	if err != nil {
+		return fmt.Errorf("write summary.md: %w", err)
+	}
+	if err := s.WriteMarkdown(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write summary.md: %w", err)
+	}
+	return f.Close()
+}
+
+// Rebuild recomputes summary.json, summary.md (and the charts, through
+// charts) of a matrix results folder from its samples.csv, keeping the
+// run's description from the old summary.json when there is one.
+func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, error) {
+	f, err := os.Open(filepath.Join(dir, "samples.csv"))
+	if err != nil {
+		return Summary{}, fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	defer f.Close()
+	samples, err := ReadCSV(f)
+	if err != nil {
+		return Summary{}, fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	meta := Meta{Target: "unknown", Trim: stats.DefaultTrim, Strategy: string(cost.StrategyBalanced), Weight: cost.DefaultBalancedWeight}
+	partial := false
+	if old, err := ReadSummary(filepath.Join(dir, "summary.json")); err == nil {
+		meta, partial = old.Meta, old.Partial
+	}
+	if pricesSource != "" {
+		meta.PricesSource = pricesSource
+	}
+	s, err := Build(samples, meta, prices, partial)
+	if err != nil {
+		return s, err
+	}
+	return s, s.WriteFiles(dir)
+}

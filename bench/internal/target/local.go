@@ -1,0 +1,105 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"lambdabench/bench/internal/locallambda"
+)
+
+// LocalOptions configures the local target.
+type LocalOptions struct {
+	Root     string    // project root; "" = found from the working directory
+	Binary   string    // a prebuilt bootstrap; "" = build it from function/
+	Matrix   bool      // serve the matrix functions of this machine's architecture
+	Hello    bool      // serve the three hello functions and their API routes
+	BuildLog io.Writer // compiler output (nil = discarded)
+	// InvokeAddr and APIAddr default to free ports on 127.0.0.1.
+	InvokeAddr, APIAddr string
+	NoCPUControl        bool                          // run environments without cgroup CPU and memory limits
+	Logf                func(format string, a ...any) // what the local Lambda does (nil = silent)
+}
+
+// LocalTarget is a running local Lambda with the project's functions.
+type LocalTarget struct {
+	Server  *locallambda.Server
+	Lambda  *lambda.Client
+	Outputs map[string]string // the same keys as the CDK stacks' outputs
+	Binary  string
+	Arch    string // this machine's architecture as Lambda names it
+}
+
+// StartLocal builds the function for this machine (unless Binary is given)
+// and starts the local Lambda with the requested presets.
+func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
+	if !o.Matrix && !o.Hello {
+		return nil, errors.New("local target: nothing to serve")
+	}
+	bin := o.Binary
+	if bin == "" {
+		root := o.Root
+		if root == "" {
+			wd, err := os.Getwd()
+			if err != nil {
+				return nil, fmt.Errorf("local target: %w", err)
+			}
+			if root, err = FindRepoRoot(wd); err != nil {
+				return nil, err
+			}
+		}
+		log := o.BuildLog
+		if log == nil {
+			log = io.Discard
+		}
+		var err error
+		if bin, err = BuildFunction(ctx, root, runtime.GOARCH, log); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("--binary: %w", err)
+	}
+	arch := HostArch()
+	cfg := locallambda.Config{
+		InvokeAddr: orDefault(o.InvokeAddr, "127.0.0.1:0"),
+		APIAddr:    orDefault(o.APIAddr, "127.0.0.1:0"),
+		CPUControl: !o.NoCPUControl,
+		Logf:       o.Logf,
+	}
+	if o.Matrix {
+		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, arch)...)
+	}
+	if o.Hello {
+		fns, routes := locallambda.HelloPreset(bin)
+		cfg.Functions = append(cfg.Functions, fns...)
+		cfg.Routes = append(cfg.Routes, routes...)
+	} else {
+		cfg.APIAddr = "-"
+	}
+	srv, err := locallambda.Start(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("start the local Lambda: %w", err)
+	}
+	return &LocalTarget{
+		Server:  srv,
+		Lambda:  LocalLambdaClient(srv.InvokeEndpoint()),
+		Outputs: srv.StackOutputs(),
+		Binary:  bin,
+		Arch:    arch,
+	}, nil
+}
+
+// Close stops the local Lambda and every environment it started.
+func (l *LocalTarget) Close() error { return l.Server.Close() }
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
