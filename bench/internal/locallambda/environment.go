@@ -352,7 +352,7 @@ func (e *environment) finish(inv *invocation, r result) bool {
 		if r.duration == 0 {
 			r.duration = end.Sub(inv.started)
 		}
-		e.logs.sync(50 * time.Millisecond)
+		e.logs.sync(250 * time.Millisecond)
 	}
 	r.lines = e.logs.detach(inv)
 	if inv.cold && e.initDone.Load() {
@@ -364,8 +364,9 @@ func (e *environment) finish(inv *invocation, r result) bool {
 		e.writeLogs(inv, &r)
 	}
 	inv.res = r
-	close(inv.done)
+	// Free the slot before waking the caller: its next invocation finds this environment idle.
 	e.f.release(e, &r)
+	close(inv.done)
 	return true
 }
 

@@ -5,7 +5,8 @@
 // A direct invocation's event is {"action": "...", ...}; an API Gateway event's query parameter
 // "action" selects the same. Actions: echo (default), print (N log lines), crash (exit 3),
 // oom (allocate until killed), sleep (ms), error (a function error), raw (respond with "raw"
-// verbatim). FAKE_INIT=fail reports an init error and exits; FAKE_INIT=exit exits at once.
+// verbatim). FAKE_INIT=fail reports an init error and exits; FAKE_INIT=exit exits at once;
+// FAKE_PREALLOC_MB=N takes N MB during init.
 package main
 
 import (
@@ -44,6 +45,13 @@ func main() {
 	case "exit":
 		os.Exit(2)
 	}
+	// FAKE_PREALLOC_MB: memory to take during init (the CPU is unthrottled then), so that an
+	// "oom" invocation reaches a small limit fast.
+	if mb, _ := strconv.Atoi(os.Getenv("FAKE_PREALLOC_MB")); mb > 0 {
+		for range mb {
+			held = append(held, touched(1<<20))
+		}
+	}
 	n, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_MAX_CONCURRENCY"))
 	var wg sync.WaitGroup
 	for range max(n, 1) {
@@ -54,6 +62,20 @@ func main() {
 		}()
 	}
 	wg.Wait()
+}
+
+var (
+	heldMu sync.Mutex
+	held   [][]byte
+)
+
+// touched allocates n bytes and touches every page, so they count as used.
+func touched(n int) []byte {
+	b := make([]byte, n)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	return b
 }
 
 func poll(base string) {
@@ -94,13 +116,10 @@ func handle(base, id string, payload []byte) {
 		fmt.Println("crashing")
 		os.Exit(3)
 	case "oom":
-		var hold [][]byte
 		for {
-			b := make([]byte, 1<<20)
-			for i := range b {
-				b[i] = 1
-			}
-			hold = append(hold, b)
+			heldMu.Lock()
+			held = append(held, touched(1<<20))
+			heldMu.Unlock()
 		}
 	case "sleep":
 		time.Sleep(time.Duration(ev.MS) * time.Millisecond)
