@@ -163,7 +163,6 @@ func (e *environment) start() {
 	}
 	e.cmd = cmd
 	e.mu.Unlock()
-	pw.Close()
 	if group != nil {
 		// The init phase runs with the CPU unthrottled (as on Lambda); the quota applies from the
 		// first /next. The memory limit applies from here on.
@@ -179,12 +178,14 @@ func (e *environment) start() {
 			e.kill(reasonInitTimeout)
 		}
 	})
-	e.logs.setFile(pr)
+	// We keep a write end of the pipe: logCapture.sync writes markers through it.
+	e.logs.setPipe(pw)
 	go e.logs.run(pr)
 	go func() {
 		err := cmd.Wait()
 		initTimer.Stop()
 		close(e.gone)
+		e.logs.closeWriter()
 		e.logs.waitEOF(200 * time.Millisecond)
 		e.cleanup(err)
 	}()
@@ -352,7 +353,9 @@ func (e *environment) finish(inv *invocation, r result) bool {
 		if r.duration == 0 {
 			r.duration = end.Sub(inv.started)
 		}
-		e.logs.sync(250 * time.Millisecond)
+		if inv.wantLogs || e.f.s.cfg.FunctionLog != nil {
+			e.logs.sync(250 * time.Millisecond)
+		}
 	}
 	r.lines = e.logs.detach(inv)
 	if inv.cold && e.initDone.Load() {

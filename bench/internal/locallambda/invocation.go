@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // tailBytes is how much of an invocation's log LogType Tail returns (Lambda: the last 4 KB).
@@ -124,6 +122,13 @@ func (e *environment) writeLogs(inv *invocation, r *result) {
 	}
 	if fl := e.f.s.cfg.FunctionLog; fl != nil {
 		fl(e.spec.Name, fmt.Sprintf("START RequestId: %s Version: $LATEST", inv.id))
+		if e.spec.Mode == Standard {
+			for line := range strings.SplitSeq(strings.TrimSuffix(string(r.lines), "\n"), "\n") {
+				if line != "" {
+					fl(e.spec.Name, line)
+				}
+			}
+		}
 		if r.status == "timeout" {
 			fl(e.spec.Name, fmt.Sprintf("%s Task timed out after %.2f seconds", inv.id, inv.spec.Timeout.Seconds()))
 		}
@@ -133,51 +138,87 @@ func (e *environment) writeLogs(inv *invocation, r *result) {
 }
 
 // logCapture reads an environment's stdout and stderr (one pipe) and gives each line to the
-// invocations running when it was read. With one invocation at a time (standard) that is exact,
-// once sync has drained what the process wrote before answering; with several at once (LMI) a
-// line goes to every invocation in flight.
+// invocations running when it was read. With one invocation at a time (standard) that is exact:
+// before an invocation's log is closed, sync writes a marker into the same pipe and waits until
+// the reader reaches it, so every line the process wrote before answering has been attributed.
+// With several invocations at once (LMI) a line goes to every invocation in flight.
 type logCapture struct {
-	e       *environment
+	e *environment
+
+	wmu  sync.Mutex // serializes marker writes and closing the write end
+	w    *os.File   // our write end of the pipe; nil once the process is gone
+	sent int64      // markers written
+
 	mu      sync.Mutex
 	cond    sync.Cond
-	file    *os.File
-	read    int64 // bytes consumed from the pipe
+	seen    int64 // markers read
 	eof     bool
 	partial []byte
 	current []*invocation
 }
+
+// syncMarker is written by sync into the log pipe and removed by the reader.
+var syncMarker = []byte("\x00locallambda-sync\x00")
 
 func (l *logCapture) init(e *environment) {
 	l.e = e
 	l.cond.L = &l.mu
 }
 
-// run reads the pipe until the process and its children have closed it.
+// setPipe records the pipe's write end (before run starts).
+func (l *logCapture) setPipe(w *os.File) {
+	l.wmu.Lock()
+	l.w = w
+	l.wmu.Unlock()
+}
+
+// closeWriter closes our write end once the process has exited, so the reader sees EOF.
+func (l *logCapture) closeWriter() {
+	l.wmu.Lock()
+	if l.w != nil {
+		l.w.Close()
+		l.w = nil
+	}
+	l.wmu.Unlock()
+}
+
+// run reads the pipe until the process (and its children) and closeWriter have closed it.
 func (l *logCapture) run(pr *os.File) {
+	defer pr.Close()
 	buf := make([]byte, 32<<10)
+	fl := l.e.f.s.cfg.FunctionLog
+	// Lines of a standard environment's invocation are written to FunctionLog with its START and
+	// END lines; the others (init, LMI) as they come.
+	direct := l.e.spec.Mode == LMI
 	for {
 		n, err := pr.Read(buf)
 		var lines []string
-		fl := l.e.f.s.cfg.FunctionLog
 		l.mu.Lock()
 		if n > 0 {
 			l.partial = append(l.partial, buf[:n]...)
 			for {
-				i := bytes.IndexByte(l.partial, '\n')
-				if i < 0 {
+				// Markers first: the lines before a marker belong to the invocations in flight.
+				m := bytes.Index(l.partial, syncMarker)
+				nl := bytes.IndexByte(l.partial, '\n')
+				if m >= 0 && (nl < 0 || m < nl) {
+					l.partial = append(l.partial[:m], l.partial[m+len(syncMarker):]...)
+					l.seen++
+					continue
+				}
+				if nl < 0 {
 					break
 				}
-				l.attribute(l.partial[:i+1])
-				if fl != nil {
-					lines = append(lines, string(l.partial[:i]))
+				line := l.partial[:nl+1]
+				l.attribute(line)
+				if fl != nil && (direct || len(l.current) == 0) {
+					lines = append(lines, string(line[:nl]))
 				}
-				l.partial = l.partial[i+1:]
+				l.partial = l.partial[nl+1:]
 			}
-			if len(l.partial) > tailBytes*4 { // an endless line: cut it
+			if len(l.partial) > tailBytes*4 && !bytes.Contains(l.partial, syncMarker[:1]) { // an endless line: cut it
 				l.attribute(append(l.partial, '\n'))
 				l.partial = nil
 			}
-			l.read += int64(n)
 		}
 		if err != nil {
 			if len(l.partial) > 0 {
@@ -195,7 +236,6 @@ func (l *logCapture) run(pr *os.File) {
 			fl(l.e.spec.Name, line)
 		}
 		if err != nil {
-			pr.Close()
 			return
 		}
 	}
@@ -228,25 +268,31 @@ func (l *logCapture) waitEOF(d time.Duration) {
 	l.waitUntil(d, func() bool { return l.eof })
 }
 
-// sync waits (at most d) until what the process has written so far has been read: the lines an
-// invocation printed before answering belong to it.
+// sync waits (at most d) until everything the process wrote so far has been read and attributed.
 func (l *logCapture) sync(d time.Duration) {
-	l.mu.Lock()
-	if l.eof || l.file == nil {
-		l.mu.Unlock()
+	l.wmu.Lock()
+	if l.w == nil {
+		l.wmu.Unlock()
 		return
 	}
-	avail := pending(l.file)
-	target := l.read + int64(avail)
-	l.mu.Unlock()
-	if avail <= 0 {
+	l.sent++
+	n := l.sent
+	_, err := l.w.Write(syncMarker)
+	l.wmu.Unlock()
+	if err != nil {
 		return
 	}
-	l.waitUntil(d, func() bool { return l.eof || l.read >= target })
+	l.waitUntil(d, func() bool { return l.eof || l.seen >= n })
 }
 
 // waitUntil waits, at most d, until cond (evaluated under l.mu) holds.
 func (l *logCapture) waitUntil(d time.Duration, cond func() bool) {
+	l.mu.Lock()
+	if cond() {
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
 	expired := false
 	t := time.AfterFunc(d, func() {
 		l.mu.Lock()
@@ -259,29 +305,6 @@ func (l *logCapture) waitUntil(d time.Duration, cond func() bool) {
 	for !cond() && !expired {
 		l.cond.Wait()
 	}
-	l.mu.Unlock()
-}
-
-// pending is how many bytes wait in the pipe (FIONREAD).
-func pending(f *os.File) int {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0
-	}
-	n := 0
-	_ = rc.Control(func(fd uintptr) {
-		v, err := unix.IoctlGetInt(int(fd), unix.TIOCINQ) // FIONREAD
-		if err == nil {
-			n = v
-		}
-	})
-	return n
-}
-
-// setFile records the pipe's read end (before run starts).
-func (l *logCapture) setFile(pr *os.File) {
-	l.mu.Lock()
-	l.file = pr
 	l.mu.Unlock()
 }
 
