@@ -351,5 +351,8 @@ func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, 
 	if err != nil {
 		return s, err
 	}
-	return s, s.WriteFiles(dir)
+	if err := s.WriteFiles(dir); err != nil {
+		return s, err
+	}
+	return s, s.WriteCharts(dir)
 }

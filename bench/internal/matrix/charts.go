@@ -1,0 +1,44 @@
+package matrix
+
+import (
+	"errors"
+	"path/filepath"
+
+	"lambdabench/bench/internal/charts"
+	"lambdabench/bench/internal/cost"
+)
+
+// Chart files a matrix report holds.
+const (
+	ChartDurations = "durations.png"
+	ChartSpeedup   = "speedup.png"
+	ChartCost      = "cost.png"
+	ChartColdInit  = "cold-init.png"
+)
+
+// WriteCharts draws the matrix charts into dir: duration percentiles by
+// memory, speedup against the ideal, cost against duration with the Pareto
+// front, and cold-start init.
+func (s Summary) WriteCharts(dir string) error {
+	rows := make([]charts.MatrixRow, 0, len(s.Results))
+	var front []cost.Candidate
+	for _, r := range s.Results {
+		rows = append(rows, charts.MatrixRow{
+			Name: r.Label(), Arch: r.Arch, MemoryMB: r.MemoryMB, VCPUs: r.VCPUs, Workers: r.Workers,
+			Summary: r.Warm, DurationMs: r.Warm.Mean, Speedup: r.Speedup, CostPerMillion: r.CostPerMillion,
+			ColdInit: r.ColdInit, Measured: r.Measured(),
+			Verdict: s.Verdict != nil && s.Verdict.Choice.Name == r.Function && r.Function != "",
+		})
+		for _, p := range s.Pareto {
+			if p == r.Function && r.Measured() {
+				front = append(front, cost.Candidate{Name: r.Label(), Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Warm.Mean, CostPerMillion: r.CostPerMillion})
+			}
+		}
+	}
+	return errors.Join(
+		charts.MatrixDurations(filepath.Join(dir, ChartDurations), rows),
+		charts.MatrixSpeedup(filepath.Join(dir, ChartSpeedup), rows),
+		charts.MatrixCost(filepath.Join(dir, ChartCost), rows, front),
+		charts.MatrixColdInit(filepath.Join(dir, ChartColdInit), rows),
+	)
+}

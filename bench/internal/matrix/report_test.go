@@ -1,0 +1,69 @@
+package matrix
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lambdabench/bench/internal/cost"
+)
+
+func TestRebuildWritesEverything(t *testing.T) {
+	dir := t.TempDir()
+	f := newFake()
+	cfgs, err := Discover(context.Background(), f, map[string]string{"X8664Mem1536FunctionName": "f1", "X8664Mem4096FunctionName": "f2"}, []string{"arm64", "x86_64"}, "not here", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := NewCSVWriter(&buf)
+	var live []Sample
+	if err := Run(context.Background(), f, cfgs, Options{Cold: 1, Runs: 5, LogTail: true, PollEvery: time.Millisecond,
+		OnSample: func(s Sample) error { live = append(live, s); return w.Write(s) }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "samples.csv"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	meta := Meta{Target: "local", Payload: DefaultPayload, Cold: 1, Runs: 5, Trim: 0.2, Strategy: "cost", Weight: 0.5}
+	orig, err := Build(live, meta, cost.Default(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := orig.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := Rebuild(dir, cost.Default(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt.Meta.Strategy != "cost" || rebuilt.Verdict == nil || rebuilt.Verdict.Choice.Name != orig.Verdict.Choice.Name {
+		t.Fatalf("rebuild lost the run's settings or verdict: %+v", rebuilt.Verdict)
+	}
+	for i := range orig.Results {
+		o, r := orig.Results[i], rebuilt.Results[i]
+		if o.Warm != r.Warm || o.CostPerMillion != r.CostPerMillion || o.Speedup != r.Speedup {
+			t.Errorf("result %d differs after rebuild:\n%+v\n%+v", i, o, r)
+		}
+	}
+	// 1200 ms × 1.5 GB = 1.8 GB-s costs more than 400 ms × 4 GB = 1.6 GB-s.
+	if orig.Verdict.Choice.Name != "f2" {
+		t.Errorf("cost verdict = %s, want f2", orig.Verdict.Choice.Name)
+	}
+	for _, name := range []string{"summary.json", "summary.md", ChartDurations, ChartSpeedup, ChartCost, ChartColdInit} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", name, err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	for _, want := range []string{"## x86_64 — warm processing", "not measured: not here", "## Verdict", "P99 is the maximum sample itself", "3.00×"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+}
