@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/stats"
 )
 
@@ -60,6 +61,8 @@ type counter struct {
 	other, netErr int64
 	cold          int64
 	maxConcurrent int
+	billable      int64   // answered by the function: 2xx, 4xx but 429, 5xx
+	billedMs      float64 // their latencies, each rounded up to 1 ms
 	firstSent     time.Duration
 	lastEnd       time.Duration
 }
@@ -88,6 +91,10 @@ func (c *counter) add(r *Result) {
 		c.other++
 	}
 	c.hist.Record(r.Latency)
+	if cl == class2xx || cl == class4xx || cl == class5xx {
+		c.billable++
+		c.billedMs += cost.BilledMs(float64(r.Latency) / float64(time.Millisecond))
+	}
 	if r.Hello {
 		if r.Cold {
 			c.cold++

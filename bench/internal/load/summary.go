@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -50,6 +51,9 @@ type EndpointSummary struct {
 	// Buckets and Points feed the charts; they are not part of summary.json.
 	Buckets []Bucket `json:"-"`
 	Points  []Point  `json:"-"`
+
+	billedMs float64 // for the cost estimate
+	billable int64
 }
 
 // ScenarioSummary is the outcome of one scenario: every endpoint under the
@@ -112,13 +116,15 @@ func (m *Metrics) Summaries(endpointOrder []string) []ScenarioSummary {
 				Total:    e.total.summary(0, "all stages"),
 				Buckets:  slices.Clone(e.buckets),
 				Points:   slices.Clone(e.points),
+				billedMs: e.total.billedMs,
+				billable: e.total.billable,
 			}
 			for i := range es.Buckets {
 				if b := &es.Buckets[i]; b.Requests > 0 {
 					b.MeanMs = float64(b.sum) / float64(b.Requests) / float64(time.Millisecond)
 				}
 			}
-			slices.SortFunc(es.Points, func(a, b Point) int { return int(a.Elapsed - b.Elapsed) })
+			slices.SortFunc(es.Points, func(a, b Point) int { return cmp.Compare(a.Elapsed, b.Elapsed) })
 			for i, c := range e.stages {
 				es.Stages = append(es.Stages, c.summary(i+1, s.stages.Label(i)))
 			}

@@ -1,0 +1,422 @@
+package load
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"lambdabench/bench/internal/threshold"
+)
+
+// Files of a load run's directory.
+const (
+	SamplesFile     = "samples.csv"
+	SummaryJSONFile = "summary.json"
+	SummaryMDFile   = "summary.md"
+	ConcurrencyFile = "concurrency.csv"
+)
+
+// RunInfo describes how a run was made: what summary.json records beyond
+// what samples.csv holds. Rebuild keeps it from the summary.json it finds.
+type RunInfo struct {
+	Target      string            `json:"target"` // "local" or "aws"
+	Stack       string            `json:"stack,omitempty"`
+	Region      string            `json:"region,omitempty"`
+	URLs        map[string]string `json:"urls,omitempty"` // endpoint name → URL
+	Started     time.Time         `json:"started"`
+	Generator   string            `json:"generator,omitempty"` // the machine that sent the load
+	Timeout     string            `json:"timeout,omitempty"`
+	MaxInFlight int               `json:"max_in_flight,omitempty"`
+	Thresholds  []string          `json:"thresholds,omitempty"`
+	Cost        CostInputs        `json:"cost"`
+	Notes       []string          `json:"notes,omitempty"`
+}
+
+// Report is summary.json: the run, its outcome per scenario, endpoint and
+// stage, and its threshold checks.
+type Report struct {
+	// Partial is set when the run was interrupted: the summaries cover
+	// what was measured until then.
+	Partial   bool              `json:"partial"`
+	Run       RunInfo           `json:"run"`
+	Scenarios []ScenarioSummary `json:"scenarios"`
+	Checks    []Check           `json:"threshold_checks,omitempty"`
+}
+
+// EndpointOrder is the order reports list the hello endpoints in.
+var EndpointOrder = []string{"default-128", "default-2048", "lmi-2048"}
+
+// finish prices every endpoint and checks the thresholds. The error wraps
+// threshold.ErrCrossed when a threshold was crossed.
+func (r *Report) finish() error {
+	for i := range r.Scenarios {
+		sc := &r.Scenarios[i]
+		for j := range sc.Endpoints {
+			e := &sc.Endpoints[j]
+			est, err := estimateCost(sc.Name, e, e.billedMs, e.billable, r.Run.Cost)
+			if err != nil {
+				r.Run.Notes = appendOnce(r.Run.Notes, "no cost estimate: "+err.Error())
+				continue
+			}
+			e.Cost = est
+		}
+	}
+	ths, err := threshold.ParseAll(r.Run.Thresholds)
+	if err != nil {
+		return err
+	}
+	r.Checks, err = Evaluate(ths, r.Scenarios)
+	return err
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// write writes summary.json, summary.md and the charts into dir.
+func (r *Report) write(dir string) error {
+	if err := writeFileAtomic(filepath.Join(dir, SummaryJSONFile), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, SummaryMDFile), func(w io.Writer) error {
+		return r.Markdown(w)
+	}); err != nil {
+		return err
+	}
+	return writeCharts(dir, r)
+}
+
+// writeFileAtomic writes a file through a temporary one, so that an
+// interrupted write never leaves half a summary.
+func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriter(tmp)
+	if err := fill(bw); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadReport reads a summary.json.
+func ReadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// Rebuild rebuilds summary.json, summary.md and the charts of a load run
+// directory from its samples.csv (and concurrency.csv when present). How
+// the run was made (target, URLs, thresholds, cost assumptions, whether it
+// was interrupted) is kept from the summary.json already there, if any.
+// Crossed thresholds are recorded in the summary, not returned as an error.
+func Rebuild(dir string) error {
+	f, err := os.Open(filepath.Join(dir, SamplesFile))
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	defer f.Close()
+	m := NewMetrics()
+	dec := NewCSVDecoder(bufio.NewReaderSize(f, 1<<20))
+	for {
+		var r Result
+		if err := dec.Decode(&r); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return fmt.Errorf("rebuild %s: %w", dir, err)
+		}
+		m.Add(&r)
+	}
+	m.Close()
+	rep := &Report{}
+	if old, err := ReadReport(filepath.Join(dir, SummaryJSONFile)); err == nil {
+		rep.Run, rep.Partial = old.Run, old.Partial
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	rep.Scenarios = m.Summaries(EndpointOrder)
+	if len(rep.Scenarios) == 0 {
+		return fmt.Errorf("rebuild %s: %s has no samples", dir, SamplesFile)
+	}
+	conc, err := readConcurrency(filepath.Join(dir, ConcurrencyFile))
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	for i := range rep.Scenarios {
+		rep.Scenarios[i].Concurrency = conc[rep.Scenarios[i].Name]
+	}
+	if err := rep.finish(); err != nil && !errors.Is(err, threshold.ErrCrossed) {
+		return fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	if err := rep.write(dir); err != nil {
+		return fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Markdown writes the report as summary.md: per scenario the seed's table
+// per stage and over all stages, the cost estimate, the threshold checks and
+// the charts.
+func (r *Report) Markdown(w io.Writer) error {
+	bw := &errWriter{w: w}
+	bw.printf("# Load test")
+	if r.Partial {
+		bw.printf(" (PARTIAL: interrupted)")
+	}
+	bw.printf("\n\n")
+	if r.Run.Target != "" {
+		bw.printf("Target: %s", r.Run.Target)
+		if r.Run.Stack != "" {
+			bw.printf(", stack %s", r.Run.Stack)
+		}
+		if r.Run.Region != "" {
+			bw.printf(", region %s", r.Run.Region)
+		}
+		bw.printf(". Started %s", r.Run.Started.UTC().Format(time.RFC3339))
+		if r.Run.Generator != "" {
+			bw.printf(" from %s", r.Run.Generator)
+		}
+		bw.printf(".\n\n")
+	}
+	if r.Partial {
+		bw.printf("**The run was interrupted: the figures cover what was measured until then.**\n\n")
+	}
+	for _, sc := range r.Scenarios {
+		bw.printf("## %s", sc.Name)
+		if sc.Query != "" {
+			bw.printf(" (`%s`)", sc.Query)
+		}
+		bw.printf("\n\n")
+		unit := "VUs"
+		if sc.Model == Open {
+			unit = "requests/s"
+		}
+		bw.printf("%s model, stages `%s` (%s per endpoint), %.0f s. Latencies in ms; error %% = non-2xx and network errors over requests sent.\n\n",
+			titleCase(string(sc.Model)), sc.Stages, unit, sc.DurationS)
+		bw.table(loadTable(sc))
+		bw.printf("\n")
+		if ct := costTable(sc); ct != nil {
+			bw.printf("Cost of this traffic on AWS (%s prices):\n\n", costRegion(r))
+			bw.table(ct)
+			bw.printf("\n")
+		}
+		bw.printf("![%s](%s)\n\n", sc.Name, panelFile(sc.Name))
+		if len(sc.Concurrency) > 0 {
+			bw.printf("Concurrency (%s): ![%s concurrency](%s)\n\n", sc.Concurrency[0].Source, sc.Name, concurrencyFile(sc.Name))
+		}
+	}
+	if notes := costNotes(r); len(notes) > 0 {
+		bw.printf("Cost basis:\n\n")
+		for _, n := range notes {
+			bw.printf("- %s\n", n)
+		}
+		bw.printf("\n")
+	}
+	if len(r.Checks) > 0 {
+		bw.printf("## Thresholds\n\n")
+		rows := [][]string{{"threshold", "subject", "actual", "result"}}
+		for _, c := range r.Checks {
+			res := "pass"
+			if !c.Passed {
+				res = "**FAIL**"
+			}
+			act := fmt.Sprintf("%.1f ms", c.Actual)
+			if strings.Contains(c.Threshold, "rate") || strings.Contains(c.Threshold, "errors") {
+				act = fmt.Sprintf("%.2f%%", 100*c.Actual)
+			}
+			rows = append(rows, []string{"`" + c.Threshold + "`", c.Subject, act, res})
+		}
+		bw.table(rows)
+		bw.printf("\n")
+	}
+	for _, n := range r.Run.Notes {
+		bw.printf("Note: %s\n", n)
+	}
+	return bw.err
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func costRegion(r *Report) string {
+	if p := r.Run.Cost.Prices; p != nil && p.Region != "" {
+		return p.Region
+	}
+	return "us-east-1"
+}
+
+func costNotes(r *Report) []string {
+	var notes []string
+	for _, sc := range r.Scenarios {
+		for _, e := range sc.Endpoints {
+			if e.Cost != nil {
+				notes = appendOnce(notes, e.Cost.Kind+": "+e.Cost.Basis)
+			}
+		}
+	}
+	return notes
+}
+
+// loadTable is the seed's console table, one row per endpoint and stage,
+// then the totals.
+func loadTable(sc ScenarioSummary) [][]string {
+	rows := [][]string{{"stage", "endpoint", "requests", "req/s", "4xx", "429", "5xx", "net err", "dropped", "error %", "avg", "p50", "p90", "p95", "p99", "p99.9", "max", "cold"}}
+	row := func(stage string, e string, s StageSummary) []string {
+		l := s.Latency
+		return []string{
+			stage, e, fmt.Sprint(s.Requests), fmt.Sprintf("%.1f", s.Throughput),
+			fmt.Sprint(s.Status4xx), fmt.Sprint(s.Status429), fmt.Sprint(s.Status5xx), fmt.Sprint(s.NetworkErrors),
+			fmt.Sprint(s.Dropped), fmt.Sprintf("%.2f", s.ErrorRate),
+			ms(l.Mean), ms(l.P50), ms(l.P90), ms(l.P95), ms(l.P99), ms(l.P999), ms(l.Max),
+			fmt.Sprint(s.ColdStarts),
+		}
+	}
+	nStages := 0
+	for _, e := range sc.Endpoints {
+		nStages = max(nStages, len(e.Stages))
+	}
+	for i := 0; i < nStages; i++ {
+		for _, e := range sc.Endpoints {
+			if i < len(e.Stages) {
+				s := e.Stages[i]
+				rows = append(rows, row(fmt.Sprintf("%d: %s", s.Stage, s.Label), e.Endpoint, s))
+			}
+		}
+	}
+	for _, e := range sc.Endpoints {
+		rows = append(rows, row("**all**", e.Endpoint, e.Total))
+	}
+	return rows
+}
+
+func ms(v float64) string {
+	switch {
+	case v == 0:
+		return "-"
+	case v < 10:
+		return fmt.Sprintf("%.2f", v)
+	case v < 1000:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func costTable(sc ScenarioSummary) [][]string {
+	rows := [][]string{{"endpoint", "kind", "billed requests", "GB-s", "instance-hours", "compute $", "instances $", "fee $", "requests $", "total $", "$ per 1M"}}
+	priced := false
+	for _, e := range sc.Endpoints {
+		c := e.Cost
+		if c == nil {
+			continue
+		}
+		priced = true
+		kind := fmt.Sprintf("standard %d MB %s", c.MemoryMB, c.Arch)
+		if c.Kind == "lmi" {
+			kind = fmt.Sprintf("LMI %g × %s", c.Instances, c.InstanceType)
+		}
+		b := c.Bill
+		rows = append(rows, []string{
+			e.Endpoint, kind, fmt.Sprintf("%.0f", b.Requests), fmt.Sprintf("%.2f", b.GBSeconds), fmt.Sprintf("%.4f", b.InstanceHours),
+			usd(b.ComputeUSD), usd(b.InstanceUSD), usd(b.ManagementFeeUSD), usd(b.RequestUSD), usd(b.TotalUSD), fmt.Sprintf("%.2f", c.PerMillionUSD),
+		})
+	}
+	if !priced {
+		return nil
+	}
+	return rows
+}
+
+func usd(v float64) string { return fmt.Sprintf("%.6f", v) }
+
+// errWriter keeps the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+// table writes rows as a Markdown table with aligned columns (readable as
+// plain text too); the first row is the header.
+func (e *errWriter) table(rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	line := func(r []string) {
+		var b strings.Builder
+		b.WriteString("|")
+		for i, c := range r {
+			pad := width[i] - len([]rune(c))
+			if i >= 2 { // numbers right-aligned
+				b.WriteString(" " + strings.Repeat(" ", pad) + c + " |")
+			} else {
+				b.WriteString(" " + c + strings.Repeat(" ", pad) + " |")
+			}
+		}
+		e.printf("%s\n", b.String())
+	}
+	line(rows[0])
+	sep := make([]string, len(width))
+	for i, w := range width {
+		if i >= 2 {
+			sep[i] = strings.Repeat("-", w-1) + ":"
+		} else {
+			sep[i] = strings.Repeat("-", w)
+		}
+	}
+	e.printf("|%s|\n", "-"+strings.Join(sep, "-|-")+"-")
+	for _, r := range rows[1:] {
+		line(r)
+	}
+}
