@@ -2,13 +2,16 @@ package locallambda
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -220,8 +223,8 @@ func (f *function) configuration() functionConfiguration {
 		Architectures:    []string{spec.Architecture},
 		EphemeralStorage: map[string]int{"Size": 512},
 		RevisionID:       revisionString(spec.Name, rev),
-		CodeSha256:       base64.StdEncoding.EncodeToString([]byte(spec.Binary)),
 	}
+	c.CodeSha256, c.CodeSize = codeDigest(spec.Binary)
 	if len(spec.Env) > 0 {
 		c.Environment = &environmentResponse{Variables: spec.Env}
 	}
@@ -233,6 +236,43 @@ func (f *function) configuration() functionConfiguration {
 		lc.PerExecutionEnvironmentMaxConcurrency = spec.MaxConcurrency
 	}
 	return c
+}
+
+var (
+	digestMu sync.Mutex
+	digests  = map[string]codeInfo{}
+)
+
+type codeInfo struct {
+	sha  string
+	size int64
+	mod  time.Time
+}
+
+// codeDigest is the binary's CodeSha256 (base64 of its SHA-256, as Lambda reports a zip's) and
+// size, cached per path and modification time.
+func codeDigest(path string) (string, int64) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", 0
+	}
+	digestMu.Lock()
+	defer digestMu.Unlock()
+	if c, ok := digests[path]; ok && c.mod.Equal(st.ModTime()) && c.size == st.Size() {
+		return c.sha, c.size
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", 0
+	}
+	c := codeInfo{sha: base64.StdEncoding.EncodeToString(h.Sum(nil)), size: st.Size(), mod: st.ModTime()}
+	digests[path] = c
+	return c.sha, c.size
 }
 
 func (s *Server) handleGetConfiguration(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"lambdabench/bench/internal/locallambda"
+	"lambdabench/bench/internal/target"
+)
+
+const serveDescription = `Runs the local Lambda until interrupted (Ctrl+C), as 'sam local start-lambda' and
+'sam local start-api' do: the Lambda Invoke API on --invoke-addr (for the AWS CLI's --endpoint-url
+and the SDKs' endpoint setting; any credentials, signatures are not checked) and the API Gateway
+routes on --api-addr (with or without the /prod stage prefix). Every execution environment is a
+process of the real function binary, confined to the CPU share and memory its size buys where
+cgroups allow. It prints the functions and routes it serves, then what happens: environments
+starting and stopping, and (unless --quiet) every log line of the functions with START, END and
+REPORT, as CloudWatch would show them.`
+
+// runServe is the serve verb.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "serve [flags]", serveDescription, stdout, stderr)
+	invokeAddr := fs.String("invoke-addr", locallambda.DefaultInvokeAddr, "`address` of the Lambda Invoke API (127.0.0.1 only)")
+	apiAddr := fs.String("api-addr", locallambda.DefaultAPIAddr, "`address` of the API Gateway routes (127.0.0.1 only)")
+	binary := fs.String("binary", "", "the function's bootstrap `path` (default: build function/ for this machine into dist/)")
+	presets := fs.String("functions", "matrix,hello", "which `presets` to serve: matrix, hello, or both (comma-separated)")
+	arch := fs.String("arch", target.HostArch(), "`architecture` the matrix functions report (x86_64 or arm64); they run the host binary")
+	noCPU := fs.Bool("no-cpu-control", false, "run environments without cgroup CPU quota and memory limit")
+	quiet := fs.Bool("quiet", false, "do not print the functions' log lines (START, END, REPORT and their output)")
+	outputsFile := fs.String("outputs-file", "", "also write the stack outputs to this `file`, shaped like 'cdk deploy --outputs-file'")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	var matrix, hello bool
+	for p := range strings.SplitSeq(*presets, ",") {
+		switch strings.TrimSpace(p) {
+		case "matrix":
+			matrix = true
+		case "hello":
+			hello = true
+		default:
+			return usagef("serve: --functions %q: want matrix, hello or matrix,hello", *presets)
+		}
+	}
+	if *arch != "x86_64" && *arch != "arm64" {
+		return usagef("serve: --arch %q: want x86_64 or arm64", *arch)
+	}
+
+	bin := *binary
+	if bin == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		root, err := target.FindRepoRoot(wd)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		fmt.Fprintf(stderr, "building the function for linux/%s ...\n", runtime.GOARCH)
+		if bin, err = target.BuildFunction(ctx, root, runtime.GOARCH, stderr); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	} else if _, err := os.Stat(bin); err != nil {
+		return usagef("serve: --binary: %v", err)
+	}
+
+	out := &lockedWriter{w: stdout}
+	cfg := locallambda.Config{
+		InvokeAddr: *invokeAddr,
+		APIAddr:    *apiAddr,
+		CPUControl: !*noCPU,
+		Logf: func(format string, a ...any) {
+			out.printf("%s local: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, a...))
+		},
+	}
+	if !*quiet {
+		cfg.FunctionLog = func(function, line string) {
+			out.printf("%s %s: %s\n", time.Now().Format("15:04:05.000"), function, line)
+		}
+	}
+	if matrix {
+		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, *arch)...)
+	}
+	if hello {
+		fns, routes := locallambda.HelloPreset(bin)
+		cfg.Functions = append(cfg.Functions, fns...)
+		cfg.Routes = append(cfg.Routes, routes...)
+	} else {
+		cfg.APIAddr = "-"
+	}
+	srv, err := locallambda.Start(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer srv.Close()
+
+	if *outputsFile != "" {
+		if err := writeOutputsFile(*outputsFile, srv.StackOutputs()); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	out.printf("%s", describeServer(srv, bin))
+	<-ctx.Done()
+	out.printf("stopping: killing every environment and removing the cgroups ...\n")
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("serve: stop: %w", err)
+	}
+	out.printf("stopped\n")
+	return nil
+}
+
+// describeServer is what serve prints once it is up: endpoints, functions, routes, examples.
+func describeServer(srv *locallambda.Server, bin string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "local Lambda running %s\n", bin)
+	fmt.Fprintf(&b, "  Invoke API   %s\n", srv.InvokeEndpoint())
+	if base := srv.APIBaseURL(); base != "" {
+		fmt.Fprintf(&b, "  API Gateway  %s (stage prefix %s/ optional)\n", base, locallambda.Stage)
+	}
+	fmt.Fprintf(&b, "  confinement  %s; %d host cores\n\n", srv.Confinement(), srv.HostCores())
+	fmt.Fprintf(&b, "  %-30s %-7s %8s %5s  %s\n", "FUNCTION", "HANDLER", "MEMORY", "vCPU", "SCALING")
+	var example string
+	for _, f := range srv.Functions() {
+		scaling := fmt.Sprintf("standard, up to %d environments", f.ReservedConcurrency)
+		if f.Mode == locallambda.LMI {
+			scaling = fmt.Sprintf("LMI, %d per environment, %d-%d environments (%g GiB/vCPU)",
+				f.MaxConcurrency, f.MinEnvironments, f.MaxEnvironments, f.GiBPerVCPU)
+		}
+		fmt.Fprintf(&b, "  %-30s %-7s %5d MB %5.2f  %s\n", f.Name, f.Handler, f.MemoryMB,
+			locallambda.VCPUs(f, srv.HostCores()), scaling)
+		if example == "" && f.Handler == "bcrypt" {
+			example = f.Name
+		}
+	}
+	if routes := srv.Routes(); len(routes) > 0 {
+		b.WriteString("\n")
+		for _, r := range routes {
+			fmt.Fprintf(&b, "  %-4s %s%s%s -> %s\n", r.Method, srv.APIBaseURL(), locallambda.Stage, r.Path, r.Function)
+		}
+	}
+	b.WriteString("\ntry:\n")
+	if example != "" {
+		fmt.Fprintf(&b, "  aws lambda invoke --endpoint-url %s --region %s --function-name %s \\\n"+
+			"    --cli-binary-format raw-in-base64-out --payload '{\"count\":4,\"mode\":\"parallel\",\"cost\":4}' \\\n"+
+			"    --log-type Tail --query LogResult --output text /dev/stderr | base64 -d\n",
+			srv.InvokeEndpoint(), locallambda.Region, example)
+	}
+	if routes := srv.Routes(); len(routes) > 0 {
+		fmt.Fprintf(&b, "  curl '%s%s%s?delay_ms=10&hash_loops=1000'\n", srv.APIBaseURL(), locallambda.Stage, routes[0].Path)
+	}
+	b.WriteString("Ctrl+C stops everything.\n\n")
+	return b.String()
+}
+
+// writeOutputsFile writes the stack outputs as `cdk deploy --outputs-file` does: one object per
+// stack (the matrix's keys under GoLambdaBenchMatrix, the rest under GoLambdaBenchLmi).
+func writeOutputsFile(path string, outputs map[string]string) error {
+	stacks := map[string]map[string]string{}
+	keys := make([]string, 0, len(outputs))
+	for k := range outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		stack := "GoLambdaBenchLmi"
+		if strings.HasPrefix(k, "Arm64Mem") || strings.HasPrefix(k, "X8664Mem") {
+			stack = "GoLambdaBenchMatrix"
+		}
+		if stacks[stack] == nil {
+			stacks[stack] = map[string]string{}
+		}
+		stacks[stack][k] = outputs[k]
+	}
+	b, err := json.MarshalIndent(stacks, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode stack outputs: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write stack outputs: %w", err)
+	}
+	return nil
+}
+
+// lockedWriter serializes writes from the server's goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) printf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format, a...)
+}
