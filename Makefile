@@ -60,13 +60,42 @@ test-go: function ## go test -race every module on its own (GOWORK=off)
 test: deps fmt-check vet lint test-go synth-check ## Everything CI runs: format, vet, staticcheck, tests with -race, CDK synth checks
 
 # --- infra (CDK) -------------------------------------------------------------
+# The CDK CLI is pinned in package.json (aws-cdk@2: the Go CDK's cloud assembly
+# needs it); cdk.json runs the Go app in infra/. CONTEXT passes CDK context, e.g.
+#   make synth CONTEXT="-c architectures=arm64 -c memorySizes=1536,2048"
+CDK := npx --no-install cdk
+CDK_SPEC := node_modules/@aws-cdk/aws-service-spec/db.json.gz
+CONTEXT ?=
+# Stacks for deploy, diff and destroy: all, or names such as STACKS=GoLambdaBenchMatrix.
+STACKS ?= --all
+OUTPUTS_FILE ?= cdk-outputs.json
+
 .PHONY: node_modules
-node_modules: ## Install the pinned aws-cdk CLI (npm ci)
-	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+node_modules: ## Install the pinned aws-cdk CLI and resource specification (npm ci, when the lockfile changed)
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		npm ci --no-audit --no-fund --loglevel=error; fi
+
+.PHONY: synth
+synth: node_modules ## cdk synth every stack into cdk.out/ (CONTEXT="-c key=value ...")
+	$(CDK) synth --quiet $(CONTEXT)
 
 .PHONY: synth-check
-synth-check: ## cdk synth every stack and check the templates
-	@echo "synth-check: not yet wired"
+synth-check: node_modules ## cdk synth every stack and check the templates (spec + security rules)
+	rm -rf cdk.out
+	$(CDK) synth --quiet $(CONTEXT)
+	cd infra && GOWORK=off $(GO) run ./cmd/templatecheck -spec ../$(CDK_SPEC) ../cdk.out
+
+.PHONY: diff
+diff: node_modules ## cdk diff against the deployed stacks (needs AWS credentials)
+	$(CDK) diff $(STACKS) $(CONTEXT)
+
+.PHONY: deploy
+deploy: node_modules ## cdk deploy (needs AWS credentials); stack outputs go to cdk-outputs.json (OUTPUTS_FILE)
+	$(CDK) deploy $(STACKS) $(CONTEXT) --outputs-file $(OUTPUTS_FILE)
+
+.PHONY: destroy
+destroy: node_modules ## cdk destroy every stack (asks first; FORCE=1 does not)
+	$(CDK) destroy $(STACKS) $(CONTEXT) $(if $(FORCE),--force)
 
 # --- end infra ---------------------------------------------------------------
 

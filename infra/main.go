@@ -21,9 +21,11 @@ func main() {
 	cliDir := flag.String("cli-dir", "", "directory the cdk CLI runs in; a relative CDK_OUTDIR is resolved against it")
 	flag.Parse()
 	err := run(*cliDir)
+	// jsii.Close may print "Runtime process exited abnormally" without a
+	// newline (a harmless race in jsii-runtime-go); start the error on a line of its own.
 	jsii.Close()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "infra:", err)
+		fmt.Fprintln(os.Stderr, "\ninfra:", err)
 		os.Exit(1)
 	}
 }

@@ -212,6 +212,7 @@ func readSettings(get func(key string) any) (settings, error) {
 	prefix := r.str(ctxPrefix, matrix.DefaultPrefix)
 	retention := r.positiveInt(ctxLogRetentionDays, stacks.DefaultLogRetentionDays)
 
+	before := len(r.errs)
 	archs := matrix.DefaultArchitectures
 	if names := r.list(ctxArchitectures); names != nil {
 		archs = nil
@@ -229,7 +230,7 @@ func readSettings(get func(key string) any) (settings, error) {
 		memorySizes = mbs
 	}
 	workers := r.ints(ctxWorkers)
-	if len(r.errs) == 0 {
+	if len(r.errs) == before {
 		cfgs, err := matrix.Build(archs, memorySizes, workers)
 		if err != nil {
 			r.errs = append(r.errs, fmt.Errorf("matrix (context %s, %s, %s): %w", ctxArchitectures, ctxMemorySizes, ctxWorkers, err))
@@ -260,6 +261,11 @@ func readSettings(get func(key string) any) (settings, error) {
 		SkipAPIGatewayLogRole: !r.boolean(ctxAPIGatewayLogRole, true),
 		LogRetentionDays:      retention,
 	}
+	// Let the stacks judge the values too, so that one run reports every problem.
+	if s.Matrix.Configs != nil {
+		r.errs = append(r.errs, s.Matrix.Validate())
+	}
+	r.errs = append(r.errs, s.Lmi.Validate())
 	if err := errors.Join(r.errs...); err != nil {
 		return s, fmt.Errorf("invalid context: %w", err)
 	}

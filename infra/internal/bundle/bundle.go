@@ -100,12 +100,16 @@ func (b *Builder) Binary(goarch string) (string, error) {
 	return out, nil
 }
 
-// Code returns Lambda code for goarch. Bind each returned Code to one stack only
-// (CDK ties an asset to the stack that first uses it); within that stack, share
-// it between functions. The asset hash is the hash of the built binary, so the
-// arm64 and amd64 assets can never be mistaken for each other, and an unchanged
-// binary keeps its hash.
-func (b *Builder) Code(goarch string) awslambda.Code {
+// Code builds the function for goarch (on first use) and returns it as Lambda
+// code. A failed build is returned as an error, before synth starts. Bind each
+// returned Code to one stack only (CDK ties an asset to the stack that first
+// uses it); within that stack, share it between functions. The asset hash is
+// the hash of the built binary, so the arm64 and amd64 assets can never be
+// mistaken for each other, and an unchanged binary keeps its hash.
+func (b *Builder) Code(goarch string) (awslambda.Code, error) {
+	if _, err := b.Binary(goarch); err != nil {
+		return nil, err
+	}
 	return awslambda.Code_FromAsset(jsii.String(b.SourceDir), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{
@@ -113,7 +117,7 @@ func (b *Builder) Code(goarch string) awslambda.Code {
 			Environment: &map[string]*string{"GOOS": jsii.String("linux"), "GOARCH": jsii.String(goarch)},
 			Local:       &localBuild{builder: b, goarch: goarch},
 		},
-	})
+	}), nil
 }
 
 // localBuild implements awscdk.ILocalBundling for one architecture.
@@ -122,9 +126,9 @@ type localBuild struct {
 	goarch  string
 }
 
-// TryBundle writes bootstrap for the architecture into outputDir. A failed
-// build panics with the compiler's output: returning false would send CDK to
-// Docker, which this project never uses.
+// TryBundle copies the architecture's bootstrap (built by Code) into outputDir.
+// A failure panics, which jsii turns into a synth error: returning false would
+// send CDK to Docker, which this project never uses.
 func (l *localBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
 	bin, err := l.builder.Binary(l.goarch)
 	if err == nil {

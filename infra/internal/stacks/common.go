@@ -20,7 +20,7 @@ import (
 
 // CodeSource gives Lambda code for a Go architecture (GOARCH). bundle.Builder is one.
 type CodeSource interface {
-	Code(goarch string) awslambda.Code
+	Code(goarch string) (awslambda.Code, error)
 }
 
 // DefaultLogRetentionDays is how long function and access logs are kept unless props say otherwise.
@@ -57,13 +57,16 @@ func newCodeCache(src CodeSource) *codeCache {
 	return &codeCache{src: src, codes: map[matrix.Arch]awslambda.Code{}}
 }
 
-func (c *codeCache) code(a matrix.Arch) awslambda.Code {
+func (c *codeCache) code(a matrix.Arch) (awslambda.Code, error) {
 	if code, ok := c.codes[a]; ok {
-		return code
+		return code, nil
 	}
-	code := c.src.Code(a.GOARCH())
+	code, err := c.src.Code(a.GOARCH())
+	if err != nil {
+		return nil, fmt.Errorf("function code for %s: %w", a, err)
+	}
 	c.codes[a] = code
-	return code
+	return code, nil
 }
 
 func lambdaArch(a matrix.Arch) awslambda.Architecture {

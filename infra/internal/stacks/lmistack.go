@@ -208,10 +208,13 @@ func (p LmiStackProps) validate() error {
 	if err := validateRetention(p.LogRetentionDays); err != nil {
 		errs = append(errs, err)
 	}
-	if p.Code == nil {
-		add("no code source for the function")
-	}
 	return errors.Join(errs...)
+}
+
+// Validate reports every problem with the props (after defaults), except a missing Code.
+func (p LmiStackProps) Validate() error {
+	_, err := p.withDefaults()
+	return err
 }
 
 // instanceArch infers an instance family's architecture: Graviton families carry
@@ -266,6 +269,9 @@ func NewLmiStack(scope constructs.Construct, id string, props *LmiStackProps) (a
 	if err != nil {
 		return nil, err
 	}
+	if p.Code == nil {
+		return nil, errors.New("lmi stack: no code source for the function")
+	}
 	stack := awscdk.NewStack(scope, &id, &p.StackProps)
 	awscdk.Tags_Of(stack).Add(jsii.String("Purpose"), jsii.String(PurposeTag), nil)
 
@@ -276,6 +282,10 @@ func NewLmiStack(scope constructs.Construct, id string, props *LmiStackProps) (a
 	role := executionRole(stack)
 	codes := newCodeCache(p.Code)
 	api := restAPI(stack, p)
+	code, err := codes.code(p.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("lmi stack: %w", err)
+	}
 	for _, r := range HelloRoutes(p.Prefix, p.LmiMemoryMB) {
 		fn := awslambda.NewFunction(stack, jsii.String(r.OutputPrefix+"Hello"), &awslambda.FunctionProps{
 			FunctionName: jsii.String(r.FunctionName),
@@ -283,7 +293,7 @@ func NewLmiStack(scope constructs.Construct, id string, props *LmiStackProps) (a
 			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 			Handler:      jsii.String(HelloHandler),
 			Architecture: lambdaArch(p.Arch),
-			Code:         codes.code(p.Arch),
+			Code:         code,
 			MemorySize:   jsii.Number(float64(r.MemoryMB)),
 			Timeout:      awscdk.Duration_Seconds(jsii.Number(HelloTimeoutSeconds)),
 			Role:         role,
@@ -416,12 +426,11 @@ func restAPI(stack awscdk.Stack, p LmiStackProps) awsapigateway.RestApi {
 		Retention:     retentionDays[p.LogRetentionDays],
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
-	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
-		RestApiName:                 jsii.String(p.Prefix + "-hello"),
-		Description:                 jsii.String("hello on standard Lambda and on Lambda Managed Instances"),
-		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
-		CloudWatchRole:              jsii.Bool(!p.SkipAPIGatewayLogRole),
-		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	props := &awsapigateway.RestApiProps{
+		RestApiName:    jsii.String(p.Prefix + "-hello"),
+		Description:    jsii.String("hello on standard Lambda and on Lambda Managed Instances"),
+		EndpointTypes:  &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		CloudWatchRole: jsii.Bool(!p.SkipAPIGatewayLogRole),
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            jsii.String(StageName),
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
@@ -434,7 +443,13 @@ func restAPI(stack awscdk.Stack, p LmiStackProps) awsapigateway.RestApi {
 			ThrottlingBurstLimit: jsii.Number(float64(p.ThrottleBurst)),
 			MetricsEnabled:       jsii.Bool(true),
 		},
-	})
+	}
+	if !p.SkipAPIGatewayLogRole {
+		// The role becomes the account's API Gateway logging setting, which other
+		// APIs may rely on: keep it when the stack goes.
+		props.CloudWatchRoleRemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
+	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), props)
 	// RestApi adds an unnamed "Endpoint" output; the stack's outputs are the contracted ones only.
 	api.Node().TryRemoveChild(jsii.String("Endpoint"))
 	return api

@@ -59,13 +59,16 @@ func (p MatrixStackProps) withDefaults() (MatrixStackProps, error) {
 	if err := validateRetention(p.LogRetentionDays); err != nil {
 		errs = append(errs, err)
 	}
-	if p.Code == nil {
-		errs = append(errs, errors.New("no code source for the function"))
-	}
 	if err := errors.Join(errs...); err != nil {
 		return p, fmt.Errorf("matrix stack: %w", err)
 	}
 	return p, nil
+}
+
+// Validate reports every problem with the props (after defaults), except a missing Code.
+func (p MatrixStackProps) Validate() error {
+	_, err := p.withDefaults()
+	return err
 }
 
 // NewMatrixStack creates the bcrypt function matrix: one function per
@@ -79,6 +82,9 @@ func NewMatrixStack(scope constructs.Construct, id string, props *MatrixStackPro
 	if err != nil {
 		return nil, err
 	}
+	if p.Code == nil {
+		return nil, errors.New("matrix stack: no code source for the function")
+	}
 	stack := awscdk.NewStack(scope, &id, &p.StackProps)
 	awscdk.Tags_Of(stack).Add(jsii.String("Purpose"), jsii.String(PurposeTag), nil)
 
@@ -86,13 +92,17 @@ func NewMatrixStack(scope constructs.Construct, id string, props *MatrixStackPro
 	codes := newCodeCache(p.Code)
 	for _, c := range p.Configs {
 		name := c.FunctionName(p.Prefix)
+		code, err := codes.code(c.Arch)
+		if err != nil {
+			return nil, fmt.Errorf("matrix stack: %w", err)
+		}
 		fn := awslambda.NewFunction(stack, jsii.String(c.Key()), &awslambda.FunctionProps{
 			FunctionName:                 jsii.String(name),
 			Description:                  jsii.String(fmt.Sprintf("bcrypt batch, %s, %d MB, %d workers", c.Arch, c.MemoryMB, c.Workers)),
 			Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
 			Handler:                      jsii.String(MatrixHandler),
 			Architecture:                 lambdaArch(c.Arch),
-			Code:                         codes.code(c.Arch),
+			Code:                         code,
 			MemorySize:                   jsii.Number(float64(c.MemoryMB)),
 			Timeout:                      awscdk.Duration_Seconds(jsii.Number(MatrixTimeoutSeconds)),
 			ReservedConcurrentExecutions: jsii.Number(MatrixReservedConcurrency),
