@@ -158,4 +158,3 @@ func TestFunctionDir(t *testing.T) {
 		t.Errorf("functionDir(empty) error %v", err)
 	}
 }
-
