@@ -22,6 +22,10 @@ import (
 // DPI is the resolution of every chart.
 const DPI = 120
 
+// dpi is the resolution save renders at: DPI, lowered by tests that only
+// check that a chart draws, to keep them fast.
+var dpi = DPI
+
 // Chart sizes: a single chart, the 2×2 load panel, the two-panel
 // concurrency chart.
 const (
@@ -78,7 +82,7 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 // save renders draw onto a w×h PNG canvas and writes it to path. gonum/plot
 // panics on some degenerate inputs; that becomes an error here.
 func save(path string, w, h vg.Length, render func(dc draw.Canvas)) (err error) {
-	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
+	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
 	func() {
 		defer func() {
 			if r := recover(); r != nil {

@@ -13,6 +13,14 @@ import (
 	"lambdabench/bench/internal/stats"
 )
 
+// lowDPI renders at a low resolution for the rest of the test: the edge
+// cases only need to draw without error, and full-size rendering under the
+// race detector is slow.
+func lowDPI(t *testing.T) {
+	dpi = 24
+	t.Cleanup(func() { dpi = DPI })
+}
+
 // checkPNG asserts that path holds a decodable PNG of the given size in
 // inches at DPI.
 func checkPNG(t *testing.T, path string, wIn, hIn int) {
@@ -27,8 +35,8 @@ func checkPNG(t *testing.T, path string, wIn, hIn int) {
 		t.Fatalf("%s: %v", path, err)
 	}
 	b := img.Bounds()
-	if b.Dx() != wIn*DPI || b.Dy() != hIn*DPI {
-		t.Errorf("%s is %dx%d, want %dx%d", path, b.Dx(), b.Dy(), wIn*DPI, hIn*DPI)
+	if b.Dx() != wIn*dpi || b.Dy() != hIn*dpi {
+		t.Errorf("%s is %dx%d, want %dx%d", path, b.Dx(), b.Dy(), wIn*dpi, hIn*dpi)
 	}
 }
 
@@ -99,7 +107,11 @@ func TestMatrixCharts(t *testing.T) {
 		"empty":      {nil, nil},
 	}
 	dir := t.TempDir()
-	for name, c := range cases {
+	for _, name := range []string{"full", "arm-only", "n1", "unmeasured", "empty"} {
+		c := cases[name]
+		if name != "full" {
+			lowDPI(t)
+		}
 		for kind, draw := range map[string]func(string) error{
 			"durations": func(p string) error { return MatrixDurations(p, c.rows) },
 			"speedup":   func(p string) error { return MatrixSpeedup(p, c.rows) },
@@ -150,6 +162,18 @@ func syntheticScenario(n int) LoadScenario {
 	return sc
 }
 
+// oneEndpointOf keeps only endpoint e of sc.
+func oneEndpointOf(sc LoadScenario, e string) LoadScenario {
+	out := LoadScenario{Name: sc.Name, Endpoints: []string{e}, StageBoundaries: sc.StageBoundaries,
+		Summaries: map[string]stats.Summary{e: sc.Summaries[e]}, Dist: map[string][]float64{e: sc.Dist[e]}}
+	for _, p := range sc.Points {
+		if p.Endpoint == e {
+			out.Points = append(out.Points, p)
+		}
+	}
+	return out
+}
+
 func TestLoadPanel(t *testing.T) {
 	dir := t.TempDir()
 	oneEndpoint := LoadScenario{
@@ -163,13 +187,18 @@ func TestLoadPanel(t *testing.T) {
 		Points: []LoadPoint{{T: 0, Endpoint: "/a", LatencyMs: 0, OK: false}, {T: 1, Endpoint: "/a", LatencyMs: 3, OK: false}},
 	}
 	cases := map[string]LoadScenario{
-		"full":         syntheticScenario(7000), // above MaxScatterPoints: downsampled
+		"full":         syntheticScenario(400),
+		"downsampled":  oneEndpointOf(syntheticScenario(MaxScatterPoints+500), "/lmi/2048/hello"),
 		"one-endpoint": oneEndpoint,
 		"no-points":    {Name: "empty", Endpoints: []string{"/a", "/b"}, StageBoundaries: []float64{10}},
 		"nothing":      {Name: "nothing"},
 		"all-failed":   allFailed,
 	}
-	for name, sc := range cases {
+	for _, name := range []string{"full", "downsampled", "one-endpoint", "no-points", "nothing", "all-failed"} {
+		sc := cases[name]
+		if name != "full" {
+			lowDPI(t)
+		}
 		path := filepath.Join(dir, name+".png")
 		if err := LoadPanel(path, sc); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -212,12 +241,17 @@ func TestConcurrency(t *testing.T) {
 		{Name: "go-bench-hello-lmi-2048", T: []float64{0, 10, 20, 30}, Environments: []float64{3, 3, 4, 4}, InFlight: []float64{0, 40, 120, 90}},
 		{Name: "go-bench-hello-2048", T: []float64{0, 10, 20, 30}, Environments: []float64{0, 40, 120, 90}, InFlight: []float64{0, 40, 120, 90}},
 	}
-	for name, s := range map[string][]ConcurrencySeries{
+	cases := map[string][]ConcurrencySeries{
 		"two":   good,
 		"n1":    {{Name: "f", T: []float64{5}, Environments: []float64{1}, InFlight: []float64{1}}},
 		"empty": nil,
 		"blank": {{Name: "f"}},
-	} {
+	}
+	for _, name := range []string{"two", "n1", "empty", "blank"} {
+		s := cases[name]
+		if name != "two" {
+			lowDPI(t)
+		}
 		path := filepath.Join(dir, name+".png")
 		if err := Concurrency(path, "Concurrency: "+name, s); err != nil {
 			t.Fatalf("%s: %v", name, err)

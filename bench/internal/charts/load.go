@@ -210,7 +210,9 @@ func latencyScatter(sc LoadScenario, eps []string, colors map[string]color.RGBA,
 			if err != nil {
 				return nil, fmt.Errorf("scatter %s failures: %w", e, err)
 			}
-			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(3.5), Shape: draw.CrossGlyph{}}
+			// Black so that failures stand out from every endpoint's cloud;
+			// the summary table gives the failures per endpoint.
+			s.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(3.5), Shape: draw.CrossGlyph{}}
 			failures = append(failures, s)
 		}
 	}
@@ -520,7 +522,7 @@ func Concurrency(path, title string, series []ConcurrencySeries) error {
 	return save(path, stackW, stackH, func(dc draw.Canvas) {
 		tiles := draw.Tiles{
 			Rows: 2, Cols: 1,
-			PadTop: vg.Points(30), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(12),
+			PadTop: vg.Points(40), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(12),
 			PadY: vg.Points(16),
 		}
 		plots := [][]*plot.Plot{{envs}, {inflight}}

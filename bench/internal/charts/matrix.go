@@ -202,8 +202,9 @@ func MatrixDurations(path string, rows []MatrixRow) error {
 }
 
 // MatrixSpeedup charts the speedup over the 1-worker configuration against
-// the vCPUs the memory buys, per architecture, with the ideal speedup
-// (= vCPUs) as a dashed line. Rows without a speedup are left out.
+// the vCPUs the memory buys, per architecture, with the ideal speedup as a
+// dashed line: vCPUs ÷ the baseline's vCPUs (y = x when the 1-worker
+// baseline has exactly one vCPU). Rows without a speedup are left out.
 func MatrixSpeedup(path string, rows []MatrixRow) error {
 	groups, unmeasured := groupByArch(rows, func(r MatrixRow) bool { return r.Speedup > 0 })
 	p := newPlot("Speedup over 1 worker vs vCPUs"+unmeasuredNote(unmeasured),
@@ -234,15 +235,37 @@ func MatrixSpeedup(path string, rows []MatrixRow) error {
 		p.Add(l, s)
 		p.Legend.Add(g.arch, l, s)
 	}
-	ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: math.Ceil(maxX), Y: math.Ceil(maxX)}})
+	// Ideal scaling is proportional to the CPU share of the baseline (the
+	// row with speedup 1): 1536 MB buys 0.87 vCPU, so 6 vCPUs ideally give
+	// 6.9×, not 6×.
+	base := baselineVCPUs(groups)
+	ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: math.Ceil(maxX), Y: math.Ceil(maxX) / base}})
 	if err != nil {
 		return fmt.Errorf("matrix speedup ideal line: %w", err)
 	}
 	ideal.LineStyle = lineStyle(color.Gray{Y: 90}, 1.5, 6, 4)
 	p.Add(ideal)
-	p.Legend.Add("ideal (speedup = vCPUs)", ideal)
+	name := "ideal (speedup = vCPUs)"
+	if math.Abs(base-1) > 0.005 {
+		name = fmt.Sprintf("ideal (speedup = vCPUs ÷ %.2f, the 1-worker baseline's share)", base)
+	}
+	p.Legend.Add(name, ideal)
+	p.Y.Max = math.Ceil(maxX) / base
 	p.X.Min, p.Y.Min = 0, 0
 	return saveOne(path, p)
+}
+
+// baselineVCPUs is the CPU share of the first architecture's speedup-1
+// row (the 1-worker baseline), or 1 when there is none.
+func baselineVCPUs(groups []archGroup) float64 {
+	for _, g := range groups {
+		for _, r := range g.rows {
+			if math.Abs(r.Speedup-1) < 1e-9 && r.VCPUs > 0 {
+				return r.VCPUs
+			}
+		}
+	}
+	return 1
 }
 
 // MatrixCost charts cost per million invocations against duration, one
@@ -382,6 +405,13 @@ func MatrixColdInit(path string, rows []MatrixRow) error {
 	}
 	nominalX(p, names)
 	p.Y.Min = 0
+	maxY := 0.0
+	for _, g := range groups {
+		for _, r := range g.rows {
+			maxY = max(maxY, r.ColdInit.Max)
+		}
+	}
+	p.Y.Max = maxY * 1.25 // headroom for the legend
 	return saveOne(path, p)
 }
 
