@@ -122,6 +122,9 @@ func writeFileAtomic(path string, fill func(io.Writer) error) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -407,15 +410,15 @@ func (e *errWriter) table(rows [][]string) {
 		e.printf("%s\n", b.String())
 	}
 	line(rows[0])
-	sep := make([]string, len(width))
+	cells := make([]string, len(width))
 	for i, w := range width {
 		if i >= 2 {
-			sep[i] = strings.Repeat("-", w-1) + ":"
+			cells[i] = strings.Repeat("-", w+1) + ":"
 		} else {
-			sep[i] = strings.Repeat("-", w)
+			cells[i] = strings.Repeat("-", w+2)
 		}
 	}
-	e.printf("|%s|\n", "-"+strings.Join(sep, "-|-")+"-")
+	e.printf("|%s|\n", strings.Join(cells, "|"))
 	for _, r := range rows[1:] {
 		line(r)
 	}
