@@ -62,10 +62,10 @@ func Default() PriceTable {
 	return PriceTable{
 		Region: "us-east-1",
 		Date:   "2025-12",
-		Source: "Lambda request, GB-second tiers and LMI fee: AWS Lambda pricing page, us-east-1 (prices " +
-			"unchanged since 2022, as of 2025-12). EC2: us-east-1 on-demand Linux hourly rates as quoted " +
-			"from the AWS Price List by several public price tables in 2025-2026 (c8g.xlarge $0.15952); " +
-			"not read from the AWS Price List API by this tool, check before relying on them",
+		Source: "Lambda request price, GB-second tiers and LMI fee: AWS Lambda pricing page, us-east-1, " +
+			"as of 2025-12. EC2: us-east-1 on-demand Linux hourly rates as quoted from the AWS Price List " +
+			"by several public price tables (c8g.xlarge $0.15952); not read from AWS by this tool: check " +
+			"them before relying on them",
 		RequestPerMillion: 0.20,
 		GBSecond: map[string][]Tier{
 			ArchX86_64: {
