@@ -59,8 +59,12 @@ func newHandler(name, workerCount string) (lambda.Handler, *initError) {
 			}
 			workers = bcryptbatch.ClampWorkers(n)
 		}
-		log.Printf("bcrypt: workers=%d detected_cpus=%d (affinity %d, cgroup quota %.2f) gomaxprocs=%d WORKER_COUNT=%q",
-			workers, cpus.Usable, cpus.Affinity, cpus.Quota, runtime.GOMAXPROCS(0), workerCount)
+		quota := "none"
+		if cpus.Quota > 0 {
+			quota = strconv.FormatFloat(cpus.Quota, 'f', 2, 64)
+		}
+		log.Printf("bcrypt: workers=%d detected_cpus=%d (affinity %d, cgroup quota %s) gomaxprocs=%d WORKER_COUNT=%q",
+			workers, cpus.Usable, cpus.Affinity, quota, runtime.GOMAXPROCS(0), workerCount)
 		return handlers.Bcrypt{Config: bcryptbatch.Config{Workers: workers, DetectedCPUs: cpus.Usable}}, nil
 	case "hello":
 		return handlers.Hello{Env: &hello.Environment{}}, nil

@@ -59,8 +59,9 @@ func Password(i int) []byte {
 }
 
 // Run hashes req.Count items and reports on it. Parallel batches get their own
-// pool of min(cfg.Workers, req.Count) goroutines, each locked to its own OS
-// thread; sequential batches get one. Nothing is shared with other batches, so
+// pool of min(cfg.Workers, req.Count) workers (the calling goroutine and new
+// goroutines), each locked to its own OS thread; sequential batches run on the
+// calling goroutine alone. Nothing is shared with other batches, so
 // Run may be called concurrently. When ctx ends, workers stop after their
 // current item and Run returns an error saying how far it got.
 func Run(ctx context.Context, cfg Config, req Request) (Result, error) {
@@ -157,10 +158,11 @@ func hashAll(ctx context.Context, count, cost, workers int) (int, []int, error) 
 	}
 	work(0)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return int(done.Load()), tids, err // every worker saw the same one
+	err := errors.Join(errs...)
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err() // every worker that stopped early saw this one
 	}
-	return int(done.Load()), tids, errors.Join(errs...)
+	return int(done.Load()), tids, err
 }
 
 func distinct(tids []int) int {
