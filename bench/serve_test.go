@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines and the test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServeServesUntilCanceled(t *testing.T) {
+	// A stand-in runtime (the local Lambda's test runtime) keeps this test independent of function/.
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	build := exec.Command("go", "build", "-o", bin, "./internal/locallambda/testdata/fakeruntime")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the test runtime: %v\n%s", err, out)
+	}
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--binary", bin, "--invoke-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0",
+			"--outputs-file", outputs}, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "Ctrl+C stops everything.") {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended early: %v\n%s%s", err, stdout.String(), stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up:\n%s%s", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := stdout.String()
+	for _, want := range []string{"go-bench-x86-1vcpu-1536mb", "go-bench-hello-lmi-2048", "/prod/lmi/2048/hello", "aws lambda invoke --endpoint-url"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve output lacks %q:\n%s", want, out)
+		}
+	}
+	m := regexp.MustCompile(`Invoke API +(http://127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no Invoke API address in:\n%s", out)
+	}
+	resp, err := http.Post(m[1]+"/2015-03-31/functions/go-bench-hello-128/invocations", "application/json", strings.NewReader(`{"x":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != `{"x":1}` {
+		t.Errorf("invoke through serve: %d %s", resp.StatusCode, body)
+	}
+	var stacks map[string]map[string]string
+	if b, err := os.ReadFile(outputs); err != nil || json.Unmarshal(b, &stacks) != nil ||
+		stacks["GoLambdaBenchMatrix"]["X8664Mem1536FunctionName"] == "" && stacks["GoLambdaBenchMatrix"]["Arm64Mem1536FunctionName"] == "" ||
+		!strings.HasSuffix(stacks["GoLambdaBenchLmi"]["ApiUrl"], "/prod/") {
+		t.Errorf("outputs file: %v %v", stacks, err)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after interrupt: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.HasSuffix(stdout.String(), "stopped\n") {
+		t.Errorf("serve output does not end with stopped:\n%s", stdout.String())
+	}
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "sparc"}, {"--binary", "/does/not/exist"}} {
+		err := runServe(context.Background(), args, io.Discard, io.Discard)
+		var u usageError
+		if err == nil || !errors.As(err, &u) {
+			t.Errorf("serve %v: %v, want a usage error", args, err)
+		}
+	}
+}
