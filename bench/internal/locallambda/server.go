@@ -359,7 +359,7 @@ func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
 	name := nameOrARN
 	if i := strings.Index(name, ":function:"); i >= 0 {
 		name = name[i+len(":function:"):]
-	} else if strings.HasPrefix(name, "function:") {
+	} else {
 		name = strings.TrimPrefix(name, "function:")
 	}
 	if n, q, ok := strings.Cut(name, ":"); ok {
