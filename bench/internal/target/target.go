@@ -107,6 +107,9 @@ type AWSOptions struct {
 	Profile     string // empty: the default profile
 	Stack       string // stack whose outputs name the functions
 	OutputsFile string // read outputs from this file instead of DescribeStacks
+	// Endpoint, when set, sends Lambda API calls there instead of AWS (for
+	// example the local Lambda: http://127.0.0.1:3001).
+	Endpoint string
 }
 
 // AWSTarget is a deployed stack.
@@ -150,7 +153,12 @@ func OpenAWS(ctx context.Context, o AWSOptions) (*AWSTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &AWSTarget{Config: cfg, Lambda: lambda.NewFromConfig(cfg), Outputs: outputs}, nil
+	client := lambda.NewFromConfig(cfg, func(lo *lambda.Options) {
+		if o.Endpoint != "" {
+			lo.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	})
+	return &AWSTarget{Config: cfg, Lambda: client, Outputs: outputs}, nil
 }
 
 // LocalLambdaClient returns a Lambda client for the local Lambda at endpoint

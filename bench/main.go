@@ -1,0 +1,153 @@
+// Command bench benchmarks Go on AWS Lambda: the architecture × memory matrix
+// of a parallel bcrypt function, and standard Lambda against Lambda Managed
+// Instances under HTTP load. With no arguments it runs the whole suite on
+// this machine against a local Lambda that runs the real function binary.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"lambdabench/bench/internal/threshold"
+)
+
+// verb is one subcommand.
+type verb struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func verbs() []verb {
+	return []verb{
+		{"suite", "run the whole local benchmark: matrix and load, one report (the default)", runSuite},
+		{"matrix", "architecture × memory benchmark: cold starts, percentiles, speedup, cost, verdict", runMatrix},
+		{"load", "staged HTTP load on the hello endpoints: standard Lambda vs LMI", runLoad},
+		{"smoke", "check every function and endpoint of a target against its contract", runSmoke},
+		{"burst", "parallel vs sequential on one configuration: speedup and efficiency", runBurst},
+		{"serve", "run the local Lambda (Invoke API and API Gateway) until interrupted", runServe},
+		{"report", "rebuild summaries and charts of a results folder from its samples.csv", runReport},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode reports err and maps it to the process status: 0 success (and
+// --help), 2 bad usage, 99 a crossed threshold, 130 interrupted, 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, threshold.ErrCrossed):
+		fmt.Fprintln(stderr, "bench:", err)
+		return threshold.ExitCode
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "bench: interrupted; everything measured so far was kept")
+		return 130
+	case errors.As(err, new(usageError)):
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "bench:", err)
+	return 1
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help" && args[0] != "-help") {
+		return runSuite(ctx, args, stdout, stderr)
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
+		}
+		printUsage(stdout)
+		return nil
+	}
+	for _, v := range verbs() {
+		if v.name == name {
+			return v.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	printUsage(stderr)
+	return usagef("unknown command %q", name)
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `bench measures Go on AWS Lambda — on AWS, or on this machine against a local
+Lambda that runs the same function binary.
+
+Usage:
+  go run ./bench [suite flags]        run the whole local suite (matrix + load), one report
+  go run ./bench <command> [flags]
+
+Commands:
+`)
+	for _, v := range verbs() {
+		fmt.Fprintf(w, "  %-8s %s\n", v.name, v.summary)
+	}
+	fmt.Fprint(w, `
+Run 'go run ./bench <command> --help' for a command's flags.
+Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed, 130 interrupted.
+`)
+}
+
+// newFlagSet returns a FlagSet whose --help prints a usage line, the
+// description and the flags to stdout.
+func newFlagSet(name, usage, description string, stdout, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: go run ./bench %s\n\n%s\n\nFlags:\n", usage, description)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, sending --help to stdout and turning other
+// mistakes into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return fmt.Sprint(*l) }
+
+func (l *listFlag) Set(s string) error {
+	*l = append(*l, s)
+	return nil
+}

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/matrix"
+	"lambdabench/bench/internal/stats"
+	"lambdabench/bench/internal/target"
+	"lambdabench/bench/internal/threshold"
+)
+
+const matrixDescription = `Benchmarks the bcrypt function on every architecture × memory configuration:
+forced cold starts, then warm invocations, through the Lambda Invoke API with the
+log tail (REPORT line). Writes samples.csv (as it goes), summary.json, summary.md
+and PNG charts, and picks a configuration by --strategy.
+
+--target local (default) starts a local Lambda with this machine's architecture;
+the other architecture's rows are reported as not measured. --target aws reads
+the function names from the matrix stack's outputs.`
+
+// matrixFlags are the matrix verb's settings.
+type matrixFlags struct {
+	target                 string
+	stack, region, profile string
+	outputsFile, binary    string
+	noCPULimits, noLogTail bool
+	cold, runs, parallel   int
+	payload                string
+	sleep                  time.Duration
+	archs, memories        string
+	strategy               string
+	weight, trim           float64
+	prices                 string
+	printPrices            bool
+	thresholds             listFlag
+	out                    string
+	endpointURL            string
+
+	// local, when set, is an already running local target to use (the suite
+	// shares one between its verbs); matrixRun does not close it.
+	local *target.LocalTarget
+}
+
+func (f *matrixFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+	BoolVar(*bool, string, bool, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+	Float64Var(*float64, string, float64, string)
+}) {
+	fs.StringVar(&f.target, "target", "local", "where to run: local (a local Lambda on this machine) or aws (a deployed matrix stack)")
+	fs.StringVar(&f.stack, "stack", target.MatrixStack, "aws: the matrix stack whose outputs name the functions")
+	fs.StringVar(&f.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
+	fs.StringVar(&f.profile, "profile", "", "aws: shared config profile (default: the default chain)")
+	fs.StringVar(&f.outputsFile, "outputs-file", "", "aws: read stack outputs from this `cdk deploy --outputs-file` file instead of CloudFormation")
+	fs.StringVar(&f.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
+	fs.StringVar(&f.binary, "binary", "", "local: run this bootstrap instead of building function/ for this machine")
+	fs.BoolVar(&f.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+	fs.IntVar(&f.cold, "cold", 1, "forced cold starts per configuration (UpdateFunctionConfiguration, then invoke)")
+	fs.IntVar(&f.runs, "runs", 20, "warm invocations per configuration")
+	fs.IntVar(&f.parallel, "parallel-invocations", 1, "warm invocations in flight at once per configuration")
+	fs.StringVar(&f.payload, "payload", matrix.DefaultPayload, "request payload (JSON); \"cost\":4..14 sets the bcrypt cost")
+	fs.DurationVar(&f.sleep, "sleep-between", 0, "pause after each warm invocation")
+	fs.StringVar(&f.archs, "arch", "", "only these architectures, comma-separated (arm64,x86_64)")
+	fs.StringVar(&f.memories, "memory", "", "only these memory sizes in MB, comma-separated (e.g. 1536,10240)")
+	fs.BoolVar(&f.noLogTail, "no-log-tail", false, "do not ask for the log tail (no REPORT line: durations come from the handler)")
+	fs.StringVar(&f.strategy, "strategy", "balanced", "verdict: cost, speed or balanced")
+	fs.Float64Var(&f.weight, "balanced-weight", cost.DefaultBalancedWeight, "balanced verdict: weight of cost (0..1); duration gets 1-weight")
+	fs.Float64Var(&f.trim, "trim", stats.DefaultTrim, "share of samples dropped at each end for the trimmed mean (0..0.5)")
+	fs.StringVar(&f.prices, "prices", "", "JSON price table overriding the built-in prices (see --print-prices)")
+	fs.BoolVar(&f.printPrices, "print-prices", false, "print the built-in price table as JSON and exit")
+	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-matrix)")
+}
+
+func (f *matrixFlags) validate() error {
+	if _, err := target.ParseKind(f.target); err != nil {
+		return usageError{err.Error()}
+	}
+	if f.runs < 0 || f.cold < 0 || f.runs+f.cold == 0 {
+		return usagef("--runs and --cold must be ≥ 0 and not both 0")
+	}
+	if f.parallel < 1 || f.parallel > 100 {
+		return usagef("--parallel-invocations must be between 1 and 100")
+	}
+	if _, err := cost.ParseStrategy(f.strategy); err != nil {
+		return usageError{err.Error()}
+	}
+	if f.weight < 0 || f.weight > 1 {
+		return usagef("--balanced-weight must be between 0 and 1")
+	}
+	if f.trim < 0 || f.trim >= 0.5 {
+		return usagef("--trim must be at least 0 and below 0.5")
+	}
+	if _, err := parseMemories(f.memories); err != nil {
+		return err
+	}
+	if _, err := parseArchs(f.archs); err != nil {
+		return err
+	}
+	return nil
+}
+
+func parseMemories(s string) ([]int, error) {
+	var out []int
+	for _, p := range splitList(s) {
+		m, err := strconv.Atoi(p)
+		if err != nil || m < 128 || m > 10240 {
+			return nil, usagef("--memory: %q is not a memory size between 128 and 10240 MB", p)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func parseArchs(s string) ([]string, error) {
+	var out []string
+	for _, p := range splitList(s) {
+		a, err := cost.NormalizeArch(p)
+		if err != nil {
+			return nil, usagef("--arch: %v", err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f matrixFlags
+	fs := newFlagSet("matrix", "matrix [flags]", matrixDescription, stdout, stderr)
+	f.register(fs)
+	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when a configuration's warm duration crosses this, e.g. 'p95<500ms', 'x86_64 10240:avg<300ms', 'error_rate<1%' (repeatable)")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if f.printPrices {
+		return cost.Default().WriteJSON(stdout)
+	}
+	if err := f.validate(); err != nil {
+		return err
+	}
+	res, err := matrixRun(ctx, f, stdout, stderr)
+	if res.dir != "" {
+		fmt.Fprintf(stdout, "\nResults: %s\n", res.dir)
+	}
+	return err
+}
+
+// matrixResult is what a matrix run leaves behind.
+type matrixResult struct {
+	dir     string
+	summary matrix.Summary
+}
+
+// matrixRun runs the matrix with settings f and writes its report. On an
+// interruption it still writes a partial summary of everything measured.
+func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (matrixResult, error) {
+	var res matrixResult
+	thresholds, err := threshold.ParseAll(f.thresholds)
+	if err != nil {
+		return res, usageError{err.Error()}
+	}
+	prices, pricesSource := cost.Default(), ""
+	if f.prices != "" {
+		if prices, err = cost.Load(f.prices); err != nil {
+			return res, err
+		}
+		pricesSource = f.prices
+	}
+	wantArchs, _ := parseArchs(f.archs)
+	wantMems, _ := parseMemories(f.memories)
+
+	meta := matrix.Meta{Target: f.target, Started: time.Now(), Payload: f.payload, Cold: f.cold, Runs: f.runs,
+		Parallel: f.parallel, Trim: f.trim, Strategy: f.strategy, Weight: f.weight, PricesSource: pricesSource}
+	var (
+		api      matrix.Lambda
+		outputs  map[string]string
+		skipWhy  string
+		maxCores float64
+		allArchs = []string{"arm64", "x86_64"}
+	)
+	switch target.Kind(f.target) {
+	case target.Local:
+		lt := f.local
+		if lt == nil {
+			fmt.Fprintln(stderr, "Starting the local Lambda (building the function for this machine)…")
+			var err error
+			lt, err = target.StartLocal(ctx, target.LocalOptions{Binary: f.binary, Matrix: true, BuildLog: stderr, NoCPUControl: f.noCPULimits})
+			if err != nil {
+				return res, err
+			}
+			defer lt.Close()
+			fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", lt.Server.Confinement(), lt.Server.HostCores())
+		}
+		api, outputs = lt.Lambda, lt.Outputs
+		skipWhy = fmt.Sprintf("the local target runs %s only (this machine's architecture); deploy and use --target aws", lt.Arch)
+		maxCores = float64(lt.Server.HostCores())
+		meta.HostCores, meta.Confinement = lt.Server.HostCores(), lt.Server.Confinement()
+	case target.AWS:
+		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: f.stack, OutputsFile: f.outputsFile, Endpoint: f.endpointURL})
+		if err != nil {
+			return res, err
+		}
+		api, outputs = at.Lambda, at.Outputs
+		meta.Stack = f.stack
+		skipWhy = "the stack has no function for this architecture (see the infra context key architectures)"
+	}
+	cfgs, err := matrix.Discover(ctx, api, outputs, allArchs, skipWhy, maxCores)
+	if err != nil {
+		return res, err
+	}
+	cfgs = filterConfigs(cfgs, wantArchs, wantMems)
+	if len(cfgs) == 0 {
+		return res, usagef("--arch/--memory select no configuration")
+	}
+
+	res.dir = f.out
+	if res.dir == "" {
+		res.dir = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-matrix")
+	}
+	if err := os.MkdirAll(res.dir, 0o755); err != nil {
+		return res, fmt.Errorf("results folder: %w", err)
+	}
+	csvFile, err := os.Create(filepath.Join(res.dir, "samples.csv"))
+	if err != nil {
+		return res, fmt.Errorf("samples.csv: %w", err)
+	}
+	defer csvFile.Close()
+	w, err := matrix.NewCSVWriter(csvFile)
+	if err != nil {
+		return res, err
+	}
+
+	measured := 0
+	for _, c := range cfgs {
+		if c.Skip == "" {
+			measured++
+		}
+	}
+	fmt.Fprintf(stderr, "Measuring %d configuration(s): %d cold + %d warm invocation(s) each, payload %s\n", measured, f.cold, f.runs, f.payload)
+	var samples []matrix.Sample
+	prog := newProgress(ctx, stderr)
+	opts := matrix.Options{Cold: f.cold, Runs: f.runs, Payload: []byte(f.payload), Parallel: f.parallel, SleepBetween: f.sleep, LogTail: !f.noLogTail,
+		OnSample: func(s matrix.Sample) error {
+			samples = append(samples, s)
+			return w.Write(s)
+		},
+		OnProgress: func(c matrix.Config, done, total int) {
+			last := samples[len(samples)-1]
+			note := "ok"
+			if !last.OK {
+				note = "error: " + truncate(last.Error, 60)
+			} else if !isNaN(last.Duration()) {
+				note = fmt.Sprintf("%s %.0f ms", last.Kind, last.Duration())
+			}
+			prog.Step(c.Label(), done, total, note)
+		},
+	}
+	runErr := matrix.Run(ctx, api, cfgs, opts)
+	prog.Wait()
+	partial := runErr != nil
+	if partial && !errors.Is(runErr, context.Canceled) {
+		fmt.Fprintf(stderr, "matrix stopped: %v\n", runErr)
+	}
+
+	sum, err := matrix.Build(samples, meta, prices, partial)
+	if err != nil {
+		return res, errors.Join(runErr, err)
+	}
+	res.summary = sum
+	if err := sum.WriteFiles(res.dir); err != nil {
+		return res, errors.Join(runErr, err)
+	}
+	if err := sum.WriteCharts(res.dir); err != nil {
+		fmt.Fprintf(stderr, "charts: %v\n", err)
+	}
+	printMatrixHeadline(stdout, sum)
+	if runErr != nil {
+		return res, runErr
+	}
+	return res, checkMatrixThresholds(thresholds, sum)
+}
+
+func filterConfigs(cfgs []matrix.Config, archs []string, mems []int) []matrix.Config {
+	var out []matrix.Config
+	for _, c := range cfgs {
+		if len(archs) > 0 && !contains(archs, c.Arch) {
+			continue
+		}
+		if len(mems) > 0 && !contains(mems, c.MemoryMB) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func checkMatrixThresholds(ts []threshold.Threshold, s matrix.Summary) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	var subjects []threshold.Subject
+	for _, r := range s.Results {
+		if r.Skip != "" {
+			continue
+		}
+		rate := 0.0
+		if r.Invocations > 0 {
+			rate = float64(r.Failures) / float64(r.Invocations)
+		}
+		subjects = append(subjects, threshold.Subject{Name: r.Label(), Summary: r.Warm, ErrorRate: rate})
+	}
+	fails, err := threshold.Check(ts, subjects)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if len(fails) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(fails))
+	for i, f := range fails {
+		msgs[i] = f.String()
+	}
+	return fmt.Errorf("%w:\n  %s", threshold.ErrCrossed, strings.Join(msgs, "\n  "))
+}
+
+// printMatrixHeadline prints the seed's warm-processing table and the verdict.
+func printMatrixHeadline(w io.Writer, s matrix.Summary) {
+	fmt.Fprintf(w, "\n%-8s %8s %5s %7s %9s %9s %9s %8s %10s %10s\n", "arch", "memory", "vCPU", "workers", "mean ms", "p50 ms", "p95 ms", "speedup", "efficiency", "$ per 1M")
+	for _, r := range s.Results {
+		if !r.Measured() {
+			reason := r.Skip
+			if reason == "" {
+				reason = "failed: " + truncate(r.FirstError, 60)
+			}
+			fmt.Fprintf(w, "%-8s %6d MB %5.2f %7d   %s\n", r.Arch, r.MemoryMB, r.VCPUs, r.Workers, truncate("not measured — "+reason, 70))
+			continue
+		}
+		fmt.Fprintf(w, "%-8s %6d MB %5.2f %7d %9.1f %9.1f %9.1f %7.2f× %9.0f%% %10.2f\n", r.Arch, r.MemoryMB, r.VCPUs, r.Workers,
+			r.Warm.Mean, r.Warm.P50, r.Warm.P95, r.Speedup, r.Efficiency*100, r.CostPerMillion)
+	}
+	if v := s.Verdict; v != nil {
+		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; mean %.1f ms, $%.2f per 1M invocations\n", v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+func isNaN(f float64) bool { return f != f }

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/load"
+	"lambdabench/bench/internal/matrix"
+)
+
+const reportDescription = `Rebuilds summary.json, summary.md and every chart of a results folder from its
+samples.csv: a matrix folder, a load folder, or a suite folder holding both
+(matrix/ and load/). Use it after editing prices (--prices) or to recover the
+summary of a run that was killed.`
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("report", "report [flags] DIR", reportDescription, stdout, stderr)
+	prices := fs.String("prices", "", "matrix: JSON price table overriding the built-in prices")
+	var dir string
+	// Accept flags before and after DIR.
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			return parseFlags(fs, []string{a}, stdout)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		dir = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return usageError{err.Error()}
+		}
+		if fs.NArg() > 0 {
+			return usagef("report: unexpected argument %q", fs.Arg(0))
+		}
+	}
+	if dir == "" {
+		return usagef("report: which results folder? (go run ./bench report bench-results/<run>)")
+	}
+	pt, source := cost.Default(), ""
+	if *prices != "" {
+		var err error
+		if pt, err = cost.Load(*prices); err != nil {
+			return err
+		}
+		source = *prices
+	}
+	return rebuildDir(dir, pt, source, stdout)
+}
+
+// rebuildDir rebuilds one results folder of any kind.
+func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout io.Writer) error {
+	kind, err := folderKind(dir)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case "suite":
+		for _, sub := range []string{"matrix", "load"} {
+			p := filepath.Join(dir, sub)
+			if _, err := os.Stat(filepath.Join(p, "samples.csv")); err != nil {
+				continue
+			}
+			if err := rebuildDir(p, prices, pricesSource, stdout); err != nil {
+				return err
+			}
+		}
+		return writeIndex(dir, stdout)
+	case "matrix":
+		s, err := matrix.Rebuild(dir, prices, pricesSource)
+		if err != nil {
+			return err
+		}
+		printMatrixHeadline(stdout, s)
+	case "load":
+		if err := load.Rebuild(dir); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "rebuilt %s (%s)\n", dir, kind)
+	return nil
+}
+
+// folderKind tells a suite folder (matrix/ and load/ inside) from a matrix
+// or load folder, by the columns of its samples.csv.
+func folderKind(dir string) (string, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("results folder %s: not found", dir)
+	}
+	f, err := os.Open(filepath.Join(dir, "samples.csv"))
+	if err != nil {
+		for _, sub := range []string{"matrix", "load"} {
+			if _, err := os.Stat(filepath.Join(dir, sub, "samples.csv")); err == nil {
+				return "suite", nil
+			}
+		}
+		return "", fmt.Errorf("%s has no samples.csv (nor matrix/ or load/ folders): not a results folder", dir)
+	}
+	defer f.Close()
+	head, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && head == "" {
+		return "", fmt.Errorf("%s/samples.csv is empty", dir)
+	}
+	if strings.Contains(head, "worker_count") {
+		return "matrix", nil
+	}
+	return "load", nil
+}

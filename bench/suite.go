@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"lambdabench/bench/internal/load"
+	"lambdabench/bench/internal/matrix"
+	"lambdabench/bench/internal/target"
+)
+
+const suiteDescription = `Runs the whole benchmark on this machine, with no AWS account: builds the function,
+starts a local Lambda that runs it, measures the matrix (this machine's architecture,
+all six memory sizes, cold and warm) and the load scenarios on the three hello
+endpoints (standard 128 MB and 2048 MB, and LMI 2048 MB), and writes one report
+folder with index.md linking every summary and chart. About 4 minutes on 2 cores;
+--quick takes under one minute with a lighter workload.`
+
+// suitePlan is what the suite runs: matrix settings and load arguments.
+type suitePlan struct {
+	matrixPayload string
+	cold, runs    int
+	loadArgs      []string
+}
+
+func planSuite(quick bool) suitePlan {
+	if quick {
+		return suitePlan{
+			matrixPayload: `{"count":20,"mode":"parallel","cost":6}`,
+			cold:          1, runs: 5,
+			loadArgs: []string{"--scenario", "fast-io,low-cpu", "--stages", "3s:4,8s:4,4s:8"},
+		}
+	}
+	return suitePlan{
+		matrixPayload: `{"count":20,"mode":"parallel"}`,
+		cold:          1, runs: 10,
+		loadArgs: []string{"--scenario", "all", "--stages", "10s:4,20s:4,10s:8"},
+	}
+}
+
+func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("suite", "[suite] [flags]", suiteDescription, stdout, stderr)
+	quick := fs.Bool("quick", false, "a lighter run (bcrypt cost 6, 5 warm runs, two short load scenarios): under a minute")
+	out := fs.String("out", "", "report folder (default bench-results/<timestamp>)")
+	binary := fs.String("binary", "", "run this bootstrap instead of building function/ for this machine")
+	noCPU := fs.Bool("no-cpu-limits", false, "do not confine environments to the CPU share their memory buys")
+	skipMatrix := fs.Bool("skip-matrix", false, "run only the load scenarios")
+	skipLoad := fs.Bool("skip-load", false, "run only the matrix")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if *skipMatrix && *skipLoad {
+		return usagef("--skip-matrix and --skip-load leave nothing to run")
+	}
+	plan := planSuite(*quick)
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("bench-results", time.Now().Format("20060102-150405"))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report folder: %w", err)
+	}
+	started := time.Now()
+
+	// One local Lambda serves both parts.
+	fmt.Fprintln(stderr, "Building the function and starting the local Lambda…")
+	lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: *binary, Matrix: !*skipMatrix, Hello: !*skipLoad, BuildLog: stderr, NoCPUControl: *noCPU})
+	if err != nil {
+		return err
+	}
+	defer lt.Close()
+	fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", lt.Server.Confinement(), lt.Server.HostCores())
+
+	var errs []error
+	var ms *matrix.Summary
+	if !*skipMatrix {
+		fmt.Fprintf(stderr, "\n== Matrix: bcrypt batch on every memory size (%s) ==\n", plan.matrixPayload)
+		var f matrixFlags
+		mfs := flag.NewFlagSet("matrix", flag.ContinueOnError)
+		f.register(mfs)
+		if err := mfs.Parse(nil); err != nil {
+			return err
+		}
+		f.cold, f.runs, f.payload, f.out, f.local = plan.cold, plan.runs, plan.matrixPayload, filepath.Join(dir, "matrix"), lt
+		res, err := matrixRun(ctx, f, io.Discard, stderr)
+		if res.summary.Kind != "" {
+			ms = &res.summary
+		}
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return finishSuite(dir, stdout, ms, nil, started, err)
+			}
+			errs = append(errs, fmt.Errorf("matrix: %w", err))
+		}
+	}
+
+	var lr *load.Report
+	if !*skipLoad {
+		fmt.Fprintln(stderr, "\n== Load: standard Lambda vs LMI on the hello endpoints ==")
+		var f loadFlags
+		lfs := flag.NewFlagSet("load", flag.ContinueOnError)
+		f.register(lfs)
+		if err := lfs.Parse(append([]string{"--out", filepath.Join(dir, "load")}, plan.loadArgs...)); err != nil {
+			return err
+		}
+		f.local = lt
+		if err := f.validate(); err != nil {
+			return err
+		}
+		res, err := loadRun(ctx, f, io.Discard, stderr)
+		lr = res.report
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return finishSuite(dir, stdout, ms, lr, started, err)
+			}
+			errs = append(errs, fmt.Errorf("load: %w", err))
+		}
+	}
+	return finishSuite(dir, stdout, ms, lr, started, errors.Join(errs...))
+}
+
+// finishSuite writes index.md, prints the headline tables and where the
+// report is, and passes err on.
+func finishSuite(dir string, stdout io.Writer, ms *matrix.Summary, lr *load.Report, started time.Time, err error) error {
+	if ms != nil {
+		fmt.Fprintln(stdout, "\nMatrix (warm duration of a 20-item bcrypt batch):")
+		printMatrixHeadline(stdout, *ms)
+	}
+	if lr != nil {
+		printLoadHeadline(stdout, lr)
+	}
+	if ierr := writeIndex(dir, io.Discard); ierr != nil {
+		err = errors.Join(err, ierr)
+	}
+	fmt.Fprintf(stdout, "\nReport: %s (took %s)\n", filepath.Join(dir, "index.md"), time.Since(started).Round(time.Second))
+	return err
+}
+
+// printLoadHeadline prints, per scenario, each endpoint's totals.
+func printLoadHeadline(w io.Writer, r *load.Report) {
+	for _, sc := range r.Scenarios {
+		fmt.Fprintf(w, "\nLoad %s (%s, %s model, stages %s):\n", sc.Name, sc.Query, sc.Model, sc.Stages)
+		fmt.Fprintf(w, "  %-13s %9s %8s %9s %9s %9s %9s %7s\n", "endpoint", "requests", "req/s", "errors %", "p50 ms", "p95 ms", "p99 ms", "cold")
+		for _, e := range sc.Endpoints {
+			t := e.Total
+			fmt.Fprintf(w, "  %-13s %9d %8.1f %9.2f %9.1f %9.1f %9.1f %7d\n", e.Endpoint, t.Requests, t.Throughput, t.ErrorRate,
+				t.Latency.P50, t.Latency.P95, t.Latency.P99, t.ColdStarts)
+		}
+	}
+	if r.Partial {
+		fmt.Fprintln(w, "  (partial: the load run was interrupted)")
+	}
+}
+
+// writeIndex writes index.md for a suite folder: links to each part's
+// summary and charts.
+func writeIndex(dir string, stdout io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# Benchmark report\n\n")
+	fmt.Fprintf(&b, "Folder `%s`.\n\n", dir)
+	for _, part := range []struct{ sub, title string }{{"matrix", "Matrix: architecture × memory"}, {"load", "Load: standard Lambda vs LMI"}} {
+		p := filepath.Join(dir, part.sub)
+		if _, err := os.Stat(filepath.Join(p, "summary.md")); err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "## %s\n\n- [summary](%s/summary.md) · [summary.json](%s/summary.json) · [samples.csv](%s/samples.csv)\n", part.title, part.sub, part.sub, part.sub)
+		pngs, _ := filepath.Glob(filepath.Join(p, "*.png"))
+		for _, png := range pngs {
+			rel := part.sub + "/" + filepath.Base(png)
+			fmt.Fprintf(&b, "\n![%s](%s)\n", strings.TrimSuffix(filepath.Base(png), ".png"), rel)
+		}
+		b.WriteString("\n")
+	}
+	path := filepath.Join(dir, "index.md")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", path)
+	return nil
+}
