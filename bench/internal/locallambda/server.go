@@ -4,11 +4,33 @@
 // functions, and gives each environment the CPU share and memory limit its size buys through
 // cgroups where the machine allows.
 //
-// Each environment gets its own Runtime API listener (127.0.0.1, a free port): the runtime finds
-// it in AWS_LAMBDA_RUNTIME_API, and a request on it can only concern that environment.
-//
 // Start it with Start; point aws-sdk-go-v2's Lambda client at InvokeEndpoint (BaseEndpoint, static
 // placeholder credentials; signatures are not checked) and HTTP clients at APIBaseURL.
+//
+// How it behaves, and where it departs from Lambda:
+//   - Each environment gets its own Runtime API listener (127.0.0.1, a free port) named in its
+//     AWS_LAMBDA_RUNTIME_API: a request on it can only concern that environment.
+//   - Init Duration is environment start to the first /next. The init phase runs with the CPU
+//     unthrottled (as on Lambda); the CPU quota applies from the first /next. Billed Duration is
+//     Duration (plus Init Duration on a cold start, as for provided.* runtimes) rounded up to 1 ms.
+//   - Max Memory Used is the larger of the environment cgroup's peak and the process's VmHWM.
+//   - Standard: one invocation per environment; the most recently created idle environment takes
+//     it, else a new one starts (a cold start) up to ReservedConcurrency, then 429.
+//   - LMI: up to MaxConcurrency invocations per environment, sent to the least busy environment
+//     with a free slot; a new environment starts only when all are full, up to MaxEnvironments,
+//     then 429. MinEnvironments start at Start (see Config.LazyLMIEnvironments) and are kept up
+//     after crashes. Environments are not scaled in.
+//   - A timeout fails the invocation with "Task timed out after N.NN seconds" (Sandbox.Timedout);
+//     a standard environment is then replaced, an LMI environment keeps serving its other
+//     invocations (the late answer is refused). A crash fails it with Runtime.ExitError, an
+//     out-of-memory kill (cgroup memory limit) with Runtime.OutOfMemory; the environment is gone
+//     and the next invocation starts a new one. An init failure fails the waiting invocations
+//     with the error the runtime posted to /runtime/init/error, or Runtime.ExitError.
+//   - LogType Tail returns the last 4 KB of START, the invocation's own log lines, END and
+//     REPORT. In LMI environments a line goes to every invocation in flight when it was written.
+//   - Children are started with a parent-death signal (SIGKILL) in their own process group, so
+//     none outlives the server even when it is killed; Close removes the cgroups, and a later
+//     Start removes those left by a killed server.
 package locallambda
 
 import (
