@@ -300,3 +300,28 @@ func TestGetAndListFunctions(t *testing.T) {
 		t.Errorf("stack outputs: %v", out)
 	}
 }
+
+func TestInvocationTypesAndConcurrency(t *testing.T) {
+	s := start(t, Config{Functions: []FunctionSpec{fakeSpec("fake")}})
+	c := client(s)
+	ctx := context.Background()
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("fake"), InvocationType: types.InvocationTypeDryRun})
+	if err != nil || out.StatusCode != 204 {
+		t.Errorf("DryRun: %v %v", out, err)
+	}
+	out, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("fake"), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{}`)})
+	if err != nil || out.StatusCode != 202 {
+		t.Fatalf("Event: %v %v", out, err)
+	}
+	waitFor(t, 3*time.Second, "the event to run", func() bool {
+		n := 0
+		for _, smp := range s.Timeline("fake") {
+			n += smp.Invocations
+		}
+		return n == 1
+	})
+	conc, err := c.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String("fake")})
+	if err != nil || aws.ToInt32(conc.ReservedConcurrentExecutions) != DefaultReservedConcurrency {
+		t.Errorf("GetFunctionConcurrency: %v %v", conc, err)
+	}
+}
