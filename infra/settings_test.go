@@ -10,14 +10,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"lambdabench/infra/internal/jsiitest"
 	"lambdabench/infra/internal/matrix"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(jsiitest.Main(m)) }
 
 func fromMap(ctx map[string]any) func(string) any {
 	return func(key string) any { return ctx[key] }

@@ -12,15 +12,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
+
+	"lambdabench/infra/internal/jsiitest"
 )
 
 var functionDir = filepath.Join("..", "..", "..", "function")
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(jsiitest.Main(m)) }
 
 // Two stacks, each with an arm64 and an x86_64 function: the Go toolchain runs
 // once per architecture, and every function gets the binary of its own

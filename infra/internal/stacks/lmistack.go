@@ -359,10 +359,7 @@ func lmiNetwork(stack awscdk.Stack, p LmiStackProps) (subnets, securityGroups []
 		Description:      jsii.String("LMI instances: no inbound traffic; outbound for logs and AWS APIs"),
 		AllowAllOutbound: jsii.Bool(true),
 	})
-	for _, s := range *vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetType: selection}).SubnetIds {
-		subnets = append(subnets, s)
-	}
-	return subnets, []*string{sg.SecurityGroupId()}
+	return *vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetType: selection}).SubnetIds, []*string{sg.SecurityGroupId()}
 }
 
 // capacityProvider creates the AWS::Lambda::CapacityProvider (no L2 in this CDK

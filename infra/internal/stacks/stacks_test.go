@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"lambdabench/infra/internal/bundle"
+	"lambdabench/infra/internal/jsiitest"
 	"lambdabench/infra/internal/matrix"
 	"lambdabench/infra/internal/templatecheck"
 )
@@ -26,22 +27,25 @@ var (
 	spec     *templatecheck.Spec
 )
 
-func TestMain(m *testing.M) {
+func TestMain(m *testing.M) { os.Exit(jsiitest.Main(setup{m})) }
+
+// setup builds the shared fixtures around the tests.
+type setup struct{ m *testing.M }
+
+func (s setup) Run() int {
 	var err error
 	builder, err = bundle.New(filepath.Join("..", "..", "..", "function"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
+	defer builder.Close()
 	spec, err = templatecheck.LoadSpec(specPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%v (run `make node_modules` at the repository root)\n", err)
-		os.Exit(1)
+		return 1
 	}
-	code := m.Run()
-	builder.Close()
-	jsii.Close()
-	os.Exit(code)
+	return s.m.Run()
 }
 
 func newApp(t *testing.T) awscdk.App {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package jsiitest
+
+const raceEnabled = false
