@@ -151,6 +151,9 @@ func (f *loadFlags) loadProfile() (load.Model, load.Stages, error) {
 		if err != nil {
 			return "", nil, usagef("--rate: %v", err)
 		}
+		if st.Arrivals(st.Total()) < 1 {
+			return "", nil, usagef("--rate %s: these stages never send a request", f.rate)
+		}
 		return load.Open, st, nil
 	}
 	spec := f.stages
@@ -163,6 +166,9 @@ func (f *loadFlags) loadProfile() (load.Model, load.Stages, error) {
 	st, err := load.ParseStages(spec, true)
 	if err != nil {
 		return "", nil, usagef("--stages: %v", err)
+	}
+	if _, ok := st.NextActive(1, 0); !ok {
+		return "", nil, usagef("--stages %s: these stages never start a virtual user (a ramp reaches its target only at its end: try 0s:1,%s)", spec, spec)
 	}
 	return load.Closed, st, nil
 }

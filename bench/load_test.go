@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lambdabench/bench/internal/load"
+	"lambdabench/bench/internal/threshold"
+)
+
+// TestLoadLocalEndToEnd runs the load verb against the local Lambda (the
+// real function, built for this machine) with a few seconds of load, then
+// checks the outputs: summary.json agrees with samples.csv, summary.md has
+// the table, the charts are drawn, and a crossed threshold is reported as
+// threshold.ErrCrossed.
+func TestLoadLocalEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function and runs the local Lambda")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	err := runLoad(ctx, []string{
+		"--scenario", "low-cpu", "--low-cpu-hash-loops", "5000",
+		"--stages", "1s:2,2s:2", "--timeout", "10s", "--no-cpu-limits",
+		"--threshold", "p99<10s", "--threshold", "lmi-2048:error_rate<1%",
+		"--out", dir,
+	}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+	}
+	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Partial || len(rep.Scenarios) != 1 || len(rep.Scenarios[0].Endpoints) != 3 {
+		t.Fatalf("report: partial %v, scenarios %+v", rep.Partial, rep.Scenarios)
+	}
+	f, err := os.Open(filepath.Join(dir, load.SamplesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	perEndpoint := map[string]int64{}
+	for _, r := range rows[1:] {
+		perEndpoint[r[3]]++
+		if r[2] != "hash_loops=5000" {
+			t.Fatalf("sample with query %q", r[2])
+		}
+	}
+	for _, e := range rep.Scenarios[0].Endpoints {
+		tot := e.Total
+		if tot.Requests == 0 || tot.Requests != perEndpoint[e.Endpoint] {
+			t.Errorf("%s: summary.json %d requests, samples.csv %d", e.Endpoint, tot.Requests, perEndpoint[e.Endpoint])
+		}
+		if tot.OK != tot.Requests || tot.ColdStarts < 1 {
+			t.Errorf("%s: %d OK of %d, %d cold starts", e.Endpoint, tot.OK, tot.Requests, tot.ColdStarts)
+		}
+		if e.Cost == nil || e.Cost.Bill.TotalUSD <= 0 {
+			t.Errorf("%s: no cost estimate", e.Endpoint)
+		}
+	}
+	if c := rep.Scenarios[0].Concurrency; len(c) != 3 || len(c[0].Points) == 0 {
+		t.Errorf("concurrency from the local Lambda: %d series", len(c))
+	}
+	for _, name := range []string{"load-low-cpu.png", "concurrency-low-cpu.png", load.SummaryMDFile} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", name, err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "| **all**") || !strings.Contains(stdout.String(), "Results: "+dir) {
+		t.Errorf("stdout lacks the summary table:\n%s", stdout.String())
+	}
+
+	// A threshold no run can meet: the run completes and says so.
+	stdout.Reset()
+	stderr.Reset()
+	err = runLoad(ctx, []string{
+		"--scenario", "fast-io", "--fast-io-delay-ms", "1", "--endpoints", "lmi-2048",
+		"--stages", "0s:1,1s:1", "--no-cpu-limits", "--threshold", "p50<1us", "--out", filepath.Join(t.TempDir(), "fail"),
+	}, &stdout, &stderr)
+	if !errors.Is(err, threshold.ErrCrossed) {
+		t.Fatalf("load with a crossed threshold: %v, want ErrCrossed\n%s", err, stderr.String())
+	}
+}
+
+func TestLoadRejectsBadFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--stages", "10s:4", "--rate", "0s:5,5s:5"}, "exclude each other"},
+		{[]string{"--stages", "10s"}, "--stages"},
+		{[]string{"--rate", "5s:-1"}, "--rate"},
+		{[]string{"--stages", "1s:1"}, "never start a virtual user"},
+		{[]string{"--rate", "1s:1"}, "never send a request"},
+		{[]string{"--scenario", "medium-cpu"}, "unknown scenario"},
+		{[]string{"--scenario", "custom"}, "needs --query"},
+		{[]string{"--target", "gcp"}, "unknown target"},
+		{[]string{"--threshold", "p97<1s"}, "unknown metric"},
+		{[]string{"--fast-io-delay-ms", "20000"}, "0 to 15000"},
+		{[]string{"--arch", "sparc"}, "sparc"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		err := runLoad(context.Background(), tt.args, &stdout, &stderr)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("load %v: %v, want a usage error about %q", tt.args, err, tt.want)
+		}
+	}
+	var stdout bytes.Buffer
+	if err := runLoad(context.Background(), []string{"--help"}, &stdout, &stdout); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("--help: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "coordinated omission") || !strings.Contains(stdout.String(), "-max-in-flight") {
+		t.Errorf("--help text:\n%s", stdout.String())
+	}
+}
