@@ -238,6 +238,28 @@ func (g *Group) SetCPU(vcpus float64) error {
 	return writeFile(g.cpuDir, "cpu.max", v)
 }
 
+// SetWeight sets the group's CPU weight under contention to that of vcpus busy threads
+// (cgroup v1 cpu.shares = 1024 per vCPU; v2 cpu.weight = 100 per vCPU). Without it a group,
+// however many threads it runs, weighs as much as one thread of a process outside it.
+func (g *Group) SetWeight(vcpus float64) error {
+	return setWeight(g.m.version, g.cpuDir, vcpus)
+}
+
+// SetWeight sets the parent group's CPU weight: all groups together compete with the rest of
+// the machine like vcpus busy threads.
+func (m *Manager) SetWeight(vcpus float64) error {
+	return setWeight(m.version, m.cpuDir, vcpus)
+}
+
+func setWeight(version int, dir string, vcpus float64) error {
+	if version == 1 {
+		shares := min(max(int64(math.Round(1024*vcpus)), 2), 262144)
+		return writeFile(dir, "cpu.shares", strconv.FormatInt(shares, 10))
+	}
+	weight := min(max(int64(math.Round(100*vcpus)), 1), 10000)
+	return writeFile(dir, "cpu.weight", strconv.FormatInt(weight, 10))
+}
+
 // MaxMemoryBytes is the group's peak memory use so far.
 func (g *Group) MaxMemoryBytes() (int64, error) {
 	name := "memory.max_usage_in_bytes"

@@ -164,8 +164,12 @@ func (e *environment) start() {
 	e.cmd = cmd
 	e.mu.Unlock()
 	if group != nil {
-		// The init phase runs with the CPU unthrottled (as on Lambda); the quota applies from the
-		// first /next. The memory limit applies from here on.
+		// The init phase runs with the CPU unthrottled and the weight of 2 vCPUs (as on Lambda);
+		// the quota and the weight of its share apply from the first /next. The memory limit
+		// applies from here on.
+		if err := group.SetWeight(min(2, float64(s.hostCores))); err != nil {
+			s.logf("%s: cannot set its CPU weight: %v", e.name, err)
+		}
 		if err := group.Add(cmd.Process.Pid); err != nil {
 			s.logf("%s: cannot join its cgroup, running unconfined: %v", e.name, err)
 		}
@@ -449,6 +453,9 @@ func (e *environment) markReady() {
 		if group != nil {
 			if err := group.SetCPU(e.vcpus); err != nil {
 				e.f.s.logf("%s: cannot set its CPU quota: %v", e.name, err)
+			}
+			if err := group.SetWeight(e.vcpus); err != nil {
+				e.f.s.logf("%s: cannot set its CPU weight: %v", e.name, err)
 			}
 		}
 		close(e.ready)

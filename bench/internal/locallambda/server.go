@@ -205,6 +205,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.logf("cgroups unavailable, environments run without CPU or memory limits: %v", err)
 		} else {
 			s.cg = m
+			if err := m.SetWeight(float64(s.hostCores)); err != nil {
+				s.logf("cgroups: cannot set the CPU weight of the environments: %v", err)
+			}
 			s.confinement = fmt.Sprintf("cgroup v%d (%s): CPU quota and memory limit per environment", m.Version(), m.Dir())
 		}
 	}
