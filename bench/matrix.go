@@ -354,7 +354,15 @@ func checkMatrixThresholds(ts []threshold.Threshold, s matrix.Summary) error {
 // printMatrixHeadline prints the seed's warm-processing table and the verdict.
 func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 	fmt.Fprintf(w, "\n%-8s %8s %5s %7s %9s %9s %9s %8s %10s %10s\n", "arch", "memory", "vCPU", "workers", "mean ms", "p50 ms", "p95 ms", "speedup", "efficiency", "$ per 1M")
+	said := map[string]bool{}
 	for _, r := range s.Results {
+		if why, all := matrix.AllSkipped(s.Results, r.Arch); all {
+			if !said[r.Arch] {
+				fmt.Fprintf(w, "%-8s not measured: %s\n", r.Arch, why)
+				said[r.Arch] = true
+			}
+			continue
+		}
 		if !r.Measured() {
 			reason := r.Skip
 			if reason == "" {

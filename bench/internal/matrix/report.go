@@ -197,6 +197,10 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 	archs := s.archs()
 	for _, arch := range archs {
 		fmt.Fprintf(&b, "## %s — warm processing\n\n", arch)
+		if why, all := AllSkipped(s.Results, arch); all {
+			fmt.Fprintf(&b, "Not measured: %s.\n\n", why)
+			continue
+		}
 		b.WriteString("| Memory | vCPUs | Workers | Mean | Trimmed | P50 | P90 | P95 | P99 | Max | Speedup | Ideal | Efficiency | Parallelism | Threads | CPUs seen |\n")
 		b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, r := range s.Results {
@@ -284,6 +288,22 @@ func (s Summary) archs() []string {
 		}
 	}
 	return out
+}
+
+// AllSkipped reports whether every configuration of arch was skipped for
+// one and the same reason, and that reason.
+func AllSkipped(results []Result, arch string) (string, bool) {
+	why := ""
+	for _, r := range results {
+		if r.Arch != arch {
+			continue
+		}
+		if r.Skip == "" || (why != "" && r.Skip != why) {
+			return "", false
+		}
+		why = r.Skip
+	}
+	return why, why != ""
 }
 
 func notMeasured(r Result) string {
