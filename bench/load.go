@@ -138,6 +138,7 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.lmiInstanceType, "lmi-instance-type", load.DefaultLMIInstanceType, "cost: EC2 instance type of the capacity provider")
 	fs.Float64Var(&f.lmiInstances, "lmi-instances", load.DefaultLMIInstances, "cost: instances the capacity provider runs (aws: measured before and after each scenario instead)")
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-load)")
+	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
 }
 
@@ -260,7 +261,7 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 	}
 	cfg := load.RunConfig{
 		Scenarios: scenarios, Model: model, Stages: stages,
-		Timeout: f.timeout, MaxInFlight: f.maxInFlight,
+		Timeout: f.timeout, MaxInFlight: f.maxInFlight, NoCharts: f.noCharts,
 		Progress: stderr, Interactive: isTerminal(stderr), ProgressEvery: f.progressEvery,
 	}
 

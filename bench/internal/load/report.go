@@ -85,8 +85,9 @@ func appendOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
-// write writes summary.json, summary.md and the charts into dir.
-func (r *Report) write(dir string) error {
+// write writes summary.json, summary.md and, with charts, the charts into
+// dir.
+func (r *Report) write(dir string, charts bool) error {
 	if err := writeFileAtomic(filepath.Join(dir, SummaryJSONFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -98,6 +99,9 @@ func (r *Report) write(dir string) error {
 		return r.Markdown(w)
 	}); err != nil {
 		return err
+	}
+	if !charts {
+		return nil
 	}
 	return writeCharts(dir, r)
 }
@@ -149,7 +153,9 @@ func ReadReport(path string) (*Report, error) {
 // the run was made (target, URLs, thresholds, cost assumptions, whether it
 // was interrupted) is kept from the summary.json already there, if any.
 // Crossed thresholds are recorded in the summary, not returned as an error.
-func Rebuild(dir string) error {
+func Rebuild(dir string) error { return rebuild(dir, true) }
+
+func rebuild(dir string, charts bool) error {
 	f, err := os.Open(filepath.Join(dir, SamplesFile))
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", dir, err)
@@ -188,7 +194,7 @@ func Rebuild(dir string) error {
 	if err := rep.finish(); err != nil && !errors.Is(err, threshold.ErrCrossed) {
 		return fmt.Errorf("rebuild %s: %w", dir, err)
 	}
-	if err := rep.write(dir); err != nil {
+	if err := rep.write(dir, charts); err != nil {
 		return fmt.Errorf("rebuild %s: %w", dir, err)
 	}
 	return nil

@@ -27,6 +27,8 @@ type RunConfig struct {
 	Timeout     time.Duration
 	MaxInFlight int
 	Info        RunInfo // recorded in summary.json (thresholds and cost assumptions included)
+	// NoCharts skips the PNG charts ('bench report' can draw them later).
+	NoCharts bool
 
 	// Before, when set, runs before each scenario (i counts from 0): with
 	// the aws target it waits for the capacity provider to scale back in.
@@ -149,7 +151,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 		return nil, errors.New("load run: no requests were sent")
 	}
 	checkErr := rep.finish()
-	if err := rep.write(cfg.Dir); err != nil {
+	if err := rep.write(cfg.Dir, !cfg.NoCharts); err != nil {
 		return rep, errors.Join(runErr, err)
 	}
 	switch {
