@@ -96,6 +96,7 @@ type loadFlags struct {
 	lmiInstances     float64
 	thresholds       listFlag
 	out              string
+	noCharts         bool
 	progressEvery    time.Duration
 	local            *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
 }
