@@ -329,6 +329,9 @@ func loadTable(sc ScenarioSummary) [][]string {
 		for _, e := range sc.Endpoints {
 			if i < len(e.Stages) {
 				s := e.Stages[i]
+				if s.Requests+s.Dropped == 0 && strings.HasSuffix(s.Label, " 0s") {
+					continue // a 0s stage is an instant jump: it owns no time
+				}
 				rows = append(rows, row(fmt.Sprintf("%d: %s", s.Stage, s.Label), e.Endpoint, s))
 			}
 		}
