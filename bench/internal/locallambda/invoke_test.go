@@ -211,16 +211,17 @@ func TestInitFailure(t *testing.T) {
 }
 
 // The real function is deadline-aware (hello refuses a delay it cannot finish, bcrypt stops between
-// items), so a Lambda timeout needs one item that outlasts the timeout: a cost-14 bcrypt hash
-// (about 1 s of CPU) against a 1 s timeout at 0.87 vCPU.
+// items), so a Lambda timeout needs an item still running at the deadline: cost-14 bcrypt hashes
+// take about 1 s of CPU each (3.3 s at the 0.29 vCPU of 512 MB), against a 1 s timeout.
 func TestTimeoutReplacesEnvironment(t *testing.T) {
 	bin := needFunction(t)
 	spec := bcryptSpec(bin)
 	spec.Timeout = time.Second
+	spec.MemoryMB = 512
 	s := start(t, Config{Functions: []FunctionSpec{spec}})
 	c := client(s)
 	began := time.Now()
-	out := invoke(t, c, spec.Name, `{"count":1,"mode":"sequential","cost":14}`)
+	out := invoke(t, c, spec.Name, `{"count":3,"mode":"sequential","cost":14}`)
 	took := time.Since(began)
 	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "Task timed out after 1.00 seconds") {
 		t.Fatalf("timeout: %v %s", aws.ToString(out.FunctionError), out.Payload)
