@@ -66,9 +66,10 @@ func TestEndToEndHelloConcurrent(t *testing.T) {
 				id, served.Sub(began), firstAnswer.Sub(began))
 		}
 	}
-	if total := lastAnswer.Sub(began); total >= 2*delay {
-		t.Errorf("four %v invocations took %v, want < %v", delay, total, 2*delay)
-	}
+	// Overlap is proven above (every invocation was handed out before the first
+	// answer) and below (one answer saw 4 in flight); wall time is only logged,
+	// as a loaded machine can stretch it.
+	t.Logf("four %v invocations took %v", delay, lastAnswer.Sub(began))
 	cold, concurrent := 0, []float64{}
 	for _, b := range bodies {
 		if b["cold"] == true {
