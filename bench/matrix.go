@@ -61,7 +61,7 @@ func (f *matrixFlags) register(fs interface {
 	fs.StringVar(&f.stack, "stack", target.MatrixStack, "aws: the matrix stack whose outputs name the functions")
 	fs.StringVar(&f.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
 	fs.StringVar(&f.profile, "profile", "", "aws: shared config profile (default: the default chain)")
-	fs.StringVar(&f.outputsFile, "outputs-file", "", "aws: read stack outputs from this `cdk deploy --outputs-file` file instead of CloudFormation")
+	fs.StringVar(&f.outputsFile, "outputs-file", "", "aws: read stack outputs from this `file` (written by cdk deploy --outputs-file) instead of CloudFormation")
 	fs.StringVar(&f.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
 	fs.StringVar(&f.binary, "binary", "", "local: run this bootstrap instead of building function/ for this machine")
 	fs.BoolVar(&f.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
