@@ -26,7 +26,8 @@ import (
 // BenchmarkInvokeOverhead: hello with no work, invoked over HTTP (Invoke API) and through the
 // SDK, against the same handler called in-process; p50/p99 in µs.
 // BenchmarkColdStart: environment start to first /next (Init Duration), p50/p99 in ms.
-// BenchmarkCPUShare: a bcrypt batch's cpu_ms / duration_ms in a 1536 MB and a 4096 MB environment.
+// BenchmarkCPUShare: a bcrypt batch's cpu_ms / duration_ms in a 1536 MB and a 4096 MB environment
+// (LOCALLAMBDA_BENCH_CPU_WEIGHT: see below).
 
 // recorder collects per-operation latencies and reports percentiles.
 type recorder []time.Duration
@@ -178,7 +179,12 @@ func BenchmarkCPUShare(b *testing.B) {
 			name := "bcrypt-" + strconv.Itoa(tc.mb)
 			spec := FunctionSpec{Name: name, Binary: functionBinary, Handler: "bcrypt", MemoryMB: tc.mb, Timeout: 30 * time.Second,
 				Env: map[string]string{"WORKER_COUNT": strconv.Itoa(tc.workers)}}
-			s, err := Start(context.Background(), Config{Functions: []FunctionSpec{spec}, InvokeAddr: "127.0.0.1:0", APIAddr: "-", CPUControl: true})
+			// LOCALLAMBDA_BENCH_CPU_WEIGHT=N gives the environments the CPU weight of N busy threads
+			// against the rest of the machine (Config.CPUWeight), to measure the quota itself on a
+			// machine busy with other work.
+			weight, _ := strconv.ParseFloat(os.Getenv("LOCALLAMBDA_BENCH_CPU_WEIGHT"), 64)
+			s, err := Start(context.Background(), Config{Functions: []FunctionSpec{spec}, InvokeAddr: "127.0.0.1:0", APIAddr: "-",
+				CPUControl: true, CPUWeight: weight})
 			if err != nil {
 				b.Fatal(err)
 			}

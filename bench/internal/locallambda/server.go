@@ -83,6 +83,11 @@ type Config struct {
 	CPUControl bool
 	// HostCores caps every environment's CPU share; 0 = runtime.NumCPU().
 	HostCores int
+	// CPUWeight is how much CPU all environments together claim against the machine's other
+	// processes when it is oversubscribed, in busy threads (cgroup cpu.shares/cpu.weight); each
+	// environment's own quota still caps it. 0 = HostCores: the environments compete like a
+	// machine of their own, and the rest (a load generator) keeps a fair part.
+	CPUWeight float64
 	// IntegrationTimeout is API Gateway's limit per request (0 = 29 s).
 	IntegrationTimeout time.Duration
 	// InitTimeout bounds an environment's start (to its first /next); 0 = 10 s.
@@ -205,7 +210,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.logf("cgroups unavailable, environments run without CPU or memory limits: %v", err)
 		} else {
 			s.cg = m
-			if err := m.SetWeight(float64(s.hostCores)); err != nil {
+			weight := cfg.CPUWeight
+			if weight <= 0 {
+				weight = float64(s.hostCores)
+			}
+			if err := m.SetWeight(weight); err != nil {
 				s.logf("cgroups: cannot set the CPU weight of the environments: %v", err)
 			}
 			s.confinement = fmt.Sprintf("cgroup v%d (%s): CPU quota and memory limit per environment", m.Version(), m.Dir())
