@@ -103,6 +103,7 @@ func handle(base, id string, payload []byte) {
 	respond := func(path string, body []byte) {
 		resp, err := http.Post(base+"/invocation/"+id+path, "application/json", bytes.NewReader(body))
 		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body) // so the connection is reused
 			resp.Body.Close()
 		}
 	}
