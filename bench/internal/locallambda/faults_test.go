@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,20 @@ func TestInitErrorAndExit(t *testing.T) {
 		if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), want) {
 			t.Errorf("%s: %v %s, want %s", name, aws.ToString(out.FunctionError), out.Payload, want)
 		}
+	}
+}
+
+func TestRelativeBinaryPath(t *testing.T) {
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, fakeBinary)
+	if err != nil {
+		t.Skip(err)
+	}
+	spec := fakeSpec("relative")
+	spec.Binary = rel
+	s := start(t, Config{Functions: []FunctionSpec{spec}})
+	if out := invoke(t, client(s), "relative", `{"x":1}`); out.FunctionError != nil || string(out.Payload) != `{"x":1}` {
+		t.Errorf("relative binary path %s: %s", rel, out.Payload)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -94,6 +95,13 @@ func (f FunctionSpec) withDefaults() (FunctionSpec, error) {
 	if f.Binary == "" {
 		return f, fmt.Errorf("function %s: no binary", f.Name)
 	}
+	// The process runs in the binary's directory (LAMBDA_TASK_ROOT): a relative path would not
+	// resolve there.
+	abs, err := filepath.Abs(f.Binary)
+	if err != nil {
+		return f, fmt.Errorf("function %s: binary: %w", f.Name, err)
+	}
+	f.Binary = abs
 	if f.MemoryMB == 0 {
 		f.MemoryMB = DefaultMemoryMB
 	}
