@@ -195,6 +195,11 @@ func TestUpdateFunctionConfigurationForcesColdStart(t *testing.T) {
 	if r, _ := parseReport(t, invoke(t, c, "bcrypt-1536", ev).LogResult); !r.hasInit {
 		t.Errorf("invoke after the update was warm: %s", r.line)
 	}
+	_, err = c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("bcrypt-1536"), MemorySize: aws.Int32(64)})
+	var bad *types.InvalidParameterValueException
+	if !errors.As(err, &bad) {
+		t.Errorf("MemorySize 64: %v, want InvalidParameterValueException", err)
+	}
 	waitFor(t, 2*time.Second, "the old environment to stop", func() bool { return liveEnvironments(s, "bcrypt-1536") == 1 })
 }
 
