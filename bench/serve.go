@@ -32,8 +32,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	apiAddr := fs.String("api-addr", locallambda.DefaultAPIAddr, "`address` of the API Gateway routes (127.0.0.1 only)")
 	binary := fs.String("binary", "", "the function's bootstrap `path` (default: build function/ for this machine into dist/)")
 	presets := fs.String("functions", "matrix,hello", "which `presets` to serve: matrix, hello, or both (comma-separated)")
-	arch := fs.String("arch", target.HostArch(), "`architecture` the matrix functions report (x86_64 or arm64); they run the host binary")
-	noCPU := fs.Bool("no-cpu-control", false, "run environments without cgroup CPU quota and memory limit")
+	noCPU := fs.Bool("no-cpu-limits", false, "run environments without cgroup CPU quota and memory limit")
 	quiet := fs.Bool("quiet", false, "do not print the functions' log lines (START, END, REPORT and their output)")
 	outputsFile := fs.String("outputs-file", "", "also write the stack outputs to this `file`, shaped like 'cdk deploy --outputs-file'")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -49,9 +48,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		default:
 			return usagef("serve: --functions %q: want matrix, hello or matrix,hello", *presets)
 		}
-	}
-	if *arch != "x86_64" && *arch != "arm64" {
-		return usagef("serve: --arch %q: want x86_64 or arm64", *arch)
 	}
 
 	bin := *binary
@@ -87,7 +83,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if matrix {
-		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, *arch)...)
+		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, target.HostArch())...)
 	}
 	if hello {
 		fns, routes := locallambda.HelloPreset(bin)

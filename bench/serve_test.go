@@ -105,7 +105,7 @@ func TestServeServesUntilCanceled(t *testing.T) {
 }
 
 func TestServeRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "sparc"}, {"--binary", "/does/not/exist"}} {
+	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "arm64"}, {"--binary", "/does/not/exist"}} {
 		err := runServe(context.Background(), args, io.Discard, io.Discard)
 		var u usageError
 		if err == nil || !errors.As(err, &u) {
