@@ -50,52 +50,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	bin := *binary
-	if bin == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return fmt.Errorf("serve: %w", err)
-		}
-		root, err := target.FindRepoRoot(wd)
-		if err != nil {
-			return fmt.Errorf("serve: %w", err)
-		}
+	if *binary == "" {
 		fmt.Fprintf(stderr, "building the function for linux/%s ...\n", runtime.GOARCH)
-		if bin, err = target.BuildFunction(ctx, root, runtime.GOARCH, stderr); err != nil {
-			return fmt.Errorf("serve: %w", err)
-		}
-	} else if _, err := os.Stat(bin); err != nil {
-		return usagef("serve: --binary: %v", err)
 	}
-
 	out := &lockedWriter{w: stdout}
-	cfg := locallambda.Config{
-		InvokeAddr: *invokeAddr,
-		APIAddr:    *apiAddr,
-		CPUControl: !*noCPU,
+	opts := target.LocalOptions{
+		Binary: *binary, Matrix: matrix, Hello: hello, BuildLog: stderr,
+		InvokeAddr: *invokeAddr, APIAddr: *apiAddr, NoCPUControl: *noCPU,
 		Logf: func(format string, a ...any) {
 			out.printf("%s local: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, a...))
 		},
 	}
 	if !*quiet {
-		cfg.FunctionLog = func(function, line string) {
+		opts.FunctionLog = func(function, line string) {
 			out.printf("%s %s: %s\n", time.Now().Format("15:04:05.000"), function, line)
 		}
 	}
-	if matrix {
-		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, target.HostArch())...)
-	}
-	if hello {
-		fns, routes := locallambda.HelloPreset(bin)
-		cfg.Functions = append(cfg.Functions, fns...)
-		cfg.Routes = append(cfg.Routes, routes...)
-	} else {
-		cfg.APIAddr = "-"
-	}
-	srv, err := locallambda.Start(ctx, cfg)
+	lt, err := target.StartLocal(ctx, opts)
 	if err != nil {
+		if strings.Contains(err.Error(), "--binary") {
+			return usagef("serve: %v", err)
+		}
 		return fmt.Errorf("serve: %w", err)
 	}
+	srv, bin := lt.Server, lt.Binary
 	defer srv.Close()
 
 	if *outputsFile != "" {

@@ -24,6 +24,9 @@ type LocalOptions struct {
 	InvokeAddr, APIAddr string
 	NoCPUControl        bool                          // run environments without cgroup CPU and memory limits
 	Logf                func(format string, a ...any) // what the local Lambda does (nil = silent)
+	// FunctionLog receives every log line of the functions, with START, END
+	// and REPORT (nil = discarded; the log tail of an invocation still works).
+	FunctionLog func(function, line string)
 }
 
 // LocalTarget is a running local Lambda with the project's functions.
@@ -66,10 +69,11 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
 	}
 	arch := HostArch()
 	cfg := locallambda.Config{
-		InvokeAddr: orDefault(o.InvokeAddr, "127.0.0.1:0"),
-		APIAddr:    orDefault(o.APIAddr, "127.0.0.1:0"),
-		CPUControl: !o.NoCPUControl,
-		Logf:       o.Logf,
+		InvokeAddr:  orDefault(o.InvokeAddr, "127.0.0.1:0"),
+		APIAddr:     orDefault(o.APIAddr, "127.0.0.1:0"),
+		CPUControl:  !o.NoCPUControl,
+		Logf:        o.Logf,
+		FunctionLog: o.FunctionLog,
 	}
 	if o.Matrix {
 		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, arch)...)
