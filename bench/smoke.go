@@ -10,13 +10,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/target"
 )
@@ -227,27 +227,13 @@ func deref(p *int) any {
 	return *p
 }
 
-// helloEndpoints lists the hello endpoint URLs in a stack's outputs.
-func helloEndpoints(outputs map[string]string) map[string]string {
-	eps := map[string]string{}
-	for key, name := range map[string]string{"Default128Url": "default-128", "Default2048Url": "default-2048", "Lmi2048Url": "lmi-2048"} {
-		if u := outputs[key]; u != "" {
-			eps[name] = u
-		}
-	}
-	return eps
-}
-
 func smokeHello(ctx context.Context, outputs map[string]string, warm int, timeout time.Duration, report func(check)) {
-	eps := helloEndpoints(outputs)
-	names := make([]string, 0, len(eps))
-	for n := range eps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	client := &http.Client{Timeout: timeout}
-	for _, name := range names {
-		base := eps[name]
+	for _, ep := range load.HelloEndpoints {
+		name, base := ep.Name, outputs[ep.URLKey]
+		if base == "" {
+			continue
+		}
 		for i := 0; i < warm; i++ {
 			start := time.Now()
 			err := checkHello(ctx, client, base, url.Values{"delay_ms": {"10"}, "hash_loops": {"1000"}}, http.StatusOK, "")
