@@ -159,22 +159,45 @@ func printLoadHeadline(w io.Writer, r *load.Report) {
 	}
 }
 
-// writeIndex writes index.md for a suite folder: links to each part's
-// summary and charts.
+// writeIndex writes index.md for a suite folder: the headline tables and
+// links to each part's summary and charts.
 func writeIndex(dir string, stdout io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# Benchmark report\n\n")
-	fmt.Fprintf(&b, "Folder `%s`.\n\n", dir)
+	fmt.Fprintf(&b, "Folder `%s`. Rebuild everything from the samples with `go run ./bench report %s`.\n\n", dir, dir)
+	var head strings.Builder
+	if ms, err := matrix.ReadSummary(filepath.Join(dir, "matrix", "summary.json")); err == nil {
+		head.WriteString("Matrix (warm duration of the bcrypt batch):\n")
+		printMatrixHeadline(&head, ms)
+	}
+	if lr, err := load.ReadReport(filepath.Join(dir, "load", "summary.json")); err == nil {
+		printLoadHeadline(&head, lr)
+	}
+	if head.Len() > 0 {
+		fmt.Fprintf(&b, "```\n%s```\n\n", strings.TrimLeft(head.String(), "\n"))
+	}
+	charts := map[string][]string{
+		"matrix": {matrix.ChartDurations, matrix.ChartSpeedup, matrix.ChartCost, matrix.ChartColdInit},
+	}
 	for _, part := range []struct{ sub, title string }{{"matrix", "Matrix: architecture × memory"}, {"load", "Load: standard Lambda vs LMI"}} {
 		p := filepath.Join(dir, part.sub)
 		if _, err := os.Stat(filepath.Join(p, "summary.md")); err != nil {
 			continue
 		}
 		fmt.Fprintf(&b, "## %s\n\n- [summary](%s/summary.md) · [summary.json](%s/summary.json) · [samples.csv](%s/samples.csv)\n", part.title, part.sub, part.sub, part.sub)
-		pngs, _ := filepath.Glob(filepath.Join(p, "*.png"))
-		for _, png := range pngs {
-			rel := part.sub + "/" + filepath.Base(png)
-			fmt.Fprintf(&b, "\n![%s](%s)\n", strings.TrimSuffix(filepath.Base(png), ".png"), rel)
+		names := charts[part.sub]
+		if names == nil {
+			// Load charts: each scenario's 2×2 panel, then its concurrency chart.
+			pngs, _ := filepath.Glob(filepath.Join(p, "load-*.png"))
+			for _, png := range pngs {
+				scenario := strings.TrimPrefix(filepath.Base(png), "load-")
+				names = append(names, filepath.Base(png), "concurrency-"+scenario)
+			}
+		}
+		for _, name := range names {
+			if _, err := os.Stat(filepath.Join(p, name)); err == nil {
+				fmt.Fprintf(&b, "\n![%s](%s/%s)\n", strings.TrimSuffix(name, ".png"), part.sub, name)
+			}
 		}
 		b.WriteString("\n")
 	}

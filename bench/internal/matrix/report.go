@@ -115,15 +115,28 @@ func notes(s Summary) []string {
 		}
 	}
 	if n > 0 {
+		var same, need []string
 		for _, p := range []float64{95, 99, 99.9} {
 			if !stats.DistinctFromMax(n, p) {
-				out = append(out, fmt.Sprintf("With %d warm samples per configuration, P%s is the maximum sample itself (it needs at least %d samples to differ).", n, trimFloat(p), stats.MinSamples(p)))
+				same = append(same, "P"+trimFloat(p))
+				need = append(need, fmt.Sprintf("P%s ≥ %d", trimFloat(p), stats.MinSamples(p)))
 			}
 		}
+		if len(same) > 0 {
+			out = append(out, fmt.Sprintf("With %d warm samples per configuration, %s equal the slowest sample (a percentile needs enough samples to differ from the maximum: %s).", n, strings.Join(same, ", "), strings.Join(need, ", ")))
+		}
 	}
+	saidArch := map[string]bool{}
 	for _, r := range s.Results {
 		switch {
 		case r.Skip != "":
+			if why, all := AllSkipped(s.Results, r.Arch); all {
+				if !saidArch[r.Arch] {
+					out = append(out, fmt.Sprintf("%s: not measured — %s.", r.Arch, why))
+					saidArch[r.Arch] = true
+				}
+				continue
+			}
 			out = append(out, fmt.Sprintf("%s: not measured — %s.", r.Label(), r.Skip))
 		case !r.Measured() && r.FirstError != "":
 			out = append(out, fmt.Sprintf("%s: every invocation failed — %s", r.Label(), r.FirstError))
@@ -134,6 +147,9 @@ func notes(s Summary) []string {
 			out = append(out, fmt.Sprintf("%s: %d of %d forced cold starts reported an Init Duration.", r.Label(), r.ColdSeen, s.Meta.Cold))
 		}
 	}
+	if note := batchNote(s); note != "" {
+		out = append(out, note)
+	}
 	if s.Meta.Target == "local" && s.Meta.HostCores > 0 {
 		out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); speedup is measured against that capped share.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
 	}
@@ -141,6 +157,33 @@ func notes(s Summary) []string {
 		out = append(out, "The run was interrupted: this summary covers only what was measured.")
 	}
 	return out
+}
+
+// batchNote says when the batch size caps the speedup: count items over w
+// workers take ceil(count/w) rounds, so 20 items on 6 workers give at most 5×.
+func batchNote(s Summary) string {
+	var req struct {
+		Count int `json:"count"`
+	}
+	if json.Unmarshal([]byte(s.Meta.Payload), &req) != nil || req.Count <= 0 {
+		return ""
+	}
+	var caps []string
+	for _, r := range s.Results {
+		if !r.Measured() || r.Workers <= 1 {
+			continue
+		}
+		rounds := (req.Count + r.Workers - 1) / r.Workers
+		if best := float64(req.Count) / float64(rounds); best < float64(r.Workers)-1e-9 {
+			caps = append(caps, fmt.Sprintf("%d workers at most %.2f×", r.Workers, best))
+		}
+	}
+	if len(caps) == 0 {
+		return ""
+	}
+	slices.Sort(caps)
+	caps = slices.Compact(caps)
+	return fmt.Sprintf("A batch of %d items does not split evenly over every pool: %s (ceil(%d ÷ workers) rounds of hashing).", req.Count, strings.Join(caps, ", "), req.Count)
 }
 
 func orWord(s, d string) string {
