@@ -28,6 +28,7 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	region := fs.String("region", "", "aws: region")
 	profile := fs.String("profile", "", "aws: shared config profile")
 	outputsFile := fs.String("outputs-file", "", "aws: read outputs from this cdk --outputs-file file")
+	endpointURL := fs.String("endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
 	binary := fs.String("binary", "", "local: run this bootstrap instead of building function/")
 	arch := fs.String("arch", "", "architecture of the configuration (default: this machine's locally, arm64 on aws)")
 	memory := fs.Int("memory", 10240, "memory size of the configuration in MB")
@@ -59,7 +60,7 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			*arch = lt.Arch
 		}
 	} else {
-		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: *region, Profile: *profile, Stack: *stack, OutputsFile: *outputsFile})
+		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: *region, Profile: *profile, Stack: *stack, OutputsFile: *outputsFile, Endpoint: *endpointURL})
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,7 @@ func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	region := fs.String("region", "", "aws: region")
 	profile := fs.String("profile", "", "aws: shared config profile")
 	outputsFile := fs.String("outputs-file", "", "aws: read both stacks' outputs from this cdk --outputs-file file")
+	endpointURL := fs.String("endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
 	binary := fs.String("binary", "", "local: run this bootstrap instead of building function/")
 	warm := fs.Int("warm", 3, "warm invocations (requests) per function (endpoint)")
 	bcryptCost := fs.Int("cost", 4, "bcrypt cost of the smoke payload (4 keeps it fast; the contract's default is 10)")
@@ -81,7 +82,7 @@ func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if s.name == "" {
 				continue
 			}
-			at, err := target.OpenAWS(ctx, target.AWSOptions{Region: *region, Profile: *profile, Stack: s.name, OutputsFile: *outputsFile})
+			at, err := target.OpenAWS(ctx, target.AWSOptions{Region: *region, Profile: *profile, Stack: s.name, OutputsFile: *outputsFile, Endpoint: *endpointURL})
 			if err != nil {
 				return err
 			}
