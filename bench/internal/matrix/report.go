@@ -291,7 +291,7 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| %s | %s | $%.2f | %+.0f%% | %s |\n", r.Label(), ms(r.Billed.Mean), r.CostPerMillion, (r.CostPerMillion/cheapest-1)*100, mark)
 	}
 
-	if len(archs) > 1 {
+	if s.measuredArchs() > 1 {
 		b.WriteString("\n## arm64 vs x86_64\n\n| Memory | arm64 mean | x86_64 mean | x86_64 vs arm64 | arm64 $/1M | x86_64 $/1M |\n|---:|---:|---:|---:|---:|---:|\n")
 		for _, r := range s.Results {
 			if r.Arch != "x86_64" || !r.Measured() {
@@ -321,6 +321,17 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// measuredArchs counts the architectures with at least one measured configuration.
+func (s Summary) measuredArchs() int {
+	seen := map[string]bool{}
+	for _, r := range s.Results {
+		if r.Measured() {
+			seen[r.Arch] = true
+		}
+	}
+	return len(seen)
 }
 
 func (s Summary) archs() []string {
