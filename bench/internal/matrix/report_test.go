@@ -3,6 +3,7 @@ package matrix
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,5 +69,42 @@ func TestRebuildWritesEverything(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+func TestArchitectureComparison(t *testing.T) {
+	var samples []Sample
+	add := func(arch, fn string, mem, workers int, ms float64) {
+		for i := range 3 {
+			s := blank(Sample{Function: fn, Arch: arch, MemoryMB: mem, Workers: workers, VCPUs: VCPUsFor(mem, 0)})
+			s.Time, s.Kind, s.Seq, s.OK, s.DurationMs, s.BilledMs = time.Unix(int64(i), 0), KindWarm, i+1, true, ms, ms
+			samples = append(samples, s)
+		}
+	}
+	add("arm64", "a1", 1536, 1, 1000)
+	add("arm64", "a2", 2048, 2, 500)
+	add("x86_64", "x1", 1536, 1, 800)
+	add("x86_64", "x2", 2048, 2, 600)
+	s, err := Build(samples, Meta{Payload: `{"count":20,"mode":"parallel"}`, Trim: 0.2, Strategy: "speed"}, cost.Default(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delta := map[string]float64{}
+	for _, r := range s.Results {
+		delta[r.Function] = r.ArchDelta
+	}
+	// x86_64 2048: 600 vs 500 ms → 20% slower; arm64 1536: 1000 vs 800 → 25% slower.
+	if math.Abs(delta["x2"]-0.2) > 1e-9 || math.Abs(delta["a1"]-0.25) > 1e-9 || math.Abs(delta["a2"]+1.0/6) > 1e-9 {
+		t.Fatalf("arch deltas %v", delta)
+	}
+	if s.Verdict.Choice.Name != "a2" {
+		t.Errorf("speed verdict %s, want a2 (500 ms)", s.Verdict.Choice.Name)
+	}
+	var md bytes.Buffer
+	if err := s.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| 2048 MB | 500 | 600 | +20.0% |") {
+		t.Errorf("comparison table missing:\n%s", md.String())
 	}
 }
