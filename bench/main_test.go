@@ -313,3 +313,43 @@ func TestPrintPricesRoundTrips(t *testing.T) {
 		t.Errorf("request price %v", p.RequestPerMillion)
 	}
 }
+
+func TestMatrixInterruptKeepsSamples(t *testing.T) {
+	bin := functionBinary(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(testContext(t, 2*time.Minute))
+	time.AfterFunc(3*time.Second, cancel)
+	err := run(ctx, []string{"matrix", "--binary", bin, "--memory", "2048", "--cold", "0", "--runs", "100000",
+		"--payload", fastPayload, "--out", dir}, &bytes.Buffer{}, &bytes.Buffer{})
+	if !errors.Is(err, context.Canceled) || exitCode(err, &bytes.Buffer{}) != 130 {
+		t.Fatalf("err = %v, want an interruption (exit 130)", err)
+	}
+	sum, err := matrix.ReadSummary(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "samples.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	samples, err := matrix.ReadCSV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm := 0
+	for _, s := range samples {
+		if s.Kind == matrix.KindWarm {
+			warm++
+		}
+	}
+	var measured *matrix.Result
+	for i := range sum.Results {
+		if sum.Results[i].Measured() {
+			measured = &sum.Results[i]
+		}
+	}
+	if !sum.Partial || measured == nil || warm == 0 || measured.Warm.N != warm {
+		t.Fatalf("partial=%v, %d warm samples in samples.csv, summary %+v", sum.Partial, warm, measured)
+	}
+}
