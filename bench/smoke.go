@@ -211,10 +211,11 @@ func checkBcryptResponse(out *lambda.InvokeOutput, c matrix.Config, bcryptCost i
 		return fmt.Errorf("avg_ms_per_item missing or not positive")
 	case r.MemoryUsedKB == nil || *r.MemoryUsedKB <= 0:
 		return fmt.Errorf("memory_used_kb missing")
-	case r.ThreadsUsed == nil || *r.ThreadsUsed < 1 || *r.ThreadsUsed > *r.Workers:
-		return fmt.Errorf("threads_used = %v, want 1..%d (the workers)", deref(r.ThreadsUsed), *r.Workers)
 	case r.Gomaxprocs == nil || *r.Gomaxprocs < 1:
 		return fmt.Errorf("gomaxprocs missing")
+	case r.ThreadsUsed == nil || *r.ThreadsUsed < 1 || (*r.Workers <= *r.Gomaxprocs && *r.ThreadsUsed > *r.Workers):
+		// A pool larger than GOMAXPROCS runs unlocked, on the threads the Go runtime gives it.
+		return fmt.Errorf("threads_used = %v, want 1..%d (the workers)", deref(r.ThreadsUsed), *r.Workers)
 	case r.Cost != nil && *r.Cost != bcryptCost:
 		return fmt.Errorf("cost = %d, want %d", *r.Cost, bcryptCost)
 	}
