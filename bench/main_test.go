@@ -133,6 +133,20 @@ func TestMatrixLocalEndToEnd(t *testing.T) {
 	}
 }
 
+func TestMatrixEveryInvocationFails(t *testing.T) {
+	bin := functionBinary(t)
+	dir := t.TempDir()
+	err := run(testContext(t, 2*time.Minute), []string{"matrix", "--binary", bin, "--memory", "1536", "--cold", "0", "--runs", "2",
+		"--payload", `{"count":0,"mode":"parallel"}`, "--out", dir}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "no configuration was measured") || exitCode(err, &bytes.Buffer{}) != 1 {
+		t.Fatalf("err = %v, want a failure naming the cause", err)
+	}
+	md, rerr := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if rerr != nil || !strings.Contains(string(md), "count must be greater than 0") {
+		t.Fatalf("summary.md should carry the function's error: %v\n%s", rerr, md)
+	}
+}
+
 func TestMatrixThresholdExitCode(t *testing.T) {
 	bin := functionBinary(t)
 	err := run(testContext(t, 2*time.Minute), []string{"matrix", "--binary", bin, "--memory", "2048", "--cold", "0", "--runs", "2",
@@ -265,6 +279,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"smoke", "--warm", "0"}, "--warm must be", 2},
 		{[]string{"suite", "--skip-matrix", "--skip-load"}, "nothing to run", 2},
 		{[]string{"matrix", "extra"}, "unexpected argument", 2},
+		{[]string{"matrix", "--payload", "{bad"}, "not valid JSON", 2},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, &bytes.Buffer{}, &bytes.Buffer{})

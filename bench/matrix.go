@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +91,9 @@ func (f *matrixFlags) validate() error {
 	}
 	if f.parallel < 1 || f.parallel > 100 {
 		return usagef("--parallel-invocations must be between 1 and 100")
+	}
+	if !json.Valid([]byte(f.payload)) {
+		return usagef("--payload is not valid JSON: %s", f.payload)
 	}
 	if _, err := cost.ParseStrategy(f.strategy); err != nil {
 		return usageError{err.Error()}
@@ -295,6 +299,9 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 	printMatrixHeadline(stdout, sum)
 	if runErr != nil {
 		return res, runErr
+	}
+	if sum.Verdict == nil {
+		return res, fmt.Errorf("no configuration was measured: every invocation failed or was skipped (see %s)", filepath.Join(res.dir, "summary.md"))
 	}
 	return res, checkMatrixThresholds(thresholds, sum)
 }
