@@ -52,15 +52,9 @@ func functionBinary(t *testing.T) string {
 	return out
 }
 
-func TestMatrixLocalEndToEnd(t *testing.T) {
-	bin := functionBinary(t)
-	dir := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	err := run(testContext(t, 3*time.Minute), []string{"matrix", "--binary", bin, "--memory", "1536,4096", "--cold", "1", "--runs", "3",
-		"--payload", fastPayload, "--strategy", "speed", "--out", dir}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("matrix: %v\n%s", err, stderr.String())
-	}
+// readMatrixRun reads the summary.json and samples.csv of a matrix folder.
+func readMatrixRun(t *testing.T, dir string) (matrix.Summary, []matrix.Sample) {
+	t.Helper()
 	sum, err := matrix.ReadSummary(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +68,19 @@ func TestMatrixLocalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sum, samples
+}
+
+func TestMatrixLocalEndToEnd(t *testing.T) {
+	bin := functionBinary(t)
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(testContext(t, 3*time.Minute), []string{"matrix", "--binary", bin, "--memory", "1536,4096", "--cold", "1", "--runs", "3",
+		"--payload", fastPayload, "--strategy", "speed", "--out", dir}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("matrix: %v\n%s", err, stderr.String())
+	}
+	sum, samples := readMatrixRun(t, dir)
 	// 2 measured configurations × (1 cold + 3 warm) + 2 skipped arm64 rows.
 	if len(samples) != 10 {
 		t.Fatalf("samples.csv has %d rows, want 10", len(samples))
@@ -339,19 +346,7 @@ func TestMatrixInterruptKeepsSamples(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || exitCode(err, &bytes.Buffer{}) != 130 {
 		t.Fatalf("err = %v, want an interruption (exit 130)", err)
 	}
-	sum, err := matrix.ReadSummary(filepath.Join(dir, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join(dir, "samples.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	samples, err := matrix.ReadCSV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum, samples := readMatrixRun(t, dir)
 	warm := 0
 	for _, s := range samples {
 		if s.Kind == matrix.KindWarm {

@@ -59,7 +59,7 @@ func Evaluate(ths []threshold.Threshold, scenarios []ScenarioSummary) ([]Check, 
 				}
 			}
 			if c.Passed {
-				c.Actual = actual(t.Metric, s)
+				c.Actual = s.Value(t.Metric)
 			}
 			checks = append(checks, c)
 		}
@@ -71,29 +71,4 @@ func Evaluate(ths []threshold.Threshold, scenarios []ScenarioSummary) ([]Check, 
 		return checks, fmt.Errorf("%w: %s", threshold.ErrCrossed, strings.Join(msgs, "; "))
 	}
 	return checks, nil
-}
-
-// actual reads a threshold's metric from a subject, for the record.
-func actual(metric string, s threshold.Subject) float64 {
-	switch metric {
-	case "error_rate":
-		return s.ErrorRate
-	case "mean":
-		return s.Summary.Mean
-	case "trimmed_mean":
-		return s.Summary.TrimmedMean
-	case "min":
-		return s.Summary.Min
-	case "max":
-		return s.Summary.Max
-	case "p50":
-		return s.Summary.P50
-	case "p90":
-		return s.Summary.P90
-	case "p95":
-		return s.Summary.P95
-	case "p99":
-		return s.Summary.P99
-	}
-	return s.Summary.P999
 }

@@ -160,7 +160,7 @@ func Check(ts []Threshold, subjects []Subject) ([]Failure, error) {
 					fails = append(fails, Failure{Threshold: t, Subject: s.Name + " (no successful samples)"})
 					continue
 				}
-				v = metric(s.Summary, t.Metric)
+				v = summaryMetric(s.Summary, t.Metric)
 			}
 			if !holds(v, t.Op, t.Value) {
 				fails = append(fails, Failure{Threshold: t, Subject: s.Name, Actual: v})
@@ -173,7 +173,16 @@ func Check(ts []Threshold, subjects []Subject) ([]Failure, error) {
 	return fails, nil
 }
 
-func metric(s stats.Summary, m string) float64 {
+// Value is the subject's value of a threshold metric (as Threshold.Metric
+// names it): the error rate (0–1) or a latency in milliseconds.
+func (s Subject) Value(metric string) float64 {
+	if metric == "error_rate" {
+		return s.ErrorRate
+	}
+	return summaryMetric(s.Summary, metric)
+}
+
+func summaryMetric(s stats.Summary, m string) float64 {
 	switch m {
 	case "mean":
 		return s.Mean
