@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -28,6 +29,7 @@ func (s *Server) invokeHandler() http.Handler {
 	mux.HandleFunc("GET /2015-03-31/functions", s.handleListFunctions)
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", s.handleGetConcurrency)
 	mux.HandleFunc("GET /2025-11-30/functions/{name}/function-scaling-config", s.handleGetScalingConfig)
+	s.registerVersionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "UnknownOperationException", "",
 			fmt.Sprintf("the local Lambda does not implement %s %s", r.Method, r.URL.Path))
@@ -93,6 +95,9 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	version := "$LATEST"
+	if v := f.spec0.version; v != "" {
+		version = v
+	}
 	if f.spec0.Mode == LMI {
 		version = "$LATEST.PUBLISHED"
 	}
@@ -224,6 +229,9 @@ func (f *function) configuration() functionConfiguration {
 		EphemeralStorage: map[string]int{"Size": 512},
 		RevisionID:       revisionString(spec.Name, rev),
 	}
+	if spec.version != "" {
+		c.Version, c.FunctionArn = spec.version, FunctionARN(spec.Name)+":"+spec.version
+	}
 	c.CodeSha256, c.CodeSize = codeDigest(spec.Binary)
 	if len(spec.Env) > 0 {
 		c.Environment = &environmentResponse{Variables: spec.Env}
@@ -292,7 +300,8 @@ func (s *Server) handleGetFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"Configuration": f.configuration(),
-		"Code":          map[string]string{"RepositoryType": "S3", "Location": "file://" + f.spec0.Binary},
+		"Code": map[string]string{"RepositoryType": "S3",
+			"Location": s.InvokeEndpoint() + "/_local/code/" + f.spec0.Name + "?Qualifier=" + url.QueryEscape(f.configuration().Version)},
 	})
 }
 

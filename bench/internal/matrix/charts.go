@@ -25,13 +25,13 @@ func (s Summary) WriteCharts(dir string) error {
 	for _, r := range s.Results {
 		rows = append(rows, charts.MatrixRow{
 			Name: r.Label(), Arch: r.Arch, MemoryMB: r.MemoryMB, VCPUs: r.VCPUs, Workers: r.Workers,
-			Summary: r.Warm, DurationMs: r.Warm.Mean, Speedup: r.Speedup, CostPerMillion: r.CostPerMillion,
+			Summary: r.Warm, DurationMs: r.Duration(), Speedup: r.Speedup, CostPerMillion: r.CostPerMillion,
 			ColdInit: r.ColdInit, Measured: r.Measured(),
-			Verdict: s.Verdict != nil && s.Verdict.Choice.Name == r.Function && r.Function != "",
+			Verdict: s.Verdict != nil && s.Verdict.Choice.Name == s.NameOf(r) && r.Function != "",
 		})
 		for _, p := range s.Pareto {
-			if p == r.Function && r.Measured() {
-				front = append(front, cost.Candidate{Name: r.Label(), Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Warm.Mean, CostPerMillion: r.CostPerMillion})
+			if p == s.NameOf(r) && r.Measured() {
+				front = append(front, cost.Candidate{Name: r.Label(), Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Duration(), CostPerMillion: r.CostPerMillion})
 			}
 		}
 	}

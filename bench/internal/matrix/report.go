@@ -18,7 +18,8 @@ import (
 // Meta describes how a run was made; it travels in summary.json so that a
 // rebuild from samples.csv says the same things.
 type Meta struct {
-	Target       string    `json:"target"` // local | aws
+	Kind         string    `json:"kind,omitempty"` // matrix (default) | tune
+	Target       string    `json:"target"`         // local | aws
 	Stack        string    `json:"stack,omitempty"`
 	Started      time.Time `json:"started"`
 	Payload      string    `json:"payload"`
@@ -31,6 +32,26 @@ type Meta struct {
 	HostCores    int       `json:"host_cores,omitempty"`    // local target: the cap on vCPUs
 	Confinement  string    `json:"confinement,omitempty"`   // local target: how CPU shares were enforced
 	PricesSource string    `json:"prices_source,omitempty"` // file the prices came from; "" = built in
+
+	// ColdShare is the share of invocations priced as cold starts in
+	// Result.CostPerMillion (0 = warm invocations only).
+	ColdShare float64 `json:"cold_share,omitempty"`
+	// AllowedErrors is how many failed invocations a configuration may have
+	// and still take part in the verdict (nil = any number).
+	AllowedErrors *int `json:"allowed_errors,omitempty"`
+	// Tune describes what a tune run tuned (nil for matrix runs).
+	Tune *TuneMeta `json:"tune,omitempty"`
+}
+
+// TuneMeta describes the function a tune run measured.
+type TuneMeta struct {
+	Function string   `json:"function"`           // name or ARN
+	Endpoint string   `json:"endpoint,omitempty"` // Lambda API endpoint ("" = AWS)
+	Source   string   `json:"source,omitempty"`   // --source folder or --binary path (local)
+	Handler  string   `json:"handler,omitempty"`
+	Archs    []string `json:"architectures"`
+	Payloads []string `json:"payloads,omitempty"` // names of a weighted list
+	OnlyCold bool     `json:"only_cold,omitempty"`
 }
 
 // Verdict is the configuration the chosen strategy picks.
@@ -64,16 +85,29 @@ func Build(samples []Sample, meta Meta, prices cost.PriceTable, partial bool) (S
 		}
 		return b.PerMillion()
 	}
-	s := Summary{Kind: "matrix", Meta: meta, Partial: partial, Prices: prices}
+	kind := meta.Kind
+	if kind == "" {
+		kind = "matrix"
+	}
+	s := Summary{Kind: kind, Meta: meta, Partial: partial, Prices: prices}
 	s.Results = Summarize(samples, meta.Trim, price)
 	if priceErr != nil {
 		return s, fmt.Errorf("price the results: %w", priceErr)
 	}
 	var cands []cost.Candidate
-	for _, r := range s.Results {
-		if r.Measured() {
-			cands = append(cands, cost.Candidate{Name: r.Function, Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Warm.Mean, CostPerMillion: r.CostPerMillion})
+	for i := range s.Results {
+		r := &s.Results[i]
+		if !r.Measured() {
+			continue
 		}
+		if meta.ColdShare > 0 && r.ColdCostPerMillion > 0 {
+			r.CostPerMillion = (1-meta.ColdShare)*r.WarmCostPerMillion + meta.ColdShare*r.ColdCostPerMillion
+		}
+		if meta.AllowedErrors != nil && r.Failures > *meta.AllowedErrors {
+			r.Excluded = fmt.Sprintf("%d failed invocations, more than --allowed-errors %d", r.Failures, *meta.AllowedErrors)
+			continue
+		}
+		cands = append(cands, cost.Candidate{Name: s.NameOf(*r), Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Duration(), CostPerMillion: r.CostPerMillion})
 	}
 	if len(cands) > 0 {
 		strategy, err := cost.ParseStrategy(meta.Strategy)
@@ -101,9 +135,9 @@ func why(s cost.Strategy, w float64) string {
 	case cost.StrategyCost:
 		return "lowest cost per 1M invocations"
 	case cost.StrategySpeed:
-		return "lowest mean warm duration"
+		return "lowest trimmed mean warm duration"
 	}
-	return fmt.Sprintf("lowest %.2f × cost/max cost + %.2f × duration/max duration", w, 1-w)
+	return fmt.Sprintf("lowest %.2f × cost/max cost + %.2f × duration/max duration (trimmed means)", w, 1-w)
 }
 
 func notes(s Summary) []string {
@@ -285,7 +319,7 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 			continue
 		}
 		mark := ""
-		if slices.Contains(s.Pareto, r.Function) {
+		if slices.Contains(s.Pareto, s.NameOf(r)) {
 			mark = "✓"
 		}
 		fmt.Fprintf(&b, "| %s | %s | $%.2f | %+.0f%% | %s |\n", r.Label(), ms(r.Billed.Mean), r.CostPerMillion, (r.CostPerMillion/cheapest-1)*100, mark)
@@ -429,4 +463,14 @@ func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, 
 		return s, err
 	}
 	return s, s.WriteCharts(dir)
+}
+
+// NameOf is the name the verdict and the Pareto front give a configuration:
+// its function in a matrix (one function per configuration), its label in a
+// tune run (one function in every configuration).
+func (s Summary) NameOf(r Result) string {
+	if s.Kind == "tune" || r.Function == "" {
+		return r.Label()
+	}
+	return r.Function
 }
