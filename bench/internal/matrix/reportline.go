@@ -19,7 +19,7 @@ type Report struct {
 	RequestID     string
 	Status        string // "timeout", "error" or "" (the REPORT line's Status field)
 	ErrorType     string // the REPORT line's Error Type, e.g. Runtime.OutOfMemory
-	Found         bool // false when the log tail held no REPORT line
+	Found         bool   // false when the log tail held no REPORT line
 	MalformedNote string
 }
 

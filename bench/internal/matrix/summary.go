@@ -14,7 +14,7 @@ type Result struct {
 	Invocations int    `json:"invocations"` // cold + warm, failed included
 	Failures    int    `json:"failures"`
 	FirstError  string `json:"first_error,omitempty"`
-	Timeouts    int    `json:"timeouts,omitempty"`    // failures that were timeouts
+	Timeouts    int    `json:"timeouts,omitempty"`      // failures that were timeouts
 	OOMs        int    `json:"out_of_memory,omitempty"` // failures that ran out of memory
 	Throttles   int    `json:"throttles,omitempty"`
 	// Excluded says why the verdict left this configuration out (more
@@ -25,8 +25,8 @@ type Result struct {
 	Handler   stats.Summary `json:"handler_duration"` // the handler's own duration_ms
 	RoundTrip stats.Summary `json:"round_trip"`       // client round trip of warm invocations
 	Billed    stats.Summary `json:"billed_duration"`
-	ColdInit  stats.Summary `json:"cold_init"`       // Init Duration of forced cold starts
-	ColdTotal stats.Summary `json:"cold_round_trip"` // client round trip of forced cold starts
+	ColdInit  stats.Summary `json:"cold_init"`            // Init Duration of forced cold starts
+	ColdTotal stats.Summary `json:"cold_round_trip"`      // client round trip of forced cold starts
 	ColdBill  stats.Summary `json:"cold_billed_duration"` // Billed Duration of forced cold starts (init included)
 	ColdSeen  int           `json:"cold_starts_observed"`
 
@@ -233,4 +233,3 @@ func sortedCopy(v []float64) []float64 {
 	sort.Float64s(c)
 	return c
 }
-
