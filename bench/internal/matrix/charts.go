@@ -14,6 +14,9 @@ const (
 	ChartSpeedup   = "speedup.png"
 	ChartCost      = "cost.png"
 	ChartColdInit  = "cold-init.png"
+	// ChartPowerView is tune's Power Tuning view: duration percentiles and
+	// cost against memory, both architectures on one picture.
+	ChartPowerView = "power-tuning.png"
 )
 
 // WriteCharts draws the matrix charts into dir: duration percentiles by
@@ -34,6 +37,18 @@ func (s Summary) WriteCharts(dir string) error {
 				front = append(front, cost.Candidate{Name: r.Label(), Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Duration(), CostPerMillion: r.CostPerMillion})
 			}
 		}
+	}
+	if s.Kind == "tune" {
+		title := "Power Tuning view: warm p50 (solid), p95 (dashed), p99 (dotted) and cost per 1M by memory"
+		if s.Meta.Tune != nil {
+			title = s.Meta.Tune.Function + ": " + title
+		}
+		return errors.Join(
+			charts.TunePowerView(filepath.Join(dir, ChartPowerView), title, rows),
+			charts.MatrixDurations(filepath.Join(dir, ChartDurations), rows),
+			charts.MatrixCost(filepath.Join(dir, ChartCost), rows, front),
+			charts.MatrixColdInit(filepath.Join(dir, ChartColdInit), rows),
+		)
 	}
 	return errors.Join(
 		charts.MatrixDurations(filepath.Join(dir, ChartDurations), rows),

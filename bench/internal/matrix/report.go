@@ -181,7 +181,7 @@ func notes(s Summary) []string {
 			out = append(out, fmt.Sprintf("%s: %d of %d forced cold starts reported an Init Duration.", r.Label(), r.ColdSeen, s.Meta.Cold))
 		}
 	}
-	if note := batchNote(s); note != "" {
+	if note := batchNote(s); note != "" && s.Kind != "tune" {
 		out = append(out, note)
 	}
 	if s.Meta.Target == "local" && s.Meta.HostCores > 0 {
@@ -259,6 +259,9 @@ func ReadSummary(path string) (Summary, error) {
 // WriteMarkdown writes the human-readable report: the seed's tables plus
 // percentiles, cold starts and the verdict.
 func (s Summary) WriteMarkdown(w io.Writer) error {
+	if s.Kind == "tune" {
+		return s.writeTuneMarkdown(w)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Matrix benchmark — %s target\n\n", s.Meta.Target)
 	if s.Partial {
