@@ -231,6 +231,7 @@ func (f *function) configuration() functionConfiguration {
 	}
 	if spec.version != "" {
 		c.Version, c.FunctionArn = spec.version, FunctionARN(spec.Name)+":"+spec.version
+		c.Description = spec.description
 	}
 	c.CodeSha256, c.CodeSize = codeDigest(spec.Binary)
 	if len(spec.Env) > 0 {

@@ -76,6 +76,8 @@ type FunctionSpec struct {
 
 	// version is the published version this spec is frozen as ("" = $LATEST).
 	version string
+	// description is a published version's Description.
+	description string
 }
 
 // Route is an API Gateway REST proxy route: requests to Path (with or without the /prod stage

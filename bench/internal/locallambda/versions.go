@@ -151,6 +151,9 @@ func (s *Server) handlePublishVersion(w http.ResponseWriter, r *http.Request) {
 	p.last++
 	n := strconv.Itoa(p.last)
 	spec.version = n
+	if req.Description != nil {
+		spec.description = *req.Description
+	}
 	vf := newFunction(s, spec)
 	vf.nextEnvID = p.last * versionEnvIDBase
 	p.versions[n] = vf
