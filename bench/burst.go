@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"lambdabench/bench/internal/contract"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/target"
@@ -113,10 +113,10 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 type burstResponse struct {
-	DurationMs  float64 `json:"duration_ms"`
-	Workers     int     `json:"workers"`
-	ThreadsUsed int     `json:"threads_used"`
-	Parallelism float64 `json:"parallelism"`
+	DurationMs  float64
+	Workers     int
+	ThreadsUsed int
+	Parallelism float64
 }
 
 func burstInvoke(ctx context.Context, api matrix.Lambda, fn string, count int, mode string, bcryptCost int) (burstResponse, error) {
@@ -131,8 +131,18 @@ func burstInvoke(ctx context.Context, api matrix.Lambda, fn string, count int, m
 	if out.FunctionError != nil {
 		return r, fmt.Errorf("invoke %s: function error: %s", fn, out.Payload)
 	}
-	if err := json.Unmarshal(out.Payload, &r); err != nil {
-		return r, fmt.Errorf("invoke %s: response: %w", fn, err)
+	resp, _, err := contract.DecodeBcrypt(out.Payload, false)
+	if err != nil {
+		return r, fmt.Errorf("invoke %s: %w", fn, err)
 	}
+	r.DurationMs, r.Parallelism = orZero(resp.DurationMs), orZero(resp.Parallelism)
+	r.Workers, r.ThreadsUsed = int(orZero(resp.Workers)), int(orZero(resp.ThreadsUsed))
 	return r, nil
+}
+
+func orZero(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

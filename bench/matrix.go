@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"lambdabench/bench/internal/contract"
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/target"
@@ -92,8 +93,11 @@ func (f *matrixFlags) validate() error {
 	if f.parallel < 1 || f.parallel > 100 {
 		return usagef("--parallel-invocations must be between 1 and 100")
 	}
-	if !json.Valid([]byte(f.payload)) {
-		return usagef("--payload is not valid JSON: %s", f.payload)
+	if _, err := contract.ParseBcryptRequest([]byte(f.payload)); err != nil {
+		return usagef("--payload %s: %v", f.payload, err)
+	}
+	if f.sleep < 0 {
+		return usagef("--sleep-between must not be negative")
 	}
 	if _, err := cost.ParseStrategy(f.strategy); err != nil {
 		return usageError{err.Error()}
@@ -104,8 +108,24 @@ func (f *matrixFlags) validate() error {
 	if f.trim < 0 || f.trim >= 0.5 {
 		return usagef("--trim must be at least 0 and below 0.5")
 	}
-	if _, err := parseMemories(f.memories); err != nil {
+	mems, err := parseMemories(f.memories)
+	if err != nil {
 		return err
+	}
+	if strings.TrimSpace(f.memories) != "" && len(mems) == 0 {
+		return usagef("--memory %q names no memory size", f.memories)
+	}
+	if f.target == string(target.Local) {
+		for _, m := range mems {
+			if !contains(locallambda.MatrixSizes, m) {
+				return usagef("--memory %d: the matrix has %s MB", m, joinInts(locallambda.MatrixSizes))
+			}
+		}
+	}
+	if f.out != "" {
+		if err := checkWritableDir(f.out); err != nil {
+			return usagef("--out %s: %v", f.out, err)
+		}
 	}
 	if _, err := parseArchs(f.archs); err != nil {
 		return err
@@ -135,6 +155,14 @@ func parseArchs(s string) ([]string, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func splitList(s string) []string {
@@ -382,7 +410,7 @@ func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 			r.Warm.Mean, r.Warm.P50, r.Warm.P95, r.Speedup, r.Efficiency*100, r.CostPerMillion)
 	}
 	if v := s.Verdict; v != nil {
-		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; mean %.1f ms, $%.2f per 1M invocations\n", v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion)
+		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; trimmed mean %.1f ms, $%.2f per 1M invocations\n", v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion)
 	}
 }
 

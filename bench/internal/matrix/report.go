@@ -347,7 +347,7 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 		b.WriteString("No configuration was measured, so there is no verdict.\n")
 	} else {
 		v := s.Verdict
-		fmt.Fprintf(&b, "**%s %d MB** (`%s`) — strategy `%s`: %s. Mean %s, $%.2f per 1M invocations.\n",
+		fmt.Fprintf(&b, "**%s %d MB** (`%s`) — strategy `%s`: %s. Trimmed mean %s, $%.2f per 1M invocations.\n",
 			v.Choice.Arch, v.Choice.MemoryMB, v.Choice.Name, v.Strategy, v.Why, ms(v.Choice.DurationMs), v.Choice.CostPerMillion)
 	}
 	if len(s.Notes) > 0 {

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"lambdabench/bench/internal/contract"
 )
 
 // DefaultPayload is the seed's request: 20 items hashed in parallel.
@@ -264,22 +266,6 @@ func ForceColdStart(ctx context.Context, api Lambda, function string, wait, ever
 	}
 }
 
-// response is the bcrypt handler's answer (fields this package reads).
-type response struct {
-	Processed    *float64 `json:"processed"`
-	DurationMs   *float64 `json:"duration_ms"`
-	Mode         string   `json:"mode"`
-	Workers      *float64 `json:"workers"`
-	DetectedCPUs *float64 `json:"detected_cpus"`
-	Gomaxprocs   *float64 `json:"gomaxprocs"`
-	ThreadsUsed  *float64 `json:"threads_used"`
-	CPUMs        *float64 `json:"cpu_ms"`
-	Parallelism  *float64 `json:"parallelism"`
-	MemoryUsedKB *float64 `json:"memory_used_kb"`
-	ErrorMessage string   `json:"errorMessage"`
-	ErrorType    string   `json:"errorType"`
-}
-
 func blank(base Sample) Sample {
 	nan := math.NaN()
 	s := base
@@ -333,18 +319,18 @@ func invoke(ctx context.Context, api Lambda, base Sample, o Options, p Payload) 
 	if o.AnyResponse {
 		return anyResponse(s, out, timedOut, notes)
 	}
-	var resp response
-	if err := json.Unmarshal(out.Payload, &resp); err != nil {
-		s.Error = fmt.Sprintf("response is not JSON: %.200s", out.Payload)
-		return s
-	}
+	resp, ferr, err := contract.DecodeBcrypt(out.Payload, out.FunctionError != nil)
 	if out.FunctionError != nil {
-		msg := resp.ErrorMessage
+		msg := ferr.ErrorMessage
 		if msg == "" {
 			msg = string(out.Payload)
 		}
 		s.Error = fmt.Sprintf("function error (%s): %s", aws.ToString(out.FunctionError), msg)
-		s.ErrorKind = errorKind(resp.ErrorType, timedOut)
+		s.ErrorKind = errorKind(ferr.ErrorType, timedOut)
+		return s
+	}
+	if err != nil {
+		s.Error = err.Error()
 		return s
 	}
 	s.OK = true
