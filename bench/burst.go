@@ -23,13 +23,8 @@ efficiency (speedup ÷ workers) and how many OS threads really hashed.`
 
 func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("burst", "burst [flags]", burstDescription, stdout, stderr)
-	tgt := fs.String("target", "local", "local or aws")
-	stack := fs.String("stack", target.MatrixStack, "aws: the matrix stack")
-	region := fs.String("region", "", "aws: region")
-	profile := fs.String("profile", "", "aws: shared config profile")
-	outputsFile := fs.String("outputs-file", "", "aws: read outputs from this cdk --outputs-file file")
-	endpointURL := fs.String("endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
-	binary := fs.String("binary", "", "local: run this bootstrap instead of building function/")
+	var tf targetFlags
+	tf.register(fs, "local", targetStack|targetOutputs|targetLocal, target.MatrixStack)
 	arch := fs.String("arch", "", "architecture of the configuration (default: this machine's locally, arm64 on aws)")
 	memory := fs.Int("memory", 10240, "memory size of the configuration in MB")
 	count := fs.Int("count", 100, "items per batch (1..1000)")
@@ -38,8 +33,9 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if _, err := target.ParseKind(*tgt); err != nil {
-		return usageError{err.Error()}
+	kind, err := tf.kind()
+	if err != nil {
+		return err
 	}
 	if *count < 1 || *count > 1000 || *runs < 1 || *runs > 100 || *bcryptCost < 4 || *bcryptCost > 14 {
 		return usagef("--count must be 1..1000, --runs 1..100, --cost 4..14")
@@ -49,8 +45,8 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		outputs map[string]string
 		cores   float64
 	)
-	if target.Kind(*tgt) == target.Local {
-		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: *binary, Matrix: true, BuildLog: stderr})
+	if kind == target.Local {
+		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: tf.binary, Matrix: true, BuildLog: stderr, NoCPUControl: tf.noCPULimits})
 		if err != nil {
 			return err
 		}
@@ -60,7 +56,7 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			*arch = lt.Arch
 		}
 	} else {
-		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: *region, Profile: *profile, Stack: *stack, OutputsFile: *outputsFile, Endpoint: *endpointURL})
+		at, err := tf.aws(ctx, tf.stack)
 		if err != nil {
 			return err
 		}

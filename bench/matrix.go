@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,42 +32,26 @@ the function names from the matrix stack's outputs.`
 
 // matrixFlags are the matrix verb's settings.
 type matrixFlags struct {
-	target                 string
-	stack, region, profile string
-	outputsFile, binary    string
-	noCPULimits, noLogTail bool
-	cold, runs, parallel   int
-	payload                string
-	sleep                  time.Duration
-	archs, memories        string
-	strategy               string
-	weight, trim           float64
-	prices                 string
-	printPrices            bool
-	thresholds             listFlag
-	out                    string
-	endpointURL            string
+	targetFlags
+	noLogTail            bool
+	cold, runs, parallel int
+	payload              string
+	sleep                time.Duration
+	archs, memories      string
+	strategy             string
+	weight, trim         float64
+	prices               string
+	printPrices          bool
+	thresholds           listFlag
+	out                  string
 
 	// local, when set, is an already running local target to use (the suite
 	// shares one between its verbs); matrixRun does not close it.
 	local *target.LocalTarget
 }
 
-func (f *matrixFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	BoolVar(*bool, string, bool, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-	Float64Var(*float64, string, float64, string)
-}) {
-	fs.StringVar(&f.target, "target", "local", "where to run: local (a local Lambda on this machine) or aws (a deployed matrix stack)")
-	fs.StringVar(&f.stack, "stack", target.MatrixStack, "aws: the matrix stack whose outputs name the functions")
-	fs.StringVar(&f.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
-	fs.StringVar(&f.profile, "profile", "", "aws: shared config profile (default: the default chain)")
-	fs.StringVar(&f.outputsFile, "outputs-file", "", "aws: read stack outputs from this `file` (written by cdk deploy --outputs-file) instead of CloudFormation")
-	fs.StringVar(&f.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
-	fs.StringVar(&f.binary, "binary", "", "local: run this bootstrap instead of building function/ for this machine")
-	fs.BoolVar(&f.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+func (f *matrixFlags) register(fs *flag.FlagSet) {
+	f.targetFlags.register(fs, "local", targetStack|targetOutputs|targetLocal, target.MatrixStack)
 	fs.IntVar(&f.cold, "cold", 1, "forced cold starts per configuration (UpdateFunctionConfiguration, then invoke)")
 	fs.IntVar(&f.runs, "runs", 20, "warm invocations per configuration")
 	fs.IntVar(&f.parallel, "parallel-invocations", 1, "warm invocations in flight at once per configuration")
@@ -247,7 +232,7 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 		maxCores = float64(lt.Server.HostCores())
 		meta.HostCores, meta.Confinement = lt.Server.HostCores(), lt.Server.Confinement()
 	case target.AWS:
-		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: f.stack, OutputsFile: f.outputsFile, Endpoint: f.endpointURL})
+		at, err := f.aws(ctx, f.stack)
 		if err != nil {
 			return res, err
 		}

@@ -32,9 +32,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("serve", "serve [flags]", serveDescription, stdout, stderr)
 	invokeAddr := fs.String("invoke-addr", locallambda.DefaultInvokeAddr, "`address` of the Lambda Invoke API (127.0.0.1 only)")
 	apiAddr := fs.String("api-addr", locallambda.DefaultAPIAddr, "`address` of the API Gateway routes (127.0.0.1 only)")
-	binary := fs.String("binary", "", "the function's bootstrap `path` (default: build function/ for this machine into dist/)")
+	var tf targetFlags
+	tf.registerLocal(fs)
+	binary := &tf.binary
 	presets := fs.String("functions", "matrix,hello", "which `presets` to serve: matrix, hello, or both (comma-separated)")
-	noCPU := fs.Bool("no-cpu-limits", false, "run environments without cgroup CPU quota and memory limit")
+	noCPU := &tf.noCPULimits
 	quiet := fs.Bool("quiet", false, "do not print the functions' log lines (START, END, REPORT and their output)")
 	outputsFile := fs.String("outputs-file", "", "also write the stack outputs to this `file`, shaped like 'cdk deploy --outputs-file'")
 	var own ownFunction

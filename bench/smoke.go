@@ -38,22 +38,19 @@ type check struct {
 
 func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("smoke", "smoke [flags]", smokeDescription, stdout, stderr)
-	tgt := fs.String("target", "local", "local or aws")
+	var tf targetFlags
+	tf.register(fs, "local", targetOutputs|targetLocal)
 	matrixStack := fs.String("matrix-stack", target.MatrixStack, "aws: the matrix stack ('' to skip it)")
 	lmiStack := fs.String("lmi-stack", target.LmiStack, "aws: the LMI stack with the hello endpoints ('' to skip it)")
-	region := fs.String("region", "", "aws: region")
-	profile := fs.String("profile", "", "aws: shared config profile")
-	outputsFile := fs.String("outputs-file", "", "aws: read both stacks' outputs from this cdk --outputs-file file")
-	endpointURL := fs.String("endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
-	binary := fs.String("binary", "", "local: run this bootstrap instead of building function/")
 	warm := fs.Int("warm", 3, "warm invocations (requests) per function (endpoint)")
 	bcryptCost := fs.Int("cost", 4, "bcrypt cost of the smoke payload (4 keeps it fast; the contract's default is 10)")
 	timeout := fs.Duration("timeout", 60*time.Second, "per invocation and request")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if _, err := target.ParseKind(*tgt); err != nil {
-		return usageError{err.Error()}
+	kind, err := tf.kind()
+	if err != nil {
+		return err
 	}
 	if *warm < 1 || *warm > 100 {
 		return usagef("--warm must be between 1 and 100")
@@ -67,8 +64,8 @@ func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		matrixOutputs map[string]string
 		lmiOutputs    map[string]string
 	)
-	if target.Kind(*tgt) == target.Local {
-		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: *binary, Matrix: true, Hello: true, BuildLog: stderr})
+	if kind == target.Local {
+		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: tf.binary, Matrix: true, Hello: true, BuildLog: stderr, NoCPUControl: tf.noCPULimits})
 		if err != nil {
 			return err
 		}
@@ -82,7 +79,7 @@ func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if s.name == "" {
 				continue
 			}
-			at, err := target.OpenAWS(ctx, target.AWSOptions{Region: *region, Profile: *profile, Stack: s.name, OutputsFile: *outputsFile, Endpoint: *endpointURL})
+			at, err := tf.aws(ctx, s.name)
 			if err != nil {
 				return err
 			}

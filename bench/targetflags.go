@@ -14,8 +14,9 @@ import (
 type targetUse int
 
 const (
-	targetStack targetUse = 1 << iota // --stack and --outputs-file: the verb reads a stack's outputs
-	targetLocal                       // --binary and --no-cpu-limits: the verb can start a local Lambda
+	targetStack   targetUse = 1 << iota // --stack: the verb reads one stack's outputs
+	targetOutputs                       // --outputs-file: stack outputs from a file
+	targetLocal                         // --binary and --no-cpu-limits: the verb can start a local Lambda
 
 	targetTune = targetLocal // tune names its function itself: no stack
 )
@@ -43,15 +44,29 @@ func (t *targetFlags) register(fs *flag.FlagSet, def string, use targetUse, stac
 			d = stack[0]
 		}
 		fs.StringVar(&t.stack, "stack", d, "aws: the stack whose outputs name the functions")
+	}
+	if use&targetOutputs != 0 {
 		fs.StringVar(&t.outputsFile, "outputs-file", "", "aws: read stack outputs from this `file` (written by cdk deploy --outputs-file) instead of CloudFormation")
 	}
 	fs.StringVar(&t.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
 	fs.StringVar(&t.profile, "profile", "", "aws: shared config profile (default: the default chain)")
 	fs.StringVar(&t.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
 	if use&targetLocal != 0 {
-		fs.StringVar(&t.binary, "binary", "", "local: run this bootstrap `path` instead of building it")
-		fs.BoolVar(&t.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+		t.registerLocal(fs)
 	}
+}
+
+// registerLocal adds only the local Lambda's flags (for verbs that run
+// locally only: the suite and serve).
+func (t *targetFlags) registerLocal(fs *flag.FlagSet) {
+	fs.StringVar(&t.binary, "binary", "", "local: run this bootstrap `path` instead of building the function for this machine")
+	fs.BoolVar(&t.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+}
+
+// aws opens the aws target: the outputs of stack (--outputs-file or
+// CloudFormation) and a Lambda client.
+func (t *targetFlags) aws(ctx context.Context, stack string) (*target.AWSTarget, error) {
+	return target.OpenAWS(ctx, target.AWSOptions{Region: t.region, Profile: t.profile, Stack: stack, OutputsFile: t.outputsFile, Endpoint: t.endpointURL})
 }
 
 // kind validates --target.
