@@ -283,7 +283,7 @@ func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Wri
 			if a == localArch {
 				continue
 			}
-			why := fmt.Sprintf("this %s machine cannot run linux/%s code, and the local target never labels one architecture's numbers as another's; tune on AWS (--target aws --source …) to measure it", localArch, tune.GOARCH(a))
+			why := fmt.Sprintf("this %s machine cannot run linux/%s code (it was built, not run); measure %s on AWS with --target aws --source", localArch, tune.GOARCH(a), a)
 			if f.source != "" {
 				fmt.Fprintf(stderr, "Building %s for linux/%s (to prove it builds; it cannot run here) …\n", f.source, tune.GOARCH(a))
 				if _, err := tune.BuildSource(ctx, f.source, a, buildDir); err != nil {

@@ -185,7 +185,11 @@ func notes(s Summary) []string {
 		out = append(out, note)
 	}
 	if s.Meta.Target == "local" && s.Meta.HostCores > 0 {
-		out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); speedup is measured against that capped share.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
+		if s.Kind == "tune" {
+			out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); these are this machine's durations, not Lambda's.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
+		} else {
+			out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); speedup is measured against that capped share.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
+		}
 	}
 	if s.Partial {
 		out = append(out, "The run was interrupted: this summary covers only what was measured.")

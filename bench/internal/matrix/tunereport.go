@@ -30,7 +30,15 @@ func (s Summary) writeTuneMarkdown(w io.Writer) error {
 
 	b.WriteString("| Configuration | vCPUs | Status | P50 | P95 | P99 | Max | Trimmed | Init P50 | Cold billed | Max memory | $ per 1M | Pareto |\n")
 	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n")
+	said := map[string]bool{}
 	for _, r := range s.Results {
+		if why, all := AllSkipped(s.Results, r.Arch); all {
+			if !said[r.Arch] {
+				fmt.Fprintf(&b, "| %s (every size) | | not measured: %s |||||||||||\n", r.Arch, strings.ReplaceAll(why, "|", "/"))
+				said[r.Arch] = true
+			}
+			continue
+		}
 		if r.Skip != "" {
 			fmt.Fprintf(&b, "| %s | %.2f | not measured: %s |||||||||||\n", r.Label(), r.VCPUs, strings.ReplaceAll(r.Skip, "|", "/"))
 			continue
