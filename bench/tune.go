@@ -7,14 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"lambdabench/bench/internal/cost"
-	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/target"
@@ -241,182 +239,18 @@ func checkWritableDir(dir string) error {
 	return os.Remove(name)
 }
 
-func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Writer) (err error) {
-	var (
-		api        tune.API
-		hostCores  int
-		localArch  string
-		confine    string
-		source     = f.source
-		code       = map[string][]byte{}
-		skip       = map[string]string{}
-		buildDir   string
-		localBuilt string
-	)
-	if source == "" {
-		source = f.target.binary
-	}
-	if f.source != "" {
-		buildDir = filepath.Join(f.out, "build")
-		if f.dryRun {
-			tmp, err := os.MkdirTemp("", "bench-tune-build-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			buildDir = tmp
-		}
-	}
-
-	switch p.kind {
-	case target.Local:
-		localArch = target.HostArch()
-		bin := f.target.binary
-		if f.source != "" {
-			fmt.Fprintf(stderr, "Building %s for linux/%s …\n", f.source, tune.GOARCH(localArch))
-			if bin, err = tune.BuildSource(ctx, f.source, localArch, buildDir); err != nil {
-				return asUsage(err)
-			}
-			localBuilt = bin
-		}
-		for _, a := range p.archs {
-			if a == localArch {
-				continue
-			}
-			why := fmt.Sprintf("this %s machine cannot run linux/%s code (it was built, not run); measure %s on AWS with --target aws --source", localArch, tune.GOARCH(a), a)
-			if f.source != "" {
-				fmt.Fprintf(stderr, "Building %s for linux/%s (to prove it builds; it cannot run here) …\n", f.source, tune.GOARCH(a))
-				if _, err := tune.BuildSource(ctx, f.source, a, buildDir); err != nil {
-					return asUsage(err)
-				}
-			} else {
-				why = fmt.Sprintf("no code for %s: --binary is linux/%s (and this machine runs only its own architecture)", a, tune.GOARCH(localArch))
-			}
-			skip[a] = why
-		}
-		if f.dryRun {
-			break
-		}
-		spec := locallambda.FunctionSpec{Name: f.function, Binary: bin, Handler: f.handler, MemoryMB: p.memories[0],
-			Timeout: f.timeout, Env: p.env, Architecture: localArch, ReservedConcurrency: max(10, f.parallel)}
-		lt, err := target.StartLocal(ctx, target.LocalOptions{Functions: []locallambda.FunctionSpec{spec}, NoCPUControl: f.target.noCPULimits})
-		if err != nil {
-			return asUsage(err)
-		}
-		defer lt.Close()
-		api = lt.Lambda
-		hostCores, confine = lt.Server.HostCores(), lt.Server.Confinement()
-		fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", confine, hostCores)
-	case target.AWS:
-		client, err := f.target.lambdaClient(ctx)
-		if err != nil {
-			return err
-		}
-		api = client
-	}
-
-	var orig tune.Original
-	if api != nil {
-		if orig, err = tune.Inspect(ctx, api, f.function); err != nil {
-			return asUsage(err)
-		}
-	} else {
-		orig = tune.Original{FunctionName: f.function, Arch: localArch, MemoryMB: int32(p.memories[0])}
-	}
-	archs := p.archs
-	if len(archs) == 0 {
-		archs = []string{orig.Arch}
-	}
-	if p.kind == target.AWS {
-		for _, a := range archs {
-			if f.source != "" {
-				fmt.Fprintf(stderr, "Building %s for linux/%s …\n", f.source, tune.GOARCH(a))
-				bin, err := tune.BuildSource(ctx, f.source, a, buildDir)
-				if err != nil {
-					return asUsage(err)
-				}
-				if code[a], err = tune.Zip(bin); err != nil {
-					return err
-				}
-			} else if a != orig.Arch {
-				return usagef("tune: %s is %s; measuring %s needs code built for it: pass --source DIR (a Go main package) and bench cross-compiles it", orig.FunctionName, orig.Arch, a)
-			}
-		}
-		if f.source != "" && orig.PackageType == "Image" {
-			return usagef("tune: %s is a container image function; --source uploads a zip, which an image function cannot take", orig.FunctionName)
-		}
-	}
-
-	var cfgs []matrix.Config
-	for _, a := range archs {
-		for _, m := range p.memories {
-			c := matrix.Config{Function: orig.FunctionName, Arch: a, MemoryMB: m, VCPUs: matrix.VCPUsFor(m, float64(hostCores)), Skip: skip[a]}
-			cfgs = append(cfgs, c)
-		}
-	}
-	runID := strconv.FormatInt(time.Now().Unix(), 36)
-	cold, runs := f.cold, f.runs
-	if f.onlyCold {
-		cold, runs = f.runs, 0
-	}
-	if f.dryRun {
-		printTunePlan(stdout, f, orig, cfgs, code, runID, cold, runs, p)
-		return nil
-	}
-
-	// From here on the function is changed: the journal comes first.
-	j := &tune.Journal{RunID: runID, Function: f.function, Target: string(p.kind), Region: f.target.region,
-		Profile: f.target.profile, Endpoint: f.target.endpointURL, Original: orig}
-	if err := tune.Create(f.out, j); err != nil {
-		return err
-	}
-	var originalCode []byte
-	if len(code) > 0 {
-		if originalCode, err = tune.DownloadCode(ctx, api, orig.FunctionName); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(f.out, tune.OriginalCodeFile), originalCode, 0o600); err != nil {
-			return fmt.Errorf("keep the original code: %w", err)
-		}
-	}
-	sess := &tune.Session{API: api, Journal: j, Code: code, Log: stderr}
-	defer func() {
-		fmt.Fprintf(stderr, "Cleaning up: deleting the aliases and versions of run %s, restoring $LATEST …\n", runID)
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
-		defer cancel()
-		if cerr := sess.Cleanup(cctx, originalCode); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("cleanup incomplete (run 'go run ./bench tune --cleanup %s' to finish it): %w", f.out, cerr))
-			return
-		}
-		fmt.Fprintf(stderr, "Cleanup done: %s is as it was found.\n", orig.FunctionName)
-	}()
-
-	csvFile, err := os.Create(filepath.Join(f.out, "samples.csv"))
-	if err != nil {
-		return fmt.Errorf("samples.csv: %w", err)
-	}
-	defer csvFile.Close()
-	w, err := matrix.NewCSVWriter(csvFile)
-	if err != nil {
-		return err
-	}
-	measured := 0
-	for _, c := range cfgs {
-		if c.Skip == "" {
-			measured++
-		}
-	}
-	fmt.Fprintf(stderr, "Tuning %s: %d configuration(s), %d cold + %d warm invocation(s) each\n", orig.FunctionName, measured, cold, runs)
-	var samples []matrix.Sample
+func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Writer) error {
 	prog := newProgress(ctx, stderr)
-	opts := matrix.Options{Cold: cold, Runs: runs, Payloads: p.payloads, Parallel: f.parallel, SleepBetween: f.sleep, LogTail: true,
-		AnyResponse: true, Prepare: sess.Prepare,
-		OnSample: func(s matrix.Sample) error {
-			samples = append(samples, s)
-			return w.Write(s)
-		},
-		OnProgress: func(c matrix.Config, done, total int) {
-			last := samples[len(samples)-1]
+	sum, err := tune.Run(ctx, tune.Options{
+		Target: p.kind, Function: f.function, Source: f.source, Binary: f.target.binary,
+		Handler: f.handler, Env: p.env, Timeout: f.timeout, NoCPULimits: f.target.noCPULimits,
+		Client:   func(ctx context.Context) (tune.API, error) { return f.target.lambdaClient(ctx) },
+		Endpoint: f.target.endpointURL, Region: f.target.region, Profile: f.target.profile,
+		Memories: p.memories, Archs: p.archs, Cold: f.cold, Runs: f.runs, OnlyCold: f.onlyCold,
+		Parallel: f.parallel, Sleep: f.sleep, Payloads: p.payloads, PayloadLabel: payloadLabel(f),
+		AllowedErrors: f.allowedErrors, Strategy: f.strategy, Weight: f.weight, Trim: f.trim, ColdShare: f.coldShare,
+		Prices: p.prices, PricesSource: f.prices, Out: f.out, DryRun: f.dryRun, Plan: stdout, Log: stderr,
+		OnSample: func(c matrix.Config, done, total int, last matrix.Sample) {
 			note := "ok"
 			if !last.OK {
 				note = "error: " + truncate(last.Error, 60)
@@ -425,49 +259,17 @@ func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Wri
 			}
 			prog.Step(c.Label(), done, total, note)
 		},
-	}
-	runErr := matrix.Run(ctx, api, cfgs, opts)
+	})
 	prog.Wait()
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		fmt.Fprintf(stderr, "tune stopped: %v\n", runErr)
+	if sum.Kind != "" {
+		printTuneTable(stdout, sum)
+		fmt.Fprintf(stdout, "\nResults: %s\n", f.out)
 	}
-
-	share := f.coldShare
-	if share < 0 {
-		share = float64(cold) / float64(cold+runs)
-	}
-	allowed := f.allowedErrors
-	names := make([]string, 0, len(p.payloads))
-	for _, pl := range p.payloads {
-		if pl.Name != "" {
-			names = append(names, pl.Name)
-		}
-	}
-	meta := matrix.Meta{Kind: "tune", Target: string(p.kind), Started: time.Now(), Payload: payloadLabel(f), Cold: cold, Runs: runs,
-		Parallel: f.parallel, Trim: f.trim, Strategy: f.strategy, Weight: f.weight, PricesSource: f.prices,
-		HostCores: hostCores, Confinement: confine, ColdShare: share, AllowedErrors: &allowed,
-		Tune: &matrix.TuneMeta{Function: orig.FunctionName, Endpoint: f.target.endpointURL, Source: source, Handler: orig.Handler,
-			Archs: archs, Payloads: names, OnlyCold: f.onlyCold}}
-	sum, err := matrix.Build(samples, meta, p.prices, runErr != nil)
 	if err != nil {
-		return errors.Join(runErr, err)
+		return asUsage(err)
 	}
-	if err := sum.WriteFiles(f.out); err != nil {
-		return errors.Join(runErr, err)
-	}
-	if err := sum.WriteCharts(f.out); err != nil {
-		fmt.Fprintf(stderr, "charts: %v\n", err)
-	}
-	if localBuilt != "" {
-		fmt.Fprintf(stderr, "Built bootstrap: %s\n", localBuilt)
-	}
-	printTuneTable(stdout, sum)
-	fmt.Fprintf(stdout, "\nResults: %s\n", f.out)
-	if runErr != nil {
-		return runErr
-	}
-	if sum.Verdict == nil {
-		return fmt.Errorf("no configuration was measured successfully (see %s)", filepath.Join(f.out, "summary.md"))
+	if f.dryRun {
+		return nil
 	}
 	return checkMatrixThresholds(p.thresholds, sum)
 }
@@ -489,60 +291,14 @@ func asUsage(err error) error {
 	var (
 		nf  *tune.NotFoundError
 		un  *tune.UnsupportedError
+		ue  *tune.UsageError
 		be  *tune.BuildError
 		bin *tune.BinaryError
 	)
-	if errors.As(err, &nf) || errors.As(err, &un) || errors.As(err, &be) || errors.As(err, &bin) {
+	if errors.As(err, &nf) || errors.As(err, &un) || errors.As(err, &be) || errors.As(err, &bin) || errors.As(err, &ue) {
 		return usageError{err.Error()}
 	}
 	return err
-}
-
-func printTunePlan(w io.Writer, f tuneFlags, o tune.Original, cfgs []matrix.Config, code map[string][]byte, runID string, cold, runs int, p tunePlan) {
-	fmt.Fprintf(w, "Dry run: nothing is changed or invoked.\n\nFunction %s (%s, %d MB, %s)\n", o.FunctionName, o.Arch, o.MemoryMB, orDash(o.Runtime))
-	fmt.Fprintf(w, "Per configuration: %d forced cold start(s) and %d warm invocation(s), %d payload(s).\n\n", cold, runs, len(p.payloads))
-	steps := max(cold, 1)
-	cur := o.Arch
-	for _, c := range cfgs {
-		if c.Skip != "" {
-			fmt.Fprintf(w, "%s %d MB: not measured — %s\n", c.Arch, c.MemoryMB, c.Skip)
-			continue
-		}
-		fmt.Fprintf(w, "%s %d MB:\n", c.Arch, c.MemoryMB)
-		if c.Arch != cur || (code[c.Arch] != nil && cur == o.Arch && c.Arch == o.Arch && c == cfgs[0]) {
-			fmt.Fprintf(w, "  UpdateFunctionCode ZipFile (%d bytes) Architectures=[%s]; wait for LastUpdateStatus Successful\n", len(code[c.Arch]), c.Arch)
-			cur = c.Arch
-		}
-		alias := tune.AliasName(runID, c.Arch, c.MemoryMB)
-		for i := range steps {
-			fmt.Fprintf(w, "  UpdateFunctionConfiguration MemorySize=%d %s=…; wait; PublishVersion; ", c.MemoryMB, tune.ColdStartVariable)
-			if i == 0 {
-				fmt.Fprintf(w, "CreateAlias %s\n", alias)
-			} else {
-				fmt.Fprintf(w, "UpdateAlias %s\n", alias)
-			}
-		}
-		fmt.Fprintf(w, "  Invoke %s × %d\n", alias, cold+runs+boolInt(cold == 0))
-	}
-	fmt.Fprintf(w, "\nCleanup: DeleteAlias and DeleteFunction (each version) for everything above; ")
-	if len(code) > 0 {
-		fmt.Fprintf(w, "UpdateFunctionCode with the original code (%s); ", o.Arch)
-	}
-	fmt.Fprintf(w, "UpdateFunctionConfiguration MemorySize=%d with the original environment.\n", o.MemoryMB)
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
 }
 
 // printTuneTable prints one line per configuration and the verdict.
