@@ -37,7 +37,7 @@ type Options struct {
 
 	// Client opens the Lambda API of the aws target; Endpoint, Region and
 	// Profile are kept in the journal for --cleanup.
-	Client                     func(ctx context.Context) (API, error)
+	Client                    func(ctx context.Context) (API, error)
 	Endpoint, Region, Profile string
 
 	Memories []int
