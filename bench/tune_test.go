@@ -63,9 +63,9 @@ func TestTuneLocalSource(t *testing.T) {
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	err := run(testContext(t, 4*time.Minute), []string{"tune", "--target", "local", "--source", exampleSource, "--payload", smallPayload(t),
-		"--memory", "128,1024", "--arch", "arm64,x86_64", "--cold", "1", "--runs", "4", "--out", dir}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("tune: %v\n%s", err, stderr.String())
+		"--memory", "128,1024", "--arch", "arm64,x86_64", "--cold", "1", "--runs", "4", "--threshold", "p50<0.001ms", "--out", dir}, &stdout, &stderr)
+	if code := exitCode(err, &bytes.Buffer{}); code != 99 {
+		t.Fatalf("tune with a threshold nothing meets: exit %d (%v), want 99\n%s", code, err, stderr.String())
 	}
 	sum, samples := readMatrixRun(t, dir)
 	if sum.Kind != "tune" || sum.Meta.Tune == nil || sum.Meta.Tune.Function != "tune-thumbnail" || sum.Verdict == nil {
@@ -391,5 +391,60 @@ func TestTuneDryRunChangesNothing(t *testing.T) {
 	}
 	if after := stateOf(t, ctx, lt.Lambda, "thumb"); !reflect.DeepEqual(before, after) {
 		t.Fatalf("--dry-run changed the function:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+func TestTuneLabelsTimeouts(t *testing.T) {
+	dir := t.TempDir()
+	// The big payload takes seconds at 128 MB: every invocation times out.
+	err := run(testContext(t, 3*time.Minute), []string{"tune", "--target", "local", "--source", exampleSource, "--timeout", "1s",
+		"--payload-file", exampleSource + "/testdata/payload.json", "--memory", "128", "--cold", "1", "--runs", "2", "--out", dir},
+		&bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "no configuration was measured successfully") || exitCode(err, &bytes.Buffer{}) != 1 {
+		t.Fatalf("err = %v, want a failed run that names the cause", err)
+	}
+	sum, samples := readMatrixRun(t, dir)
+	r := sum.Results[0]
+	if r.Timeouts != 3 || r.Failures != 3 || r.Status() != "timeout 3/3" {
+		t.Fatalf("status %q, %d timeouts of %d failures", r.Status(), r.Timeouts, r.Failures)
+	}
+	for _, s := range samples {
+		if s.ErrorKind != matrix.ErrorTimeout {
+			t.Fatalf("sample %s %d: error kind %q (%s), want timeout", s.Kind, s.Seq, s.ErrorKind, s.Error)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if !strings.Contains(string(md), "timeout 3/3") {
+		t.Fatalf("summary.md does not label the timeouts:\n%s", md)
+	}
+}
+
+func TestTuneAWSWithSourceRestoresCode(t *testing.T) {
+	ctx := testContext(t, 4*time.Minute)
+	// The deployed code differs from what --source builds (no -s -w), so the
+	// restore has something to prove.
+	deployed := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-o", deployed, ".")
+	cmd.Dir = exampleSource
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, b)
+	}
+	lt, before := tuneServer(t, ctx, deployed)
+	dir := t.TempDir()
+	var stderr bytes.Buffer
+	if err := run(ctx, []string{"tune", "--endpoint-url", lt.Server.InvokeEndpoint(), "--function", "thumb", "--source", exampleSource,
+		"--payload", smallPayload(t), "--memory", "256", "--cold", "1", "--runs", "2", "--out", dir}, &bytes.Buffer{}, &stderr); err != nil {
+		t.Fatalf("tune --source: %v\n%s", err, stderr.String())
+	}
+	j, err := tune.Open(dir)
+	if err != nil || !j.CodeChanged {
+		t.Fatalf("journal: %+v, %v; want the code change recorded", j, err)
+	}
+	if !strings.Contains(stderr.String(), "UpdateFunctionCode thumb: original code") {
+		t.Errorf("no code restore in the log:\n%s", stderr.String())
+	}
+	if after := stateOf(t, ctx, lt.Lambda, "thumb"); !reflect.DeepEqual(before, after) {
+		t.Fatalf("the function changed:\nbefore %+v\nafter  %+v", before, after)
 	}
 }

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"lambdabench/bench/internal/cost"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,24 @@ func TestReadCSVWithoutTuneColumns(t *testing.T) {
 	s, err := ReadCSV(strings.NewReader(csv))
 	if err != nil || len(s) != 1 || s[0].Qualifier != "" || s[0].DurationMs != 9 {
 		t.Fatalf("ReadCSV of a matrix file without the extra columns: %+v, %v", s, err)
+	}
+}
+
+func TestOnlyColdSummarizesColdStarts(t *testing.T) {
+	var samples []Sample
+	for i := range 3 {
+		s := blank(Sample{Function: "f", Arch: "x86_64", MemoryMB: 512})
+		s.Kind, s.Seq, s.OK = KindCold, i+1, true
+		s.DurationMs, s.InitMs, s.BilledMs = 100, 20, 120
+		samples = append(samples, s)
+	}
+	meta := Meta{Kind: "tune", Trim: 0.2, Strategy: "cost", Weight: 0.5, Tune: &TuneMeta{Function: "f", OnlyCold: true}}
+	sum, err := Build(samples, meta, cost.Default(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sum.Results[0]
+	if !r.Measured() || r.Warm.N != 3 || r.Warm.Mean != 120 || r.Invocations != 3 || r.ColdSeen != 3 || sum.Verdict == nil {
+		t.Fatalf("only-cold result: measured %v, n %d, mean %v, invocations %d, cold %d, verdict %v", r.Measured(), r.Warm.N, r.Warm.Mean, r.Invocations, r.ColdSeen, sum.Verdict)
 	}
 }

@@ -90,6 +90,9 @@ func Build(samples []Sample, meta Meta, prices cost.PriceTable, partial bool) (S
 		kind = "matrix"
 	}
 	s := Summary{Kind: kind, Meta: meta, Partial: partial, Prices: prices}
+	if meta.Tune != nil && meta.Tune.OnlyCold {
+		samples = coldAsDuration(samples)
+	}
 	s.Results = Summarize(samples, meta.Trim, price)
 	if priceErr != nil {
 		return s, fmt.Errorf("price the results: %w", priceErr)
@@ -190,6 +193,9 @@ func notes(s Summary) []string {
 		} else {
 			out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); speedup is measured against that capped share.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
 		}
+	}
+	if s.Meta.Tune != nil && s.Meta.Tune.OnlyCold {
+		out = append(out, "--only-cold: the duration columns are each forced cold start's Duration + Init Duration (Power Tuning's onlyColdStarts).")
 	}
 	if s.Partial {
 		out = append(out, "The run was interrupted: this summary covers only what was measured.")
@@ -480,4 +486,25 @@ func (s Summary) NameOf(r Result) string {
 		return r.Label()
 	}
 	return r.Function
+}
+
+// coldAsDuration adds, for every successful cold start, a warm-kind copy
+// whose duration is Duration + Init Duration: with --only-cold the
+// durations the tables, the cost and the verdict use are the cold starts'.
+// samples.csv keeps only the real rows.
+func coldAsDuration(samples []Sample) []Sample {
+	out := slices.Clone(samples)
+	for _, s := range samples {
+		if s.Kind != KindCold || !s.OK {
+			continue
+		}
+		c := s
+		c.Kind = KindWarm
+		if !math.IsNaN(c.InitMs) && !math.IsNaN(c.DurationMs) {
+			c.DurationMs += c.InitMs
+		}
+		c.derived = true
+		out = append(out, c)
+	}
+	return out
 }

@@ -108,7 +108,9 @@ func Summarize(samples []Sample, trim float64, price CostFunc) []Result {
 			a.r.Skip = s.Error
 			continue
 		}
-		a.r.Invocations++
+		if !s.derived {
+			a.r.Invocations++
+		}
 		if !s.OK {
 			a.r.Failures++
 			if a.r.FirstError == "" {
