@@ -49,7 +49,11 @@ func BuildSource(ctx context.Context, dir, arch, outDir string) (string, error) 
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return "", &BuildError{Dir: dir, Arch: arch, Output: "not a folder"}
 	}
-	out := filepath.Join(outDir, "linux-"+GOARCH(arch), "bootstrap")
+	// The compiler runs in dir: the output path must not be relative.
+	out, err := filepath.Abs(filepath.Join(outDir, "linux-"+GOARCH(arch), "bootstrap"))
+	if err != nil {
+		return "", fmt.Errorf("build: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", fmt.Errorf("build: %w", err)
 	}

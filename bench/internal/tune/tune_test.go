@@ -177,3 +177,31 @@ func TestJournalRoundTrip(t *testing.T) {
 		t.Fatalf("damaged journal: %v", err)
 	}
 }
+
+func TestBuildSourceRelativeOutput(t *testing.T) {
+	// A relative output folder is relative to the caller, not to the source.
+	t.Chdir(t.TempDir())
+	src, err := filepath.Abs(filepath.Join("src"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"main.go": "package main\nfunc main() {}\n", "go.mod": "module m\n\ngo 1.26\n"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin, err := BuildSource(context.Background(), src, "x86_64", "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := filepath.Abs(filepath.Join("out", "linux-amd64", "bootstrap"))
+	if bin != want {
+		t.Fatalf("built %s, want %s", bin, want)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Fatalf("no bootstrap where it was said to be: %v", err)
+	}
+}
