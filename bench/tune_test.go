@@ -348,6 +348,7 @@ func TestTuneUsageErrors(t *testing.T) {
 		{"other arch without code", []string{"--endpoint-url", ep, "--function", "thumb", "--arch", otherArch()}, "needs code built for it"},
 		{"source does not build", []string{"--target", "local", "--source", filepath.Join(tmp, "badsrc")}, "does not build"},
 		{"binary not ELF", []string{"--target", "local", "--binary", script}, "not a Linux executable"},
+		{"binary for one architecture only", []string{"--target", "local", "--binary", bin, "--arch", otherArch()}, "no code for " + otherArch()},
 		{"source and binary", []string{"--target", "local", "--binary", bin, "--source", exampleSource}, "one of them"},
 		{"negative sleep", []string{"--endpoint-url", ep, "--function", "thumb", "--sleep-between", "-1s"}, "must not be negative"},
 		{"unwritable out", []string{"--endpoint-url", ep, "--function", "thumb", "--out", filepath.Join(unwritable, "sub")}, "--out"},

@@ -117,7 +117,7 @@ func Run(ctx context.Context, o Options) (sum matrix.Summary, err error) {
 					return sum, err
 				}
 			} else {
-				why = fmt.Sprintf("no code for %s: --binary is linux/%s (and this machine runs only its own architecture)", a, GOARCH(localArch))
+				return sum, &UsageError{fmt.Sprintf("--arch %s: no code for %s (--binary is linux/%s); pass --source to build it — this machine still runs only %s", a, a, GOARCH(localArch), localArch)}
 			}
 			skip[a] = why
 		}
