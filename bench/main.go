@@ -32,6 +32,7 @@ func verbs() []verb {
 		{"burst", "parallel vs sequential on one configuration: speedup and efficiency", runBurst},
 		{"serve", "run the local Lambda (Invoke API and API Gateway) until interrupted", runServe},
 		{"report", "rebuild summaries and charts of a results folder from its samples.csv", runReport},
+		{"compare", "two results folders side by side: changes, significance, a regression gate", runCompare},
 	}
 }
 
