@@ -50,8 +50,8 @@ func (r *Result) WriteText(w io.Writer, o TextOptions) error {
 			for _, c := range t.Cells {
 				rows = append(rows, []string{
 					c.Key,
-					estText(c.Old, t.Metric, notes, "old"),
-					estText(c.New, t.Metric, notes, "new"),
+					estText(c.Old, t.Metric, notes),
+					estText(c.New, t.Metric, notes),
 					changeText(c, notes),
 				})
 				colour = append(colour, cellColour(c))
@@ -105,7 +105,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 				} else if c.Worse || c.Better {
 					ch = "**" + ch + "**"
 				}
-				ew.printf("| %s | %s | %s | %s |\n", c.Key, estText(c.Old, t.Metric, notes, "old"), estText(c.New, t.Metric, notes, "new"), ch)
+				ew.printf("| %s | %s | %s | %s |\n", c.Key, estText(c.Old, t.Metric, notes), estText(c.New, t.Metric, notes), ch)
 			}
 			if g := t.Geomean; g != nil {
 				ew.printf("| *geomean* | %s | %s | %s |\n", num(g.Old, t.Metric.Unit), num(g.New, t.Metric.Unit), signedPct(g.ChangePct))
@@ -208,8 +208,7 @@ func gateLine(r *Result) string {
 	return fmt.Sprintf("regression gate (%s): FAILED — %s", pct(*r.FailPct), strings.Join(r.Regressions, "; "))
 }
 
-
-func estText(e *Estimate, m Metric, notes *footnotes, side string) string {
+func estText(e *Estimate, m Metric, notes *footnotes) string {
 	if e == nil || e.N == 0 {
 		return "—"
 	}
