@@ -90,10 +90,11 @@ func ParseMetric(kind, id string) (Metric, error) {
 	if stat != def.stat {
 		m.ID = base + "-" + string(stat)
 	}
-	if stat == P99 {
-		m.Title += " p99"
-	} else if stat == P50 {
-		m.Title += " (median)"
+	switch stat {
+	case P99:
+		m.Title += ", p99"
+	case P50:
+		m.Title += ", median"
 	}
 	return m, nil
 }
@@ -174,6 +175,9 @@ type Result struct {
 	FailPct     *float64 `json:"fail_on_regression_pct,omitempty"`
 	Parts       []Part   `json:"parts"`
 	Regressions []string `json:"regressions"`
+	// Undetectable lists gate rows with too few samples for the test to
+	// ever reach significance: the gate cannot fail on them.
+	Undetectable []string `json:"gate_rows_too_few_samples,omitempty"`
 }
 
 // Err returns an error wrapping threshold.ErrCrossed (exit status 99) when
@@ -295,7 +299,7 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 		for _, key := range both {
 			os, ns := slices.Clone(oldRows[key].Samples[m.Base]), slices.Clone(newRows[key].Samples[m.Base])
 			if len(os) == 0 && len(ns) == 0 {
-				continue // e.g. cold init of a run with --cold 0
+				continue
 			}
 			c := Cell{Key: key, ChangePct: math.NaN(), oldSamples: os, newSamples: ns}
 			oe, ne := estimate(os, m.Stat), estimate(ns, m.Stat)
@@ -311,12 +315,18 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 					}
 					c.Worse, c.Better = worse, !worse
 				}
+				if t.Gate && o.FailPct >= 0 && !tt.Significant && !canDetect(oe.N, ne.N, o.Alpha) {
+					res.Undetectable = append(res.Undetectable, key+" "+m.ID)
+				}
 				if c.Worse && t.Gate && o.FailPct >= 0 && math.Abs(c.ChangePct) > o.FailPct {
 					c.Regression = true
 					res.Regressions = append(res.Regressions, fmt.Sprintf("%s %s %s (p=%s)", key, m.ID, signedPct(c.ChangePct), pval(tt.P)))
 				}
 			}
 			t.Cells = append(t.Cells, c)
+		}
+		if len(t.Cells) == 0 {
+			continue // e.g. cold init of runs with --cold 0
 		}
 		t.Geomean = geomean(t.Cells)
 		p.Tables = append(p.Tables, t)
@@ -329,6 +339,20 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 		p.Costs = append(p.Costs, CostRow{Key: key, Old: oc, New: nc, ChangePct: change(oc, nc)})
 	}
 	return p, nil
+}
+
+// canDetect reports whether samples of n1 and n2 can reach significance at
+// alpha at all: the smallest two-sided p-value of the U test, for two fully
+// separated samples, is 2 / C(n1+n2, n1). (benchmath warns only when both
+// sides are below its threshold; this covers unequal sizes too.)
+func canDetect(n1, n2 int, alpha float64) bool {
+	if n1 == 0 || n2 == 0 {
+		return false
+	}
+	// log C(n1+n2, n1) without overflow.
+	lg := func(n int) float64 { v, _ := math.Lgamma(float64(n) + 1); return v }
+	minP := 2 / math.Exp(lg(n1+n2)-lg(n1)-lg(n2))
+	return minP <= alpha
 }
 
 // change is the relative change from old to new in percent: NaN when

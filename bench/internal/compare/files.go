@@ -56,7 +56,7 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 				rows = append(rows, charts.CompareRow{Name: c.Key, Old: c.oldSamples, New: c.newSamples})
 			}
 			p := filepath.Join(dir, "compare-"+part.Kind+"-"+t.Metric.ID+".png")
-			name := strings.TrimSuffix(t.Metric.Title, " (median)")
+			name := strings.TrimSuffix(t.Metric.Title, ", median")
 			if err := charts.Compare(p, title(part.Kind)+": "+name+", old vs new", name+" ("+t.Metric.Unit+")", rows); err != nil {
 				return written, err
 			}

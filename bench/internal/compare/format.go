@@ -52,7 +52,7 @@ func (r *Result) WriteText(w io.Writer, o TextOptions) error {
 					c.Key,
 					estText(c.Old, t.Metric, notes),
 					estText(c.New, t.Metric, notes),
-					changeText(c, notes),
+					changeText(c, notes) + regressionMark(c),
 				})
 				colour = append(colour, cellColour(c))
 			}
@@ -99,13 +99,14 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 			ew.printf("\n### %s (%s)%s\n\n", t.Metric.Title, t.Metric.Unit, gate)
 			ew.printf("| row | old | new | vs old |\n|---|---:|---:|---|\n")
 			for _, c := range t.Cells {
+				o, n := estText(c.Old, t.Metric, notes), estText(c.New, t.Metric, notes)
 				ch := changeText(c, notes)
 				if c.Regression {
 					ch = "**" + ch + "** ⚠ regression"
 				} else if c.Worse || c.Better {
 					ch = "**" + ch + "**"
 				}
-				ew.printf("| %s | %s | %s | %s |\n", c.Key, estText(c.Old, t.Metric, notes), estText(c.New, t.Metric, notes), ch)
+				ew.printf("| %s | %s | %s | %s |\n", c.Key, o, n, ch)
 			}
 			if g := t.Geomean; g != nil {
 				ew.printf("| *geomean* | %s | %s | %s |\n", num(g.Old, t.Metric.Unit), num(g.New, t.Metric.Unit), signedPct(g.ChangePct))
@@ -202,10 +203,14 @@ func gateLine(r *Result) string {
 	if r.FailPct == nil {
 		return fmt.Sprintf("regression gate: off (--fail-on-regression PCT exits %d when a gate metric got significantly worse by more than PCT)", threshold.ExitCode)
 	}
+	s := fmt.Sprintf("regression gate (%s): FAILED — %s", pct(*r.FailPct), strings.Join(r.Regressions, "; "))
 	if len(r.Regressions) == 0 {
-		return fmt.Sprintf("regression gate (%s): passed — no gate metric got significantly worse by more than %s", pct(*r.FailPct), pct(*r.FailPct))
+		s = fmt.Sprintf("regression gate (%s): passed — no gate metric got significantly worse by more than %s", pct(*r.FailPct), pct(*r.FailPct))
 	}
-	return fmt.Sprintf("regression gate (%s): FAILED — %s", pct(*r.FailPct), strings.Join(r.Regressions, "; "))
+	if len(r.Undetectable) > 0 {
+		s += fmt.Sprintf(" (too few samples to detect any difference, so never failing: %s)", strings.Join(r.Undetectable, ", "))
+	}
+	return s
 }
 
 func estText(e *Estimate, m Metric, notes *footnotes) string {
@@ -256,10 +261,14 @@ func changeText(c Cell, notes *footnotes) string {
 	for _, w := range c.Test.Warnings {
 		s += notes.mark(w)
 	}
-	if c.Regression {
-		s += " REGRESSION"
-	}
 	return s
+}
+
+func regressionMark(c Cell) string {
+	if c.Regression {
+		return " REGRESSION"
+	}
+	return ""
 }
 
 func cellColour(c Cell) string {

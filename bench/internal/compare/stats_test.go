@@ -175,3 +175,27 @@ func TestErrorRateTest(t *testing.T) {
 		t.Errorf("1%% → 1.2%% errors: %+v, want not significant", got)
 	}
 }
+
+func TestCanDetect(t *testing.T) {
+	// The smallest two-sided U-test p is 2 / C(n1+n2, n1).
+	tests := []struct {
+		n1, n2 int
+		want   bool
+	}{
+		{0, 10, false},
+		{1, 1, false},
+		{3, 3, false}, // 2/20 = 0.1
+		{4, 4, true},  // 2/70 = 0.029
+		{3, 20, true}, // 2/1771
+		{2, 7, false}, // 2/36 = 0.056
+		{2, 8, true},  // 2/45 = 0.044
+	}
+	for _, tt := range tests {
+		if got := canDetect(tt.n1, tt.n2, 0.05); got != tt.want {
+			t.Errorf("canDetect(%d, %d) = %v, want %v", tt.n1, tt.n2, got, tt.want)
+		}
+		if got := canDetect(tt.n2, tt.n1, 0.05); got != tt.want {
+			t.Errorf("canDetect(%d, %d) = %v, want %v", tt.n2, tt.n1, got, tt.want)
+		}
+	}
+}
