@@ -315,7 +315,7 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 					}
 					c.Worse, c.Better = worse, !worse
 				}
-				if t.Gate && o.FailPct >= 0 && !tt.Significant && !canDetect(oe.N, ne.N, o.Alpha) {
+				if t.Gate && o.FailPct >= 0 && !tt.Significant && !canDetectStat(oe.N, ne.N, m.Stat, o.Alpha) {
 					res.Undetectable = append(res.Undetectable, key+" "+m.ID)
 				}
 				if c.Worse && t.Gate && o.FailPct >= 0 && math.Abs(c.ChangePct) > o.FailPct {
@@ -353,6 +353,28 @@ func canDetect(n1, n2 int, alpha float64) bool {
 	lg := func(n int) float64 { v, _ := math.Lgamma(float64(n) + 1); return v }
 	minP := 2 / math.Exp(lg(n1+n2)-lg(n1)-lg(n2))
 	return minP <= alpha
+}
+
+// canDetectStat is canDetect for the test stat uses. For p99 the most
+// extreme outcome of the quantile test is every sample above the pooled p99
+// on one side; its p-value says whether the test can ever fire.
+func canDetectStat(n1, n2 int, stat Stat, alpha float64) bool {
+	if stat != P99 {
+		return canDetect(n1, n2, alpha)
+	}
+	if n1 == 0 || n2 == 0 {
+		return false
+	}
+	n := n1 + n2
+	above := n - int(math.Ceil(math.Round(0.99*float64(n)*1e9)/1e9)) // samples above the nearest-rank p99
+	if above == 0 {
+		return false
+	}
+	a, b := make([]float64, max(n1, n2)), make([]float64, min(n1, n2))
+	for i := range min(above, len(a)) {
+		a[i] = 1
+	}
+	return test(a, b, Rate, alpha).Significant
 }
 
 // change is the relative change from old to new in percent: NaN when

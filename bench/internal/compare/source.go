@@ -2,6 +2,7 @@ package compare
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -315,6 +317,13 @@ func readLoad(dir string, o ReadOptions) (*Run, error) {
 		row     *Row
 		perSec  map[int64]float64
 		lastSec int64
+		// order: scenario as first seen, endpoint as load.EndpointOrder
+		// (others after, as first seen), stage.
+		scenario, endpoint, stage int
+	}
+	scenarios, endpoints := map[string]int{}, map[string]int{}
+	for i, e := range load.EndpointOrder {
+		endpoints[e] = i
 	}
 	tallies := map[string]*tally{}
 	var order []string
@@ -333,7 +342,17 @@ func readLoad(dir string, o ReadOptions) (*Run, error) {
 		}
 		t := tallies[key]
 		if t == nil {
-			t = &tally{row: r.row(key), perSec: map[int64]float64{}, lastSec: -1}
+			if _, ok := scenarios[res.Scenario]; !ok {
+				scenarios[res.Scenario] = len(scenarios)
+			}
+			if _, ok := endpoints[res.Endpoint]; !ok {
+				endpoints[res.Endpoint] = len(endpoints)
+			}
+			t = &tally{row: r.row(key), perSec: map[int64]float64{}, lastSec: -1,
+				scenario: scenarios[res.Scenario], endpoint: endpoints[res.Endpoint]}
+			if o.Stages {
+				t.stage = res.Stage
+			}
 			tallies[key] = t
 			order = append(order, key)
 		}
@@ -373,6 +392,10 @@ func readLoad(dir string, o ReadOptions) (*Run, error) {
 	if len(r.Rows) == 0 {
 		return nil, inputErr("%s has no samples", path)
 	}
+	slices.SortStableFunc(r.Rows, func(a, b *Row) int {
+		x, y := tallies[a.Key], tallies[b.Key]
+		return cmp.Or(cmp.Compare(x.scenario, y.scenario), cmp.Compare(x.endpoint, y.endpoint), cmp.Compare(x.stage, y.stage))
+	})
 	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
 	if err != nil {
 		r.Notes = append(r.Notes, dir+": no readable summary.json: no cost per row")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	mstats "github.com/aclements/go-moremath/stats"
 	"golang.org/x/perf/benchmath"
@@ -75,7 +76,7 @@ func estimate(values []float64, stat Stat) Estimate {
 		_, lo, hi := ci.SampleCI(mstats.Sample{Xs: values, Sorted: true})
 		e.Lo, e.Hi = lo, hi
 		if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-			e.Warnings = append(e.Warnings, fmt.Sprintf("need more samples for a p99 confidence interval at level %v (n=%d)", Confidence, len(values)))
+			e.Warnings = append(e.Warnings, fmt.Sprintf("need >= %d samples for a p99 confidence interval at level %v", p99Samples(), Confidence))
 		}
 	default:
 		s := benchmath.AssumeNothing.Summary(benchmath.NewSample(values, &benchmath.DefaultThresholds), Confidence)
@@ -144,6 +145,16 @@ func compareQuantile(old, new []float64, q, alpha float64) Test {
 	}
 	return t
 }
+
+// p99Samples is the fewest samples with a finite 95% confidence interval
+// for p99 (benchmath's medianSamples, for p99).
+var p99Samples = sync.OnceValue(func() int {
+	for n := 100; ; n++ {
+		if ci := mstats.QuantileCI(n, 0.99, Confidence); ci.LoOrder >= 1 && ci.HiOrder <= n {
+			return n
+		}
+	}
+})
 
 // wilson returns the share of ones among 0/1 values in percent and its 95%
 // Wilson score interval. benchmath has no interval for a proportion; the
