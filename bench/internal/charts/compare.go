@@ -27,9 +27,9 @@ const maxComparePoints = 300
 
 // Compare draws each row's distribution before and after side by side: a
 // box (p25–p75, line at p50, whiskers p1–p99, all nearest rank) per side,
-// old on the left in grey-blue, new on the right in orange, with the
-// samples as dots.
-func Compare(path, title, unit string, rows []CompareRow) error {
+// old on the left in blue, new on the right in orange, with the samples as
+// dots. oldName and newName label the two sides in the legend.
+func Compare(path, title, unit, oldName, newName string, rows []CompareRow) error {
 	p := newPlot(title+" (box p25–p75, line p50, whiskers p1–p99; dots: samples)", "", unit)
 	names := make([]string, len(rows))
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -51,8 +51,8 @@ func Compare(path, title, unit string, rows []CompareRow) error {
 		c      color.RGBA
 		pick   func(CompareRow) []float64
 	}{
-		{"old", -0.2, rgb(0x4c72b0), func(r CompareRow) []float64 { return r.Old }},
-		{"new", 0.2, rgb(0xdd8452), func(r CompareRow) []float64 { return r.New }},
+		{oldName, -0.2, rgb(0x4c72b0), func(r CompareRow) []float64 { return r.Old }},
+		{newName, 0.2, rgb(0xdd8452), func(r CompareRow) []float64 { return r.New }},
 	}
 	for si, s := range sides {
 		var legendBox *plotter.BoxPlot

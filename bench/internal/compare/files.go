@@ -57,7 +57,8 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 			}
 			p := filepath.Join(dir, "compare-"+part.Kind+"-"+t.Metric.ID+".png")
 			name := strings.TrimSuffix(t.Metric.Title, ", median")
-			if err := charts.Compare(p, title(part.Kind)+": "+name+", old vs new", name+" ("+t.Metric.Unit+")", rows); err != nil {
+			if err := charts.Compare(p, title(part.Kind)+": "+name+", old vs new", name+" ("+t.Metric.Unit+")",
+				"old: "+filepath.Base(part.OldDir), "new: "+filepath.Base(part.NewDir), rows); err != nil {
 				return written, err
 			}
 			written = append(written, p)

@@ -199,3 +199,17 @@ func TestCanDetect(t *testing.T) {
 		}
 	}
 }
+
+func TestCanDetectP99(t *testing.T) {
+	// 100 + 100 samples: 2 lie above the pooled p99; both on one side
+	// (2 of 100 against 0 of 100) is not significant. 200 + 200: 4 of 200
+	// against 0 of 200 is.
+	for _, tt := range []struct {
+		n    int
+		want bool
+	}{{20, false}, {100, false}, {200, true}} {
+		if got := canDetectStat(tt.n, tt.n, P99, 0.05); got != tt.want {
+			t.Errorf("p99 with %d+%d samples: canDetect %v, want %v", tt.n, tt.n, got, tt.want)
+		}
+	}
+}
