@@ -107,7 +107,8 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run 'go run ./bench <command> --help' for a command's flags.
-Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed, 130 interrupted.
+Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed (or compare
+--fail-on-regression found a regression), 130 interrupted.
 `)
 }
 
