@@ -160,6 +160,9 @@ type Part struct {
 	OnlyOld []string  `json:"only_old,omitempty"`
 	OnlyNew []string  `json:"only_new,omitempty"`
 	Skipped []string  `json:"not_measured,omitempty"`
+	// Failures lists rows with failed invocations or requests (or dropped
+	// requests) on either side: they are not in the duration samples.
+	Failures []string `json:"failures,omitempty"`
 	Costs   []CostRow `json:"cost_per_million"`
 	// Verdicts of both sides ("" when a run records none).
 	OldVerdict     string   `json:"old_verdict,omitempty"`
@@ -330,6 +333,21 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 		}
 		t.Geomean = geomean(t.Cells)
 		p.Tables = append(p.Tables, t)
+	}
+	for _, key := range both {
+		o, n := oldRows[key], newRows[key]
+		if o.Failures+n.Failures+o.Dropped+n.Dropped == 0 {
+			continue
+		}
+		what := "failed invocations"
+		if kind == KindLoad {
+			what = "non-2xx or unanswered requests"
+		}
+		line := fmt.Sprintf("%s: %s old %d of %d, new %d of %d", key, what, o.Failures, o.Attempts, n.Failures, n.Attempts)
+		if o.Dropped+n.Dropped > 0 {
+			line += fmt.Sprintf("; dropped, never sent: old %d, new %d", o.Dropped, n.Dropped)
+		}
+		p.Failures = append(p.Failures, line)
 	}
 	for _, key := range both {
 		oc, nc := oldRows[key].CostPerMillion, newRows[key].CostPerMillion

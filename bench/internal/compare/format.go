@@ -163,7 +163,7 @@ func legend(r *Result) string {
 }
 
 func writeSets(ew *errWriter, p Part, bullet string) {
-	if len(p.OnlyOld) == 0 && len(p.OnlyNew) == 0 && len(p.Skipped) == 0 {
+	if len(p.OnlyOld) == 0 && len(p.OnlyNew) == 0 && len(p.Skipped) == 0 && len(p.Failures) == 0 {
 		return
 	}
 	ew.printf("\n")
@@ -175,6 +175,9 @@ func writeSets(ew *errWriter, p Part, bullet string) {
 	}
 	for _, k := range p.Skipped {
 		ew.printf("%snot measured: %s\n", bullet, k)
+	}
+	for _, k := range p.Failures {
+		ew.printf("%sfailures: %s\n", bullet, k)
 	}
 }
 

@@ -52,6 +52,8 @@ func sampleResult(t *testing.T) *Result {
 		"x86_64 4096 MB": {200, 201, 202},
 		"x86_64 8192 MB": seq(90, 1, 10),
 	}, "x86_64 1536 MB", "x86_64 2048 MB", "x86_64 4096 MB", "x86_64 8192 MB")
+	old.Rows[0].Attempts, old.Rows[0].Failures = 11, 1
+	cur.Rows[0].Attempts = 10
 	old.Notes = []string{"bench-results/old: no summary.json: no verdict; priced with the built-in prices"}
 	res, err := Compare([]*Run{old}, []*Run{cur}, Options{FailPct: 5})
 	if err != nil {

@@ -62,9 +62,13 @@ type Row struct {
 	// CostPerMillion is the run's own cost per 1M invocations of the row as
 	// its summary states it; NaN when unknown.
 	CostPerMillion float64
-	// Failures counts failed invocations (matrix) or non-2xx requests
-	// (load); Skip says why a configuration was not measured.
+	// Attempts counts invocations (matrix: cold and warm) or requests
+	// sent (load); Failures the failed invocations or non-2xx requests
+	// among them; Dropped the requests the open model never sent; Skip
+	// says why a configuration was not measured.
+	Attempts int
 	Failures int
+	Dropped  int
 	Skip     string
 }
 
@@ -229,6 +233,7 @@ func readMatrix(dir, kind string) (*Run, error) {
 		if s.Kind != matrix.KindWarm && s.Kind != matrix.KindCold {
 			continue
 		}
+		row.Attempts++
 		if !s.OK {
 			row.Failures++
 			continue
@@ -357,8 +362,10 @@ func readLoad(dir string, o ReadOptions) (*Run, error) {
 			order = append(order, key)
 		}
 		if res.Dropped() {
+			t.row.Dropped++
 			continue
 		}
+		t.row.Attempts++
 		ok := res.Error == "" && res.Status >= 200 && res.Status < 300
 		errFlag := 0.0
 		if !ok {
