@@ -153,17 +153,17 @@ type CostRow struct {
 
 // Part is the comparison of one kind of results (a suite has two).
 type Part struct {
-	Kind    string    `json:"kind"`
-	OldDir  string    `json:"old"`
-	NewDir  string    `json:"new"`
-	Tables  []Table   `json:"metrics"`
-	OnlyOld []string  `json:"only_old,omitempty"`
-	OnlyNew []string  `json:"only_new,omitempty"`
-	Skipped []string  `json:"not_measured,omitempty"`
+	Kind    string   `json:"kind"`
+	OldDir  string   `json:"old"`
+	NewDir  string   `json:"new"`
+	Tables  []Table  `json:"metrics"`
+	OnlyOld []string `json:"only_old,omitempty"`
+	OnlyNew []string `json:"only_new,omitempty"`
+	Skipped []string `json:"not_measured,omitempty"`
 	// Failures lists rows with failed invocations or requests (or dropped
 	// requests) on either side: they are not in the duration samples.
-	Failures []string `json:"failures,omitempty"`
-	Costs   []CostRow `json:"cost_per_million"`
+	Failures []string  `json:"failures,omitempty"`
+	Costs    []CostRow `json:"cost_per_million"`
 	// Verdicts of both sides ("" when a run records none).
 	OldVerdict     string   `json:"old_verdict,omitempty"`
 	NewVerdict     string   `json:"new_verdict,omitempty"`
