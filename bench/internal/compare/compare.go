@@ -349,14 +349,33 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 		}
 		p.Failures = append(p.Failures, line)
 	}
-	for _, key := range both {
-		oc, nc := oldRows[key].CostPerMillion, newRows[key].CostPerMillion
-		if math.IsNaN(oc) && math.IsNaN(nc) {
-			continue
-		}
-		p.Costs = append(p.Costs, CostRow{Key: key, Old: oc, New: nc, ChangePct: change(oc, nc)})
-	}
+	p.Costs = costRows(old.Costs, new.Costs)
 	return p, nil
+}
+
+// costRows pairs the costs of both sides: the old side's order, then keys
+// only the new side has; NaN where a side has none.
+func costRows(old, new []KeyCost) []CostRow {
+	byKey := map[string]float64{}
+	for _, c := range new {
+		byKey[c.Key] = c.PerMillion
+	}
+	var out []CostRow
+	seen := map[string]bool{}
+	for _, c := range old {
+		n, ok := byKey[c.Key]
+		if !ok {
+			n = math.NaN()
+		}
+		seen[c.Key] = true
+		out = append(out, CostRow{Key: c.Key, Old: c.PerMillion, New: n, ChangePct: change(c.PerMillion, n)})
+	}
+	for _, c := range new {
+		if !seen[c.Key] {
+			out = append(out, CostRow{Key: c.Key, Old: math.NaN(), New: c.PerMillion, ChangePct: math.NaN()})
+		}
+	}
+	return out
 }
 
 // canDetect reports whether samples of n1 and n2 can reach significance at

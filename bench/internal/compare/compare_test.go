@@ -21,7 +21,7 @@ func matrixRun(dir, verdict string, rows map[string][]float64, order ...string) 
 			row.Samples[MetricRoundTrip] = append(row.Samples[MetricRoundTrip], v+2)
 			row.Samples[MetricCost] = append(row.Samples[MetricCost], math.Ceil(v)*0.02+0.2)
 		}
-		row.CostPerMillion = 0.02*rows[k][0] + 0.2
+		r.Costs = append(r.Costs, KeyCost{k, 0.02*rows[k][0] + 0.2})
 	}
 	return r
 }
@@ -94,7 +94,8 @@ func TestCompareMatrix(t *testing.T) {
 			if strings.Join(p.OnlyOld, ",") != "x86_64 4096 MB" || strings.Join(p.OnlyNew, ",") != "x86_64 10240 MB" {
 				t.Errorf("only old %v, only new %v", p.OnlyOld, p.OnlyNew)
 			}
-			if !p.VerdictChanged || len(p.Costs) != 2 {
+			// Costs: both-side rows, then 4096 MB (old only), 10240 MB (new only).
+			if !p.VerdictChanged || len(p.Costs) != 4 || !math.IsNaN(p.Costs[2].New) || !math.IsNaN(p.Costs[3].Old) {
 				t.Errorf("verdict changed %v, costs %v", p.VerdictChanged, p.Costs)
 			}
 		})

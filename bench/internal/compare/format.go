@@ -291,7 +291,7 @@ func pval(p float64) string { return fmt.Sprintf("%.3f", p) }
 func signedPct(v float64) string {
 	switch {
 	case math.IsNaN(v):
-		return "?"
+		return "—"
 	case math.IsInf(v, 1):
 		return "+∞"
 	case v == 0:

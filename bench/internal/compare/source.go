@@ -50,7 +50,16 @@ type Run struct {
 	// Verdict is the configuration the run's verdict picked ("" when the
 	// run records none).
 	Verdict string
-	Notes   []string
+	// Costs is the run's own cost per 1M invocations as its summary states
+	// it: per configuration (matrix, tune) or scenario × endpoint (load).
+	Costs []KeyCost
+	Notes []string
+}
+
+// KeyCost is a cost per 1M invocations of one row.
+type KeyCost struct {
+	Key        string
+	PerMillion float64
 }
 
 // Row is one configuration (matrix, tune) or scenario × endpoint (× stage)
@@ -59,9 +68,6 @@ type Row struct {
 	Key string
 	// Samples holds the raw samples of each metric, by metric name.
 	Samples map[string][]float64
-	// CostPerMillion is the run's own cost per 1M invocations of the row as
-	// its summary states it; NaN when unknown.
-	CostPerMillion float64
 	// Attempts counts invocations (matrix: cold and warm) or requests
 	// sent (load); Failures the failed invocations or non-2xx requests
 	// among them; Dropped the requests the open model never sent; Skip
@@ -78,7 +84,7 @@ func (r *Run) row(key string) *Row {
 			return x
 		}
 	}
-	x := &Row{Key: key, Samples: map[string][]float64{}, CostPerMillion: math.NaN()}
+	x := &Row{Key: key, Samples: map[string][]float64{}}
 	r.Rows = append(r.Rows, x)
 	return x
 }
@@ -219,6 +225,10 @@ func readMatrix(dir, kind string) (*Run, error) {
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		r.Notes = append(r.Notes, dir+": no summary.json: no verdict; priced with the built-in prices")
+	case kind == KindTune:
+		// tune's summary.json may differ from matrix's beyond the samples'
+		// shape: its verdict is a bonus, not a requirement.
+		r.Notes = append(r.Notes, dir+": summary.json not read as a matrix summary: no verdict; priced with the built-in prices")
 	default:
 		return nil, inputErr("%s: %v", filepath.Join(dir, "summary.json"), err)
 	}
@@ -263,7 +273,7 @@ func readMatrix(dir, kind string) (*Run, error) {
 			if err != nil {
 				return nil, inputErr("%s: price %s: %v", dir, row.Key, err)
 			}
-			row.CostPerMillion = bill.PerMillion()
+			r.Costs = append(r.Costs, KeyCost{row.Key, bill.PerMillion()})
 		}
 	}
 	if len(r.Rows) == 0 {
@@ -413,12 +423,8 @@ func readLoad(dir string, o ReadOptions) (*Run, error) {
 			if e.Cost == nil {
 				continue
 			}
-			for _, row := range r.Rows {
-				// The estimate covers the whole scenario: stage rows get none.
-				if row.Key == sc.Name+" "+e.Endpoint {
-					row.CostPerMillion = e.Cost.PerMillionUSD
-				}
-			}
+			// The estimate covers the whole scenario, also with --stages.
+			r.Costs = append(r.Costs, KeyCost{sc.Name + " " + e.Endpoint, e.Cost.PerMillionUSD})
 		}
 	}
 	return r, nil

@@ -128,8 +128,11 @@ func TestReadMatrix(t *testing.T) {
 	if got := row.Samples[MetricCost][1]; math.Abs(got-want) > 1e-9 {
 		t.Errorf("cost of the second invocation %v, want %v", got, want)
 	}
-	if math.IsNaN(row.CostPerMillion) || row.CostPerMillion <= 0 {
-		t.Errorf("cost per 1M %v", row.CostPerMillion)
+	// As summary.json states it: billed durations 100..107 ms, each
+	// rounded up, priced together.
+	bill, _ := p.Standard("x86_64", 1536, seq(100, 1, 8))
+	if len(r.Costs) != 2 || r.Costs[0].Key != row.Key || math.Abs(r.Costs[0].PerMillion-bill.PerMillion()) > 1e-9 {
+		t.Errorf("costs %v, want %s at %v first", r.Costs, row.Key, bill.PerMillion())
 	}
 	if r.Rows[2].Skip == "" {
 		t.Errorf("arm64 row not marked as not measured: %+v", r.Rows[2])
@@ -180,7 +183,7 @@ func TestKind(t *testing.T) {
 	writeMatrix(t, m, map[int][]float64{1536: {1, 2}}, false)
 	tune := filepath.Join(root, "tune")
 	writeMatrix(t, tune, map[int][]float64{1536: {1, 2}}, false)
-	if err := os.WriteFile(filepath.Join(tune, "summary.json"), []byte(`{"kind":"tune","results":[]}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tune, "summary.json"), []byte(`{"kind":"tune","verdict":"a shape of its own"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	l := filepath.Join(root, "l")
@@ -197,9 +200,10 @@ func TestKind(t *testing.T) {
 	if err != nil || len(runs) != 2 || runs[0].Kind != KindMatrix || runs[1].Kind != KindLoad {
 		t.Errorf("suite: %v %v", runs, err)
 	}
-	// tune reads like matrix.
+	// tune reads like matrix; a summary.json of its own shape only costs
+	// the verdict.
 	runs, err = Read(tune, ReadOptions{})
-	if err != nil || runs[0].Kind != KindTune || len(runs[0].Rows[0].Samples[MetricWarm]) != 2 {
+	if err != nil || runs[0].Kind != KindTune || len(runs[0].Rows[0].Samples[MetricWarm]) != 2 || len(runs[0].Notes) != 1 {
 		t.Errorf("tune: %+v %v", runs, err)
 	}
 }
