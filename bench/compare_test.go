@@ -58,6 +58,21 @@ func TestCompareVerb(t *testing.T) {
 		"2026-11-01T00:00:00.000000Z,fast-io,delay_ms=100,default-128,closed,1s:1,1,1,,0.000,200,101.000,,false,1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Two suite folders: matrix/ and load/ inside.
+	loadCSV, err := os.ReadFile(filepath.Join(loadDir, "samples.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite1, suite2 := filepath.Join(root, "suite1"), filepath.Join(root, "suite2")
+	for _, s := range []string{suite1, suite2} {
+		writeCompareMatrix(t, filepath.Join(s, "matrix"), 10, 100, 1)
+		if err := os.MkdirAll(filepath.Join(s, "load"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(s, "load", "samples.csv"), loadCSV, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	noSamples := filepath.Join(root, "nothing")
 	if err := os.MkdirAll(noSamples, 0o755); err != nil {
 		t.Fatal(err)
@@ -80,6 +95,8 @@ func TestCompareVerb(t *testing.T) {
 		{"json", []string{old, slow, "--format", "json"}, 0, `"regressions": null`, ""},
 		{"out", []string{old, slow, "--out", out}, 0, "x86_64 2048 MB", ""},
 		{"different kinds", []string{old, loadDir}, 2, "", "cannot compare a matrix folder"},
+		{"suites", []string{suite1, suite2}, 0, "Load: " + filepath.Join(suite1, "load"), ""},
+		{"suite and matrix", []string{suite1, old}, 2, "", "cannot compare a matrix+load folder"},
 		{"no samples.csv", []string{old, noSamples}, 2, "", "has no samples.csv"},
 		{"one folder", []string{old}, 2, "", "want two results folders"},
 		{"bad format", []string{old, same, "--format", "html"}, 2, "", "--format"},
