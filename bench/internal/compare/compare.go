@@ -325,6 +325,11 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 					c.Regression = true
 					res.Regressions = append(res.Regressions, fmt.Sprintf("%s %s %s (p=%s)", key, m.ID, signedPct(c.ChangePct), pval(tt.P)))
 				}
+			} else if ne.N == 0 && t.Gate && o.FailPct >= 0 {
+				// Measured before, nothing successful now (every invocation
+				// failed): the worst regression there is.
+				c.Worse, c.Regression = true, true
+				res.Regressions = append(res.Regressions, fmt.Sprintf("%s %s: no successful samples in new (%d in old)", key, m.ID, oe.N))
 			}
 			t.Cells = append(t.Cells, c)
 		}

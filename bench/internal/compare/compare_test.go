@@ -102,6 +102,26 @@ func TestCompareMatrix(t *testing.T) {
 	}
 }
 
+func TestCompareEverythingFailsNow(t *testing.T) {
+	old := matrixRun("old", "", map[string][]float64{"x86_64 1536 MB": seq(100, 1, 10)}, "x86_64 1536 MB")
+	cur := &Run{Dir: "new", Kind: KindMatrix}
+	row := cur.row("x86_64 1536 MB")
+	row.Attempts, row.Failures = 10, 10
+	res, err := Compare([]*Run{old}, []*Run{cur}, Options{FailPct: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Regressions) != 1 || !strings.Contains(res.Regressions[0], "no successful samples in new") {
+		t.Errorf("regressions %v", res.Regressions)
+	}
+	if p := res.Parts[0]; len(p.Failures) != 1 || !strings.Contains(p.Failures[0], "new 10 of 10") {
+		t.Errorf("failures %v", p.Failures)
+	}
+	if !errors.Is(res.Err(), threshold.ErrCrossed) {
+		t.Errorf("Err() = %v", res.Err())
+	}
+}
+
 func TestCompareHigherIsBetter(t *testing.T) {
 	mk := func(rps []float64) *Run {
 		r := &Run{Dir: "x", Kind: KindLoad}
