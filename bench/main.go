@@ -32,6 +32,7 @@ func verbs() []verb {
 		{"burst", "parallel vs sequential on one configuration: speedup and efficiency", runBurst},
 		{"serve", "run the local Lambda (Invoke API and API Gateway) until interrupted", runServe},
 		{"report", "rebuild summaries and charts of a results folder from its samples.csv", runReport},
+		{"compare", "two results folders side by side: changes, significance, a regression gate", runCompare},
 	}
 }
 
@@ -106,7 +107,8 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run 'go run ./bench <command> --help' for a command's flags.
-Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed, 130 interrupted.
+Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed (or compare
+--fail-on-regression found a regression), 130 interrupted.
 `)
 }
 
