@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,7 +61,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func notFound(w http.ResponseWriter, name string) {
-	apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Function not found: "+FunctionARN(name))
+	arn := name
+	if !strings.HasPrefix(arn, "arn:") {
+		arn = FunctionARN(name)
+	}
+	apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Function not found: "+arn)
 }
 
 func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
@@ -323,6 +328,18 @@ func (s *Server) handleUpdateConfiguration(w http.ResponseWriter, r *http.Reques
 		apiError(w, http.StatusPreconditionFailed, "PreconditionFailedException", "",
 			"The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 		return
+	}
+	if req.MemorySize != nil {
+		// The Lambda API validates the request before it looks at the function.
+		if m := *req.MemorySize; m < 128 || m > 10240 {
+			bound := "greater than or equal to 128"
+			if m > 10240 {
+				bound = "less than or equal to 10240"
+			}
+			apiError(w, http.StatusBadRequest, "ValidationException", "",
+				fmt.Sprintf("1 validation error detected: Value '%d' at 'memorySize' failed to satisfy constraint: Member must have value %s", m, bound))
+			return
+		}
 	}
 	_, err := f.update(func(spec *FunctionSpec) error {
 		if req.Environment != nil {
