@@ -109,12 +109,8 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		return
 	case "Event":
 		// Lambda queues the event and answers at once; here it runs in the background, and a
-		// throttled event is dropped (with a log line) instead of retried.
-		if !s.startAsync(func(ctx context.Context) {
-			if _, err := f.invoke(ctx, inv); err != nil {
-				s.logf("%s: asynchronous invocation %s: %v", f.spec0.Name, inv.id, err)
-			}
-		}) {
+		// throttled event is retried as Lambda retries it (event.go).
+		if !s.startAsync(func(ctx context.Context) { s.runEvent(ctx, f, inv) }) {
 			apiError(w, http.StatusServiceUnavailable, "ServiceException", "", errClosed.Error())
 			return
 		}
