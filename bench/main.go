@@ -113,10 +113,11 @@ Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed (or compar
 }
 
 // newFlagSet returns a FlagSet whose --help prints a usage line, the
-// description and the flags to stdout.
-func newFlagSet(name, usage, description string, stdout, stderr io.Writer) *flag.FlagSet {
+// description and the flags to stdout. A mistake prints nothing here: it
+// comes back as one usage error line (see parseFlags), not the whole usage.
+func newFlagSet(name, usage, description string, _, _ io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Usage: go run ./bench %s\n\n%s\n\nFlags:\n", usage, description)
@@ -136,12 +137,17 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+		return usagef("%s: unexpected argument %q (see 'go run ./bench %s --help')", fs.Name(), fs.Arg(0), fs.Name())
 	}
 	return nil
+}
+
+// flagError is the one line a flag the FlagSet could not parse gets.
+func flagError(fs *flag.FlagSet, err error) error {
+	return usagef("%s: %v (see 'go run ./bench %s --help')", fs.Name(), err, fs.Name())
 }
 
 // listFlag is a repeatable string flag.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func functionBinary(t *testing.T) string {
 		t.Fatalf("the CLI tests run the real function: %v", err)
 	}
 	dir := t.TempDir()
-	bin, err := target.BuildFunction(testContext(t, 3*time.Minute), root, "amd64", os.Stderr)
+	bin, err := target.BuildFunction(testContext(t, 3*time.Minute), root, runtime.GOARCH, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -392,6 +392,17 @@ func (s *Server) Close() error {
 func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
 	name := nameOrARN
 	if i := strings.Index(name, ":function:"); i >= 0 {
+		// A full ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME) or a partial one
+		// (ACCOUNT:function:NAME) names this Lambda's functions only in its region and account.
+		prefix := strings.Split(name[:i], ":")
+		foreignName := name
+		if len(prefix) == 1 {
+			foreignName = fmt.Sprintf("arn:aws:lambda:%s:%s", Region, name)
+		}
+		if account := prefix[len(prefix)-1]; account != Account ||
+			(len(prefix) > 1 && (len(prefix) != 5 || prefix[0] != "arn" || prefix[1] != "aws" || prefix[2] != "lambda" || prefix[3] != Region)) {
+			return nil, foreignName, false
+		}
 		name = name[i+len(":function:"):]
 	} else {
 		name = strings.TrimPrefix(name, "function:")

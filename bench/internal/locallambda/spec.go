@@ -1,13 +1,16 @@
 package locallambda
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -87,6 +90,57 @@ type Route struct {
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
+// envKeyRE is the Lambda API's pattern for an environment variable's name.
+var envKeyRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]+$`)
+
+// maxEnvBytes is Lambda's limit on a function's environment variables: their JSON, 4 KB.
+const maxEnvBytes = 4096
+
+// reservedEnv are the variables Lambda sets itself; a function configuration may not set them
+// (AWS documents them as reserved; TZ, also set by Lambda, may be overridden).
+var reservedEnv = []string{
+	"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+	"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+	"AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+	"AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
+
+// validateEnv refuses what the Lambda API refuses in Environment.Variables: reserved keys,
+// names outside its pattern, and more than 4 KB in all.
+func validateEnv(env map[string]string) error {
+	var reserved []string
+	for _, k := range reservedEnv {
+		if _, ok := env[k]; ok {
+			reserved = append(reserved, k)
+		}
+	}
+	if len(reserved) > 0 {
+		return fmt.Errorf("environment variables: reserved keys that Lambda sets itself cannot be set: %s", strings.Join(reserved, ","))
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !envKeyRE.MatchString(k) {
+			return fmt.Errorf("environment variable name %q: must match [a-zA-Z]([a-zA-Z0-9_])+", k)
+		}
+	}
+	if len(env) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("environment variables: %w", err)
+	}
+	if len(b) > maxEnvBytes {
+		return fmt.Errorf("environment variables: %d bytes exceed Lambda's 4 KB limit", len(b))
+	}
+	return nil
+}
+
 // withDefaults returns the spec with zero fields filled in, or an error for an invalid spec.
 func (f FunctionSpec) withDefaults() (FunctionSpec, error) {
 	if !nameRE.MatchString(f.Name) {
@@ -120,6 +174,9 @@ func (f FunctionSpec) withDefaults() (FunctionSpec, error) {
 	case "x86_64", "arm64":
 	default:
 		return f, fmt.Errorf("function %s: architecture %q: want x86_64 or arm64", f.Name, f.Architecture)
+	}
+	if err := validateEnv(f.Env); err != nil {
+		return f, fmt.Errorf("function %s: %w", f.Name, err)
 	}
 	env := make(map[string]string, len(f.Env))
 	for k, v := range f.Env {
