@@ -52,7 +52,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rest := args
 	for {
 		if err := fs.Parse(rest); err != nil {
-			return usageError{err.Error()}
+			return flagError(fs, err)
 		}
 		if fs.NArg() == 0 {
 			break
