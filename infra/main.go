@@ -40,6 +40,7 @@ func run(cliDir string) (err error) {
 		props.Outdir = jsii.String(outdir)
 	}
 	app := awscdk.NewApp(&props)
+	stacks.AddNagChecks(app)
 	s, err := readSettings(func(key string) any { return app.Node().TryGetContext(&key) })
 	if err != nil {
 		return err
