@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"lambdabench/infra/internal/bundle"
@@ -92,11 +91,15 @@ func synthesized(t *testing.T, stack awscdk.Stack) (assertions.Template, map[str
 func nagFindings(stack awscdk.Stack) []string {
 	ann := assertions.Annotations_FromStack(stack)
 	rule := assertions.Match_StringLikeRegexp(jsii.String(NagPack + "-.*"))
+	// Each message as JSON (level, construct path, text): the Go struct's
+	// fields are marked deprecated in favour of a type jsii does not export.
 	var out []string
-	for _, msgs := range []*[]*cxapi.SynthesisMessage{ann.FindError(jsii.String("*"), rule), ann.FindWarning(jsii.String("*"), rule)} {
-		for _, m := range *msgs {
-			out = append(out, fmt.Sprintf("%s %s: %v", m.Level, *m.Id, m.Entry.Data))
+	for _, m := range append(*ann.FindError(jsii.String("*"), rule), *ann.FindWarning(jsii.String("*"), rule)...) {
+		b, err := json.Marshal(m)
+		if err != nil {
+			b = []byte(err.Error())
 		}
+		out = append(out, string(b))
 	}
 	return out
 }
