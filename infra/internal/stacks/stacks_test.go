@@ -245,6 +245,8 @@ func TestLmiStackDefault(t *testing.T) {
 			"SecurityGroupIds": []any{map[string]any{"Fn::GetAtt": assertions.Match_AnyValue()}},
 		},
 		"PermissionsConfig": map[string]any{"CapacityProviderOperatorRoleArn": map[string]any{"Fn::GetAtt": assertions.Match_AnyValue()}},
+		// The typed L1 is taggable: the stack's Purpose tag reaches the capacity provider.
+		"Tags": []any{map[string]any{"Key": "Purpose", "Value": PurposeTag}},
 	})
 	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), &map[string]any{
 		"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{
