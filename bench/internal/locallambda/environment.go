@@ -136,6 +136,9 @@ func (e *environment) start() {
 	// Setpgid: the environment's processes are killed as a group. Pdeathsig: they die with us.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 
+	// INIT_START comes first in the function's log: the runtime may print and answer before the
+	// start below returns.
+	e.fnLog(fmt.Sprintf("INIT_START Runtime Version: provided:al2023\tRuntime Version ARN: arn:aws:lambda:%s::runtime:local", Region))
 	e.mu.Lock()
 	if e.reason != "" { // stopped before it started
 		e.mu.Unlock()
@@ -154,10 +157,15 @@ func (e *environment) start() {
 		defer e.f.s.wg.Done()
 		_ = srv.Serve(ln)
 	}()
+	// The log reader runs before the process does: a fast runtime can print and answer its first
+	// invocation before the lines below (cgroup writes can take milliseconds) are done, and its
+	// lines must be read while that invocation is attached. We keep a write end of the pipe:
+	// logCapture.sync writes markers through it.
+	e.logs.setPipe(pw)
+	go e.logs.run(pr)
 	if err := cmd.Start(); err != nil {
 		e.mu.Unlock()
-		pr.Close()
-		pw.Close()
+		e.logs.closeWriter() // the reader sees EOF and closes its end
 		fail("", err)
 		return
 	}
@@ -175,16 +183,12 @@ func (e *environment) start() {
 		}
 	}
 	s.logf("%s: started (pid %d, %.3g vCPU, %d MB, runtime API %s)", e.name, cmd.Process.Pid, e.vcpus, e.spec.MemoryMB, ln.Addr())
-	e.fnLog(fmt.Sprintf("INIT_START Runtime Version: provided:al2023\tRuntime Version ARN: arn:aws:lambda:%s::runtime:local", Region))
 
 	initTimer := time.AfterFunc(s.cfg.InitTimeout, func() {
 		if !e.initDone.Load() {
 			e.kill(reasonInitTimeout)
 		}
 	})
-	// We keep a write end of the pipe: logCapture.sync writes markers through it.
-	e.logs.setPipe(pw)
-	go e.logs.run(pr)
 	go func() {
 		err := cmd.Wait()
 		initTimer.Stop()
