@@ -123,7 +123,7 @@ type Server struct {
 	scaling   Scaling
 	// cpuUsage reads an environment's CPU time (tests replace it).
 	cpuUsage func(*environment) (time.Duration, error)
-	logf      func(string, ...any)
+	logf     func(string, ...any)
 
 	functions map[string]*function
 	order     []string // function names in configuration order
