@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"lambdabench/bench/internal/capacity"
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/target"
@@ -99,6 +102,8 @@ type loadFlags struct {
 	noCharts         bool
 	progressEvery    time.Duration
 	local            *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
+	ll               localLambdaFlags
+	inTurn           string
 }
 
 func (f *loadFlags) register(fs interface {
@@ -141,6 +146,38 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-load)")
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
+	fs.StringVar(&f.inTurn, "endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (local target, CPU-bound scenario, host of at most "+fmt.Sprint(smallHostCores)+" cores)")
+	f.ll.register(fs)
+}
+
+// smallHostCores is the most cores of a host on which --endpoints-in-turn
+// auto loads the endpoints of a CPU-bound scenario one after another: run
+// at once, their environments' quotas would add up to more than its cores.
+const smallHostCores = 4
+
+// inTurnFunc returns the load run's InTurn decision for --endpoints-in-turn.
+func (f *loadFlags) inTurnFunc(local bool, cores int) func(load.Scenario) bool {
+	switch f.inTurn {
+	case "on":
+		return func(load.Scenario) bool { return true }
+	case "off":
+		return nil
+	}
+	if !local || cores > smallHostCores {
+		return nil
+	}
+	return cpuBound
+}
+
+// cpuBound reports whether a scenario's query asks the hello function for
+// CPU work (hash_loops > 0).
+func cpuBound(sc load.Scenario) bool {
+	q, err := url.ParseQuery(sc.Query)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(q.Get("hash_loops"))
+	return err == nil && n > 0
 }
 
 // profile returns the load model and stages the flags ask for.
@@ -200,7 +237,12 @@ func (f *loadFlags) validate() error {
 	if _, err := threshold.ParseAll(f.thresholds); err != nil {
 		return usageError{err.Error()}
 	}
-	return nil
+	switch f.inTurn {
+	case "auto", "on", "off":
+	default:
+		return usagef("--endpoints-in-turn %q: want auto, on or off", f.inTurn)
+	}
+	return f.ll.validate()
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -276,12 +318,41 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		lt = f.local
 		if lt == nil {
 			fmt.Fprintln(stderr, "Starting the local Lambda (building the function for this machine)…")
-			lt, err = target.StartLocal(ctx, target.LocalOptions{Binary: f.binary, Hello: true, BuildLog: stderr, NoCPUControl: f.noCPULimits})
+			opts := target.LocalOptions{Binary: f.binary, Hello: true, BuildLog: stderr, NoCPUControl: f.noCPULimits}
+			f.ll.apply(&opts)
+			lt, err = target.StartLocal(ctx, opts)
 			if err != nil {
 				return res, err
 			}
 			defer lt.Close()
 			fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", lt.Server.Confinement(), lt.Server.HostCores())
+			fmt.Fprintf(stderr, "Local Lambda scaling: %s; environments' CPU from %s.\n", f.ll.describe(), lt.Server.CPUSource())
+		}
+		mon, err := hostload.New(hostload.Options{Cores: runtime.NumCPU(), Demand: lt.Server.BusyVCPUs})
+		if err != nil {
+			fmt.Fprintf(stderr, "Not measuring this machine's load: %v\n", err)
+			info.Notes = append(info.Notes, "host saturation not measured: "+err.Error())
+		} else {
+			mon.Start()
+			defer mon.Stop()
+			cfg.Host = mon
+		}
+		cfg.InTurn = f.inTurnFunc(true, runtime.NumCPU())
+		if cfg.InTurn != nil {
+			var names []string
+			for _, sc := range scenarios {
+				if cfg.InTurn(sc) {
+					names = append(names, sc.Name)
+				}
+			}
+			if len(names) > 0 {
+				note := fmt.Sprintf("%s: endpoints loaded one after another, not at once", strings.Join(names, ", "))
+				if f.inTurn == "auto" {
+					note += fmt.Sprintf(" (CPU-bound on a %d-core host: at once, their environments would compete for its cores; --endpoints-in-turn off to load them together)", runtime.NumCPU())
+				}
+				fmt.Fprintln(stderr, "Load: "+note+".")
+				info.Notes = append(info.Notes, note)
+			}
 		}
 		outputs = lt.Outputs
 		info.Notes = append(info.Notes, "local target: the cost estimate prices this traffic as if it ran on AWS")
@@ -363,10 +434,26 @@ func localConcurrency(srv *locallambda.Server, fns map[string]string) func(ctx c
 					continue
 				}
 				el := math.Round(smp.Time.Sub(start).Seconds()*1000) / 1000
-				s.Points = append(s.Points, load.ConcurrencyPoint{
+				p := load.ConcurrencyPoint{
 					Elapsed: time.Duration(el * float64(time.Second)), ElapsedS: el,
 					Environments: float64(smp.Environments), Value: float64(smp.InFlight),
-				})
+				}
+				if len(smp.CPU) > 0 {
+					var sum float64
+					var per []string
+					for _, c := range smp.CPU {
+						sum += c.Utilization
+						per = append(per, fmt.Sprintf("#%d %.0f%%", c.ID, 100*c.Utilization))
+					}
+					mean := math.Round(1000*sum/float64(len(smp.CPU))) / 10
+					p.CPU, p.CPUPerEnv = &mean, strings.Join(per, "; ")
+				}
+				var events []string
+				for _, e := range smp.Events {
+					events = append(events, e.String())
+				}
+				p.Event = strings.Join(events, "; ")
+				s.Points = append(s.Points, p)
 			}
 			out = append(out, s)
 		}
