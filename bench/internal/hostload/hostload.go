@@ -235,8 +235,8 @@ func Window(samples []Sample, interval time.Duration, start, end time.Time) *Sat
 	return &w
 }
 
-// Label is how tables mark a window: "" when not host-bound, else "host-bound (63% of the time)".
-func (s *Saturation) Label() string {
+// Mark is how tables mark a window: "" when not host-bound, else "host-bound (63% of the time)".
+func (s *Saturation) Mark() string {
 	if s == nil || !s.HostCPUSaturated {
 		return ""
 	}

@@ -104,11 +104,11 @@ func TestMonitorMarksSaturatedSeconds(t *testing.T) {
 			}
 		})
 	}
-	if l := Window(samples, time.Second, t0, t0.Add(3*time.Second)).Label(); l != "host-bound (33% of the time)" {
-		t.Errorf("Label = %q", l)
+	if l := Window(samples, time.Second, t0, t0.Add(3*time.Second)).Mark(); l != "host-bound (33% of the time)" {
+		t.Errorf("Mark = %q", l)
 	}
-	if l := (*Saturation)(nil).Label(); l != "" {
-		t.Errorf("nil Label = %q", l)
+	if l := (*Saturation)(nil).Mark(); l != "" {
+		t.Errorf("nil Mark = %q", l)
 	}
 }
 
