@@ -16,10 +16,13 @@ type localLambdaFlags struct {
 	scaleInterval time.Duration
 	startDelay    time.Duration
 	scaleInAfter  time.Duration
+	minEnvs       int
+	maxEnvs       int
 }
 
 func (l *localLambdaFlags) register(fs interface {
 	BoolVar(*bool, string, bool, string)
+	IntVar(*int, string, int, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 	Float64Var(*float64, string, float64, string)
 }) {
@@ -29,7 +32,20 @@ func (l *localLambdaFlags) register(fs interface {
 	fs.DurationVar(&l.scaleInterval, "lmi-scale-interval", locallambda.DefaultScalingInterval, "local: how often LMI scaling decides")
 	fs.DurationVar(&l.startDelay, "lmi-start-delay", locallambda.DefaultStartDelay, "local: how long a new LMI environment takes to come up after a scale-out decision (before its init)")
 	fs.DurationVar(&l.scaleInAfter, "lmi-scale-in-after", locallambda.DefaultScaleInAfter, "local: how long LMI utilisation must stay low before one environment is removed")
+	fs.IntVar(&l.minEnvs, "lmi-min-environments", helloLMI.MinEnvironments, "local: the LMI function's MinExecutionEnvironments, started when it is published (the stack's)")
+	fs.IntVar(&l.maxEnvs, "lmi-max-environments", helloLMI.MaxEnvironments, "local: the LMI function's MaxExecutionEnvironments (the stack's)")
 }
+
+// helloLMI is the hello preset's LMI function: its settings are the flags' defaults.
+var helloLMI = func() locallambda.FunctionSpec {
+	fns, _ := locallambda.HelloPreset("bootstrap")
+	for _, f := range fns {
+		if f.Mode == locallambda.LMI {
+			return f
+		}
+	}
+	return locallambda.FunctionSpec{}
+}()
 
 // validate checks the settings (bad usage: exit 2).
 func (l *localLambdaFlags) validate() error {
@@ -44,6 +60,10 @@ func (l *localLambdaFlags) validate() error {
 		return usagef("--lmi-start-delay %s: must not be negative", l.startDelay)
 	case l.scaleInAfter < 0:
 		return usagef("--lmi-scale-in-after %s: must not be negative", l.scaleInAfter)
+	case l.maxEnvs < 1 || l.maxEnvs > 15000:
+		return usagef("--lmi-max-environments %d: want 1..15000", l.maxEnvs)
+	case l.minEnvs < 0 || l.minEnvs > l.maxEnvs:
+		return usagef("--lmi-min-environments %d: want 0..--lmi-max-environments (%d)", l.minEnvs, l.maxEnvs)
 	}
 	return nil
 }
@@ -55,6 +75,7 @@ func (l *localLambdaFlags) apply(o *target.LocalOptions) {
 		o.IdleTimeout = -1
 	}
 	o.LMITargetCPU = l.targetCPU
+	o.LMIMinEnvironments, o.LMIMaxEnvironments = l.minEnvs, l.maxEnvs
 	o.Scaling = locallambda.Scaling{Interval: l.scaleInterval, StartDelay: negativeIfZero(l.startDelay), ScaleInAfter: negativeIfZero(l.scaleInAfter)}
 }
 
@@ -72,5 +93,6 @@ func (l *localLambdaFlags) describe() string {
 	if l.keepWarm {
 		idle = "idle standard environments kept warm"
 	}
-	return fmt.Sprintf("%s; LMI scales on %g%% CPU, decisions every %s, new environments after %s", idle, l.targetCPU, l.scaleInterval, l.startDelay)
+	return fmt.Sprintf("%s; LMI %d-%d environments, scales on %g%% CPU, decisions every %s, new environments after %s",
+		idle, l.minEnvs, l.maxEnvs, l.targetCPU, l.scaleInterval, l.startDelay)
 }

@@ -159,10 +159,15 @@ func (e *environment) start() {
 		defer e.f.s.wg.Done()
 		_ = srv.Serve(ln)
 	}()
+	// The reader runs before the process does: a runtime that answers its first invocation at
+	// once still has the lines it printed before answering read and attributed (sync needs the
+	// write end, which we keep to write its markers).
+	e.logs.setPipe(pw)
+	go e.logs.run(pr)
+	e.fnLog(fmt.Sprintf("INIT_START Runtime Version: provided:al2023\tRuntime Version ARN: arn:aws:lambda:%s::runtime:local", Region))
 	if err := cmd.Start(); err != nil {
 		e.mu.Unlock()
-		pr.Close()
-		pw.Close()
+		e.logs.closeWriter() // the reader sees EOF and closes its end
 		fail("", err)
 		return
 	}
@@ -180,16 +185,12 @@ func (e *environment) start() {
 		}
 	}
 	s.logf("%s: started (pid %d, %.3g vCPU, %d MB, runtime API %s)", e.name, cmd.Process.Pid, e.vcpus, e.spec.MemoryMB, ln.Addr())
-	e.fnLog(fmt.Sprintf("INIT_START Runtime Version: provided:al2023\tRuntime Version ARN: arn:aws:lambda:%s::runtime:local", Region))
 
 	initTimer := time.AfterFunc(s.cfg.InitTimeout, func() {
 		if !e.initDone.Load() {
 			e.kill(reasonInitTimeout)
 		}
 	})
-	// We keep a write end of the pipe: logCapture.sync writes markers through it.
-	e.logs.setPipe(pw)
-	go e.logs.run(pr)
 	go func() {
 		err := cmd.Wait()
 		initTimer.Stop()

@@ -34,6 +34,9 @@ type LocalOptions struct {
 	IdleTimeout  time.Duration
 	Scaling      locallambda.Scaling
 	LMITargetCPU float64
+	// LMIMinEnvironments and LMIMaxEnvironments override the LMI
+	// function's FunctionScalingConfig when LMIMaxEnvironments > 0.
+	LMIMinEnvironments, LMIMaxEnvironments int
 }
 
 // LocalTarget is a running local Lambda with the project's functions.
@@ -90,8 +93,14 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
 	if o.Hello {
 		fns, routes := locallambda.HelloPreset(bin)
 		for i := range fns {
-			if fns[i].Mode == locallambda.LMI && o.LMITargetCPU > 0 {
+			if fns[i].Mode != locallambda.LMI {
+				continue
+			}
+			if o.LMITargetCPU > 0 {
 				fns[i].TargetCPUPercent = o.LMITargetCPU
+			}
+			if o.LMIMaxEnvironments > 0 {
+				fns[i].MinEnvironments, fns[i].MaxEnvironments = o.LMIMinEnvironments, o.LMIMaxEnvironments
 			}
 		}
 		cfg.Functions = append(cfg.Functions, fns...)
