@@ -104,6 +104,7 @@ type loadFlags struct {
 	local            *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
 	ll               localLambdaFlags
 	inTurn           string
+	cooldown         time.Duration
 }
 
 func (f *loadFlags) register(fs interface {
@@ -147,6 +148,7 @@ func (f *loadFlags) register(fs interface {
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
 	fs.StringVar(&f.inTurn, "endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (local target, CPU-bound scenario, host of at most "+fmt.Sprint(smallHostCores)+" cores)")
+	fs.DurationVar(&f.cooldown, "cooldown", 0, "after each scenario (each endpoint, in turn), wait this long without load while the function side's concurrency is still charted, e.g. to see LMI scale in")
 	f.ll.register(fs)
 }
 
@@ -224,6 +226,9 @@ func (f *loadFlags) validate() error {
 	}
 	if _, err := load.Scenarios(f.scenario, f.workload, f.query); err != nil {
 		return usageError{err.Error()}
+	}
+	if f.cooldown < 0 {
+		return usagef("--cooldown %s: must not be negative", f.cooldown)
 	}
 	if f.timeout <= 0 || f.maxInFlight < 1 {
 		return usagef("--timeout must be positive and --max-in-flight at least 1")
@@ -304,7 +309,7 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 	}
 	cfg := load.RunConfig{
 		Scenarios: scenarios, Model: model, Stages: stages,
-		Timeout: f.timeout, MaxInFlight: f.maxInFlight, NoCharts: f.noCharts,
+		Timeout: f.timeout, MaxInFlight: f.maxInFlight, NoCharts: f.noCharts, Cooldown: f.cooldown,
 		Progress: stderr, Interactive: isTerminal(stderr), ProgressEvery: f.progressEvery,
 	}
 
@@ -337,23 +342,6 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 			defer mon.Stop()
 			cfg.Host = mon
 		}
-		cfg.InTurn = f.inTurnFunc(true, runtime.NumCPU())
-		if cfg.InTurn != nil {
-			var names []string
-			for _, sc := range scenarios {
-				if cfg.InTurn(sc) {
-					names = append(names, sc.Name)
-				}
-			}
-			if len(names) > 0 {
-				note := fmt.Sprintf("%s: endpoints loaded one after another, not at once", strings.Join(names, ", "))
-				if f.inTurn == "auto" {
-					note += fmt.Sprintf(" (CPU-bound on a %d-core host: at once, their environments would compete for its cores; --endpoints-in-turn off to load them together)", runtime.NumCPU())
-				}
-				fmt.Fprintln(stderr, "Load: "+note+".")
-				info.Notes = append(info.Notes, note)
-			}
-		}
 		outputs = lt.Outputs
 		info.Notes = append(info.Notes, "local target: the cost estimate prices this traffic as if it ran on AWS")
 	case target.AWS:
@@ -369,6 +357,25 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		return res, usageError{err.Error()}
 	}
 	cfg.Endpoints = eps
+	if lt != nil {
+		cfg.InTurn = f.inTurnFunc(true, runtime.NumCPU())
+		if cfg.InTurn != nil && len(eps) > 1 {
+			var names []string
+			for _, sc := range scenarios {
+				if cfg.InTurn(sc) {
+					names = append(names, sc.Name)
+				}
+			}
+			if len(names) > 0 {
+				note := fmt.Sprintf("%s: endpoints loaded one after another, not at once", strings.Join(names, ", "))
+				if f.inTurn == "auto" {
+					note += fmt.Sprintf(" (CPU-bound on a %d-core host: at once, their environments would compete for its cores; --endpoints-in-turn off to load them together)", runtime.NumCPU())
+				}
+				fmt.Fprintln(stderr, "Load: "+note+".")
+				info.Notes = append(info.Notes, note)
+			}
+		}
+	}
 	info.URLs = map[string]string{}
 	for _, e := range eps {
 		info.URLs[e.Name] = e.URL

@@ -1,9 +1,10 @@
 // Package hostload measures how busy this machine is during a local run, once a second: the
 // host's CPU utilisation (from /proc/stat) and the CPU the local Lambda's busy execution
 // environments were entitled to (the sum of their quotas). A second in which the host was nearly
-// full while the busy environments' quotas added up to at least its cores is saturated: the
-// environments then competed for this machine's cores, and latencies measured in it say more about
-// the machine than about Lambda. Results covering such seconds are marked host-bound.
+// full while environments were running invocations is saturated: the environments then competed
+// for this machine's cores — with each other (when their quotas add up to more than its cores) or
+// with the machine's other processes — and latencies measured in it say more about the machine
+// than about Lambda. Results covering such seconds are marked host-bound.
 package hostload
 
 import (
@@ -38,7 +39,7 @@ type Sample struct {
 	Time      time.Time // end of the interval
 	HostCPU   float64   // share of all cores busy, 0..1 (/proc/stat: everything but idle and iowait)
 	BusyVCPUs float64   // sum of the vCPU quotas of the environments busy during the interval
-	Saturated bool      // HostCPU >= threshold and BusyVCPUs >= cores
+	Saturated bool      // HostCPU >= threshold while environments were busy (BusyVCPUs > 0)
 }
 
 // Source reads the host's cumulative CPU time: busy and total, in any one unit.
@@ -89,7 +90,7 @@ func ParseCPULine(line string) (busy, total uint64, err error) {
 
 // Options configures a Monitor.
 type Options struct {
-	Cores     int           // the host's cores (runtime.NumCPU())
+	Cores     int           // the host's cores (runtime.NumCPU()), for the record
 	Interval  time.Duration // 0 = DefaultInterval
 	Threshold float64       // 0 = DefaultThreshold
 	Source    Source        // nil = ProcStat{}
@@ -150,7 +151,7 @@ func (m *Monitor) Observe(now time.Time) (Sample, error) {
 	if m.o.Demand != nil {
 		s.BusyVCPUs = m.o.Demand()
 	}
-	s.Saturated = s.HostCPU >= m.o.Threshold && s.BusyVCPUs >= float64(m.o.Cores)
+	s.Saturated = s.HostCPU >= m.o.Threshold && s.BusyVCPUs > 0
 	m.mu.Lock()
 	m.samples = append(m.samples, s)
 	m.mu.Unlock()

@@ -52,11 +52,12 @@ func TestProcStatReadsThisMachine(t *testing.T) {
 }
 
 func TestMonitorMarksSaturatedSeconds(t *testing.T) {
-	// Per second (200 jiffies on 2 cores): 95% busy with 3 vCPUs busy (saturated), 95% busy with
-	// one 1-vCPU environment (the host is full but the environments fit: not saturated), 30% busy
-	// with 8 vCPUs of I/O-bound environments (not saturated).
+	// Per second (200 jiffies on 2 cores): 95% busy with 3 vCPUs of environments busy (saturated:
+	// they compete with each other), 95% busy with no environment busy (the machine's other
+	// processes: nothing of ours measured then), 30% busy with 8 vCPUs of I/O-bound environments
+	// (not saturated).
 	src := &fakeSource{readings: [][2]uint64{{0, 0}, {190, 200}, {380, 400}, {440, 600}}}
-	demand := []float64{0, 3, 1, 8}
+	demand := []float64{0, 3, 0, 8}
 	d := 0
 	m, err := New(Options{Cores: 2, Source: src, Demand: func() float64 { v := demand[d]; d++; return v }})
 	if err != nil {
@@ -86,6 +87,7 @@ func TestMonitorMarksSaturatedSeconds(t *testing.T) {
 	}{
 		{"all", t0, t0.Add(3 * time.Second), &Saturation{HostCPUSaturated: true, SaturatedShare: 1.0 / 3, HostCPUMean: (0.95 + 0.95 + 0.3) / 3, BusyVCPUsMax: 8, Seconds: 3}},
 		{"the last two", t0.Add(time.Second), t0.Add(3 * time.Second), &Saturation{HostCPUMean: (0.95 + 0.3) / 2, BusyVCPUsMax: 8, Seconds: 2}},
+		{"the first", t0, t0.Add(time.Second), &Saturation{HostCPUSaturated: true, SaturatedShare: 1, HostCPUMean: 0.95, BusyVCPUsMax: 3, Seconds: 1}},
 		{"before any sample", t0.Add(-time.Hour), t0, nil},
 	}
 	for _, tt := range tests {

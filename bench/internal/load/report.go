@@ -251,7 +251,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		bw.table(loadTable(sc))
 		bw.printf("\n")
 		if hb := hostBoundEndpoints(&sc); hb != "" {
-			bw.printf("**%s** (%s of the time): this machine's CPU was saturated (over %.0f%% busy while the busy environments' quotas added up to at least its cores).\n\n",
+			bw.printf("**%s** (%s of the time): this machine's CPU was over %.0f%% busy while environments ran invocations, so they competed for its cores (with each other, or with the machine's other processes).\n\n",
 				hostload.HostBoundNote, hb, 100*hostload.DefaultThreshold)
 		} else if hasHost(sc) {
 			bw.printf("Host: not saturated (host column: share of seconds this machine's CPU was saturated).\n\n")

@@ -44,6 +44,10 @@ type RunConfig struct {
 	// InTurn, when set and true for a scenario, loads its endpoints one
 	// after another instead of all at once.
 	InTurn func(Scenario) bool
+	// Cooldown is a pause after each scenario (after each endpoint when
+	// they run in turn) during which the function side's concurrency is
+	// still recorded: its scale-in shows in the concurrency chart.
+	Cooldown time.Duration
 
 	// Progress receives the live status; Interactive redraws it in place
 	// (a terminal) instead of printing a line every ProgressEvery.
@@ -130,12 +134,19 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 			}
 			start := time.Now()
 			err := runScenario(ctx, gcfg, sc, enc, m)
-			end := time.Now()
 			if err != nil {
 				runErr = err
 				partial = true
 				break
 			}
+			if cfg.Cooldown > 0 && ctx.Err() == nil {
+				logf("cooldown: %s without load", cfg.Cooldown)
+				select {
+				case <-ctx.Done():
+				case <-time.After(cfg.Cooldown):
+				}
+			}
+			end := time.Now()
 			if ctx.Err() != nil {
 				partial = true
 			}

@@ -52,7 +52,7 @@ func MarkHost(s *Summary, samples []Sample, host []hostload.Sample) {
 		}
 	}
 	if len(bound) > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%s — %s: this machine's CPU was saturated (over %.0f%% busy while the busy environments' quotas added up to at least its cores).",
+		s.Notes = append(s.Notes, fmt.Sprintf("%s — %s: this machine's CPU was over %.0f%% busy while environments ran invocations, so they competed for its cores (with each other, or with the machine's other processes).",
 			strings.Join(bound, ", "), hostload.HostBoundNote, 100*hostload.DefaultThreshold))
 	}
 }
