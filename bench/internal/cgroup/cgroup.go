@@ -273,6 +273,15 @@ func (g *Group) MaxMemoryBytes() (int64, error) {
 	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
 
+// HasCPUAccounting reports whether groups keep a CPU usage counter (see CPUUsage).
+func (m *Manager) HasCPUAccounting() bool {
+	if m.version == 2 {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(m.cpuDir, "cpuacct.usage"))
+	return err == nil
+}
+
 // ErrNoCPUAccounting is returned by CPUUsage when the group's hierarchy keeps no CPU usage counter
 // (cgroup v1 with cpuacct mounted apart from cpu).
 var ErrNoCPUAccounting = errors.New("no CPU accounting in the cpu hierarchy (cpuacct mounted separately)")

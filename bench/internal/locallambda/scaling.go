@@ -145,10 +145,13 @@ func (s *Server) CPUSource() string {
 	if s.cg == nil {
 		return "/proc/<pid>/stat of each environment's process (no cgroups)"
 	}
-	if s.cg.Version() == 2 {
+	switch {
+	case s.cg.Version() == 2:
 		return "cgroup v2 cpu.stat usage_usec"
+	case s.cg.HasCPUAccounting():
+		return "cgroup v1 cpuacct.usage"
 	}
-	return "cgroup v1 cpuacct.usage, or /proc/<pid>/stat where cpuacct is mounted apart from cpu"
+	return "/proc/<pid>/stat of each environment's process (cpuacct is not mounted with cpu)"
 }
 
 // scale runs the periodic work until the server closes: LMI scaling decisions and the reclaim of
