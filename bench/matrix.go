@@ -405,7 +405,7 @@ func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 			r.Warm.Mean, r.Warm.P50, r.Warm.P95, r.Speedup, r.Efficiency*100, r.CostPerMillion, host)
 	}
 	if hostBound {
-		fmt.Fprintf(w, "HOST-BOUND rows — %s: this machine's CPU was saturated during them.\n", hostload.HostBoundNote)
+		fmt.Fprintf(w, "HOST-BOUND: %s (its CPU was over %.0f%% busy while the environments ran).\n", strings.TrimPrefix(hostload.HostBoundNote, "host-bound: "), 100*hostload.DefaultThreshold)
 	}
 	if v := s.Verdict; v != nil {
 		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; mean %.1f ms, $%.2f per 1M invocations\n", v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion)

@@ -127,9 +127,11 @@ func describeServer(srv *locallambda.Server, bin string, ll localLambdaFlags) st
 		}
 	}
 	if lmi {
-		fmt.Fprintf(&b, "\n  LMI scaling: decisions every %s on the environments' CPU (%s); out when the average stays above\n"+
-			"  the target for %s or all slots are taken, new environments after %s; in by one when one fewer\n"+
-			"  would stay under the target for %s; beyond the ready environments' slots, 429\n",
+		fmt.Fprintf(&b, "\n  LMI scaling: a decision every %s on the environments' CPU utilisation, read from\n"+
+			"    %s;\n"+
+			"    out when the average stays above the target for %s or every slot is taken (new\n"+
+			"    environments after %s); in by one when one fewer would stay under the target for %s;\n"+
+			"    beyond the ready environments' slots: 429\n",
 			ll.scaleInterval, srv.CPUSource(), locallambda.DefaultScaleOutAfter, ll.startDelay, ll.scaleInAfter)
 	}
 	if routes := srv.Routes(); len(routes) > 0 {

@@ -66,7 +66,7 @@ func TestServeServesUntilCanceled(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{"go-bench-x86-1vcpu-1536mb", "go-bench-hello-lmi-2048", "/prod/lmi/2048/hello", "aws lambda invoke --endpoint-url",
-		"target CPU 70%", "idle ones stop after 5m0s", "LMI scaling: decisions every 1s"} {
+		"target CPU 70%", "idle ones stop after 5m0s", "LMI scaling: a decision every 1s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("serve output lacks %q:\n%s", want, out)
 		}

@@ -21,8 +21,10 @@ const suiteDescription = `Runs the whole benchmark on this machine, with no AWS 
 starts a local Lambda that runs it, measures the matrix (this machine's architecture,
 all six memory sizes, cold and warm) and the load scenarios on the three hello
 endpoints (standard 128 MB and 2048 MB, and LMI 2048 MB), and writes one report
-folder with index.md linking every summary and chart. About 4 minutes on 2 cores;
---quick takes under one minute with a lighter workload.`
+folder with index.md linking every summary and chart. About 7 minutes on 2 cores;
+--quick takes about a minute with a lighter workload. On a host of at most 4 cores the
+endpoints of the CPU-bound scenarios are loaded one after another (--endpoints-in-turn),
+and every result measured while this machine's CPU was saturated is marked host-bound.`
 
 // suitePlan is what the suite runs: matrix settings and load arguments.
 type suitePlan struct {
@@ -48,7 +50,7 @@ func planSuite(quick bool) suitePlan {
 
 func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("suite", "[suite] [flags]", suiteDescription, stdout, stderr)
-	quick := fs.Bool("quick", false, "a lighter run (bcrypt cost 6, 5 warm runs, two short load scenarios): under a minute")
+	quick := fs.Bool("quick", false, "a lighter run (bcrypt cost 6, 5 warm runs, two short load scenarios): about a minute")
 	out := fs.String("out", "", "report folder (default bench-results/<timestamp>)")
 	binary := fs.String("binary", "", "run this bootstrap instead of building function/ for this machine")
 	noCPU := fs.Bool("no-cpu-limits", false, "do not confine environments to the CPU share their memory buys")
@@ -183,7 +185,7 @@ func printLoadHeadline(w io.Writer, r *load.Report) {
 		}
 	}
 	if hostBound {
-		fmt.Fprintf(w, "  HOST-BOUND rows — %s: this machine's CPU was saturated during them.\n", hostload.HostBoundNote)
+		fmt.Fprintf(w, "  HOST-BOUND: %s (its CPU was over %.0f%% busy while the environments ran).\n", strings.TrimPrefix(hostload.HostBoundNote, "host-bound: "), 100*hostload.DefaultThreshold)
 	}
 	if r.Partial {
 		fmt.Fprintln(w, "  (partial: the load run was interrupted)")

@@ -118,10 +118,14 @@ func LoadPanel(path string, sc LoadScenario) error {
 	if len(sc.Points) > 0 {
 		title += fmt.Sprintf(", %d failed (%.2f%%)", failed, 100*float64(failed)/float64(len(sc.Points)))
 	}
+	padTop := vg.Points(34)
+	if sc.Note != "" {
+		padTop = vg.Points(58)
+	}
 	return save(path, panelW, panelH, func(dc draw.Canvas) {
 		tiles := draw.Tiles{
 			Rows: 2, Cols: 2,
-			PadTop: vg.Points(34), PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(12),
+			PadTop: padTop, PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(12),
 			PadX: vg.Points(24), PadY: vg.Points(20),
 		}
 		plots := [][]*plot.Plot{{scatter, avg}, {dist, bars}}
@@ -135,11 +139,11 @@ func LoadPanel(path string, sc LoadScenario) error {
 			Color: color.Black, Font: font.From(sans, 17), Handler: plot.DefaultTextHandler,
 			XAlign: draw.XCenter, YAlign: draw.YTop,
 		}
-		if sc.Note != "" {
-			title += " — " + sc.Note
-			sty.Color = noteColor
-		}
 		dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(8)}, title)
+		if sc.Note != "" {
+			sty.Color, sty.Font = noteColor, font.From(sans, 14)
+			dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(32)}, sc.Note)
+		}
 	})
 }
 
