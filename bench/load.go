@@ -450,7 +450,7 @@ func localConcurrency(srv *locallambda.Server, fns map[string]string) func(ctx c
 					var per []string
 					for _, c := range smp.CPU {
 						sum += c.Utilization
-						per = append(per, fmt.Sprintf("#%d %.0f%%", c.ID, 100*c.Utilization))
+						per = append(per, fmt.Sprintf("#%d %.0f%% (used %.0f%%)", c.ID, 100*c.Utilization, 100*c.Used))
 					}
 					mean := math.Round(1000*sum/float64(len(smp.CPU))) / 10
 					p.CPU, p.CPUPerEnv = &mean, strings.Join(per, "; ")

@@ -86,15 +86,24 @@ func (e ScalingEvent) String() string {
 
 // EnvironmentCPU is one environment's CPU utilisation over the last scaling interval.
 type EnvironmentCPU struct {
-	ID          int     // the environment's number within its function (#1, #2, …)
-	VCPUs       float64 // its quota
-	Utilization float64 // CPU time used ÷ (interval × VCPUs): 1 = its whole quota
+	ID    int     // the environment's number within its function (#1, #2, …)
+	VCPUs float64 // its quota
+	// Utilization is what the scaling uses: the CPU time the environment used or waited for
+	// (runnable but not running: this machine's cores were busy, or its quota was spent), ÷
+	// (interval × VCPUs), at most 1. On AWS an environment has its vCPUs to itself, so what it
+	// waited for here it would have used there.
+	Utilization float64
+	// Used is the CPU time it actually got ÷ (interval × VCPUs).
+	Used float64
 }
+
+// cpuReading is an environment's cumulative CPU time: used, and waited for while runnable.
+type cpuReading struct{ used, waited time.Duration }
 
 // scaler is an LMI function's scaling state (guarded by function.mu).
 type scaler struct {
 	lastAt    time.Time
-	lastCPU   map[*environment]time.Duration
+	lastCPU   map[*environment]cpuReading
 	highSince time.Time // utilisation above target since (zero: not above)
 	lowSince  time.Time // utilisation low enough to remove one since (zero: not)
 	pending   int       // environments decided but not created yet
@@ -211,7 +220,7 @@ func (f *function) scaleStep(now time.Time) {
 		}
 	}
 	f.mu.Unlock()
-	usage := make(map[*environment]time.Duration, len(ready))
+	usage := make(map[*environment]cpuReading, len(ready))
 	for _, e := range ready {
 		if d, err := f.s.cpuUsage(e); err == nil {
 			usage[e] = d
@@ -235,8 +244,9 @@ func (f *function) scaleStep(now time.Time) {
 		if !ok || !seen || sc.lastAt.IsZero() || interval <= 0 {
 			continue
 		}
-		util := max(0, float64(u-prev)/float64(interval)/e.vcpus)
-		sc.cpu = append(sc.cpu, EnvironmentCPU{ID: e.id, VCPUs: e.vcpus, Utilization: util})
+		used := max(0, float64(u.used-prev.used)/float64(interval)/e.vcpus)
+		util := min(1, max(used, float64(u.used+u.waited-prev.used-prev.waited)/float64(interval)/e.vcpus))
+		sc.cpu = append(sc.cpu, EnvironmentCPU{ID: e.id, VCPUs: e.vcpus, Utilization: util, Used: used})
 		sum += util
 		measured++
 	}
@@ -365,26 +375,58 @@ func (s *Server) after(d time.Duration, fn func()) {
 	}()
 }
 
-// cpuTime is the CPU time the environment has used: its cgroup's counter where the hierarchy
+// cpuTime is the CPU time the environment has used — its cgroup's counter where the hierarchy
 // keeps one, else its process's utime+stime from /proc/<pid>/stat (an environment is one process:
-// the runtime does not fork).
-func (e *environment) cpuTime() (time.Duration, error) {
+// the runtime does not fork) — and the time its threads waited, runnable, for a CPU (the
+// run_delay of /proc/<pid>/task/*/schedstat; 0 where the kernel keeps no schedstat).
+func (e *environment) cpuTime() (cpuReading, error) {
 	e.mu.Lock()
 	group, cmd := e.group, e.cmd
 	e.mu.Unlock()
-	if group != nil {
-		d, err := group.CPUUsage()
-		if err == nil {
-			return d, nil
-		}
-		if !errors.Is(err, cgroup.ErrNoCPUAccounting) {
-			return 0, err
-		}
-	}
 	if cmd == nil || cmd.Process == nil {
-		return 0, errors.New("no process")
+		return cpuReading{}, errors.New("no process")
 	}
-	return procCPUTime(cmd.Process.Pid)
+	var r cpuReading
+	var err error
+	fromGroup := false
+	if group != nil {
+		r.used, err = group.CPUUsage()
+		switch {
+		case err == nil:
+			fromGroup = true
+		case !errors.Is(err, cgroup.ErrNoCPUAccounting):
+			return cpuReading{}, err
+		}
+	}
+	if !fromGroup {
+		if r.used, err = procCPUTime(cmd.Process.Pid); err != nil {
+			return cpuReading{}, err
+		}
+	}
+	r.waited = procRunDelay(cmd.Process.Pid)
+	return r, nil
+}
+
+// procRunDelay sums the run_delay (time runnable but waiting for a CPU) of a process's threads.
+func procRunDelay(pid int) time.Duration {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			if ns, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				sum += time.Duration(ns)
+			}
+		}
+	}
+	return sum
 }
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every Linux architecture's

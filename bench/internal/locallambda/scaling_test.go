@@ -20,7 +20,7 @@ type fakeScaler struct {
 	f      *function
 	now    time.Time
 	mu     sync.Mutex
-	usage  map[*environment]time.Duration
+	usage  map[*environment]cpuReading
 	cancel context.CancelFunc
 }
 
@@ -31,7 +31,7 @@ func newFakeScaler(t *testing.T, minEnvs, maxEnvs int) *fakeScaler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := &fakeScaler{t: t, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), usage: map[*environment]time.Duration{}}
+	fs := &fakeScaler{t: t, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), usage: map[*environment]cpuReading{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	fs.cancel = cancel
 	fs.s = &Server{
@@ -39,7 +39,7 @@ func newFakeScaler(t *testing.T, minEnvs, maxEnvs int) *fakeScaler {
 		scaling:   Scaling{Interval: time.Second, StartDelay: time.Hour, ScaleOutAfter: 3 * time.Second, ScaleInAfter: 10 * time.Second}.withDefaults(),
 		hostCores: 8, logf: t.Logf, ctx: ctx,
 		cfg: Config{IdleTimeout: -1},
-		cpuUsage: func(e *environment) (time.Duration, error) {
+		cpuUsage: func(e *environment) (cpuReading, error) {
 			fs.mu.Lock()
 			defer fs.mu.Unlock()
 			return fs.usage[e], nil
@@ -83,11 +83,17 @@ func (fs *fakeScaler) live() []*environment {
 
 // step advances the clock by one interval during which every live environment used util of its
 // vCPUs, and makes a scaling decision.
-func (fs *fakeScaler) step(util float64) {
+func (fs *fakeScaler) step(util float64) { fs.stepWaiting(util, 0) }
+
+// stepWaiting is step with the environments also waiting, runnable, for waited of their vCPUs.
+func (fs *fakeScaler) stepWaiting(util, waited float64) {
 	fs.now = fs.now.Add(time.Second)
 	fs.mu.Lock()
 	for _, e := range fs.live() {
-		fs.usage[e] += time.Duration(util * e.vcpus * float64(time.Second))
+		r := fs.usage[e]
+		r.used += time.Duration(util * e.vcpus * float64(time.Second))
+		r.waited += time.Duration(waited * e.vcpus * float64(time.Second))
+		fs.usage[e] = r
 	}
 	fs.mu.Unlock()
 	fs.f.scaleStep(fs.now)
@@ -186,10 +192,11 @@ func TestLMIScalingBounds(t *testing.T) {
 		wantLive         int
 	}{
 		{"at max: no scale-out", 1, 2, 2, 1.0, 10, 0, 2},
-		{"far above target: straight to max", 1, 3, 1, 1.0, 4, 2, 1},
+		{"three at 100%: two more at once", 1, 5, 3, 1.0, 4, 2, 3},
 		{"at min: no scale-in", 2, 4, 2, 0, 30, 0, 2},
 		{"below target but one fewer would not be", 1, 4, 2, 0.5, 30, 0, 2},
 		{"noisy around target: no change", 1, 4, 2, 0.69, 30, 0, 2},
+		{"starved on a busy host: used 40%, waited 60%", 1, 4, 1, 0.4, 4, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,11 +207,12 @@ func TestLMIScalingBounds(t *testing.T) {
 			fs.f.sc.lastAt = fs.now
 			fs.f.scaleStep(fs.now)
 			util := tt.util
-			if tt.name == "far above target: straight to max" {
-				util = 2.5 // an environment without a quota can use more than its vCPUs
+			waited := 0.0
+			if strings.HasPrefix(tt.name, "starved") {
+				waited = 0.6 // what it used and waited for: 100% of its vCPU, as on a host of its own
 			}
 			for range tt.steps {
-				fs.step(util)
+				fs.stepWaiting(util, waited)
 			}
 			if got := fs.pending(); got != tt.wantPending {
 				t.Errorf("pending %d, want %d (events %q)", got, tt.wantPending, fs.events())

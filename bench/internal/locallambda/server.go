@@ -121,8 +121,8 @@ type Server struct {
 	cfg       Config
 	hostCores int
 	scaling   Scaling
-	// cpuUsage reads an environment's CPU time (tests replace it).
-	cpuUsage func(*environment) (time.Duration, error)
+	// cpuUsage reads an environment's CPU time used and waited for (tests replace it).
+	cpuUsage func(*environment) (cpuReading, error)
 	logf     func(string, ...any)
 
 	functions map[string]*function
