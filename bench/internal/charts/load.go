@@ -513,7 +513,7 @@ func Concurrency(path, title string, series []ConcurrencySeries) error {
 	panels := []*plot.Plot{envs, inflight}
 	if hasCPU {
 		inflight.X.Label.Text = ""
-		cpu = newPlot("Mean CPU utilisation of the environments (% of their vCPUs)", "Time since start (s)", "CPU %")
+		cpu = newPlot("Mean CPU utilisation of the environments (used or waited for, % of their vCPUs)", "Time since start (s)", "CPU %")
 		panels = append(panels, cpu)
 	}
 	hasData := false
