@@ -127,8 +127,8 @@ func describeServer(srv *locallambda.Server, bin string, ll localLambdaFlags) st
 		}
 	}
 	if lmi {
-		fmt.Fprintf(&b, "\n  LMI scaling: a decision every %s on the environments' CPU utilisation, read from\n"+
-			"    %s;\n"+
+		fmt.Fprintf(&b, "\n  LMI scaling: a decision every %s on the environments' CPU utilisation (used or waited\n"+
+			"    for, from %s and schedstat);\n"+
 			"    out when the average stays above the target for %s or every slot is taken (new\n"+
 			"    environments after %s); in by one when one fewer would stay under the target for %s;\n"+
 			"    beyond the ready environments' slots: 429\n",
