@@ -61,6 +61,10 @@ summary.md (per scenario and stage: requests, req/s, 4xx, 429, 5xx, network
 errors, dropped, error %, avg, p50, p90, p95, p99, p99.9, max, cold starts; and
 a cost estimate), load-<scenario>.png (latency over time with the stages,
 1 s averages, distribution, avg/p50/p95/p99) and concurrency-<scenario>.png.
+Locally also host.csv: every stage says whether this machine's CPU was
+saturated (host-bound: the latencies then measure the machine, not Lambda);
+on a host of at most 4 cores the endpoints of a CPU-bound scenario are
+loaded one after another (--endpoints-in-turn).
 'go run ./bench report DIR' rebuilds them from samples.csv.
 
 Examples:
@@ -343,7 +347,8 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 			cfg.Host = mon
 		}
 		outputs = lt.Outputs
-		info.Notes = append(info.Notes, "local target: the cost estimate prices this traffic as if it ran on AWS")
+		info.Notes = append(info.Notes, "local target: the cost estimate prices this traffic as if it ran on AWS",
+			"local Lambda: "+f.ll.describe())
 	case target.AWS:
 		at, err = target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: f.stack, OutputsFile: f.outputsFile})
 		if err != nil {
@@ -357,23 +362,21 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		return res, usageError{err.Error()}
 	}
 	cfg.Endpoints = eps
-	if lt != nil {
-		cfg.InTurn = f.inTurnFunc(true, runtime.NumCPU())
-		if cfg.InTurn != nil && len(eps) > 1 {
-			var names []string
-			for _, sc := range scenarios {
-				if cfg.InTurn(sc) {
-					names = append(names, sc.Name)
-				}
+	cfg.InTurn = f.inTurnFunc(lt != nil, runtime.NumCPU())
+	if cfg.InTurn != nil && len(eps) > 1 {
+		var names []string
+		for _, sc := range scenarios {
+			if cfg.InTurn(sc) {
+				names = append(names, sc.Name)
 			}
-			if len(names) > 0 {
-				note := fmt.Sprintf("%s: endpoints loaded one after another, not at once", strings.Join(names, ", "))
-				if f.inTurn == "auto" {
-					note += fmt.Sprintf(" (CPU-bound on a %d-core host: at once, their environments would compete for its cores; --endpoints-in-turn off to load them together)", runtime.NumCPU())
-				}
-				fmt.Fprintln(stderr, "Load: "+note+".")
-				info.Notes = append(info.Notes, note)
+		}
+		if len(names) > 0 {
+			note := fmt.Sprintf("%s: endpoints loaded one after another, not at once", strings.Join(names, ", "))
+			if f.inTurn == "auto" {
+				note += fmt.Sprintf(" (CPU-bound on a %d-core host: at once, their environments would compete for its cores; --endpoints-in-turn off to load them together)", runtime.NumCPU())
 			}
+			fmt.Fprintln(stderr, "Load: "+note+".")
+			info.Notes = append(info.Notes, note)
 		}
 	}
 	info.URLs = map[string]string{}
