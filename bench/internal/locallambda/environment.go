@@ -27,6 +27,8 @@ const (
 	reasonInitTimeout = "init timeout" // no /next within the init timeout
 	reasonRetired     = "retired"      // configuration changed
 	reasonClosed      = "closed"       // the server stops
+	reasonIdle        = "idle"         // idle for longer than the idle timeout (standard)
+	reasonScaledIn    = "scaled in"    // removed by the LMI scaling
 )
 
 // maxResponseBytes is Lambda's limit on a synchronous invocation's payload and response.
@@ -56,6 +58,8 @@ type environment struct {
 	assigned int
 	stale    bool // takes no new invocation (retiring or doomed)
 	dead     bool
+	busy     bool      // had an invocation since the last Server.BusyVCPUs
+	lastUsed time.Time // when its last invocation finished (or it was created)
 
 	mu         sync.Mutex
 	cmd        *exec.Cmd
@@ -84,6 +88,7 @@ func newEnvironment(f *function, id int, spec FunctionSpec) *environment {
 		exited:   make(chan struct{}),
 		inflight: map[string]*invocation{},
 	}
+	e.lastUsed = e.created
 	e.stream = fmt.Sprintf("%s/[$LATEST]%s", e.created.UTC().Format("2006/01/02"), randomHex(16))
 	e.logs.init(e)
 	return e

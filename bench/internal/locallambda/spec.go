@@ -42,6 +42,9 @@ const (
 	DefaultGiBPerVCPU          = 2.0
 	DefaultMaxConcurrency      = 16 // per environment, LMI
 	DefaultMaxEnvironments     = 4  // LMI
+	// DefaultTargetCPUPercent is the capacity provider's target CPU utilisation
+	// (LambdaCapacityProviderAverageCPUUtilization) an LMI function scales on.
+	DefaultTargetCPUPercent = 70
 	// MBPerVCPU is how much memory buys one vCPU on standard Lambda.
 	MBPerVCPU = 1769
 	// MaxStandardVCPUs is the most a standard function gets (at 10,240 MB).
@@ -71,6 +74,10 @@ type FunctionSpec struct {
 	GiBPerVCPU                       float64
 	MaxConcurrency                   int
 	MinEnvironments, MaxEnvironments int
+	// TargetCPUPercent is the average CPU utilisation of its environments (each relative to its
+	// own vCPUs) the LMI function scales to keep: the capacity provider's target tracking policy.
+	// 0 = DefaultTargetCPUPercent.
+	TargetCPUPercent float64
 
 	// OutputKey is the prefix of this function's stack outputs: StackOutputs reports
 	// "<OutputKey>FunctionName" and "<OutputKey>FunctionArn" (e.g. "X8664Mem1536", "Lmi2048").
@@ -210,6 +217,12 @@ func (f FunctionSpec) withDefaults() (FunctionSpec, error) {
 		if f.MinEnvironments < 0 || f.MinEnvironments > f.MaxEnvironments {
 			return f, fmt.Errorf("function %s: environments min %d max %d", f.Name, f.MinEnvironments, f.MaxEnvironments)
 		}
+		if f.TargetCPUPercent == 0 {
+			f.TargetCPUPercent = DefaultTargetCPUPercent
+		}
+		if f.TargetCPUPercent < 1 || f.TargetCPUPercent > 100 {
+			return f, fmt.Errorf("function %s: target CPU utilisation %v%% out of 1..100", f.Name, f.TargetCPUPercent)
+		}
 	default:
 		return f, fmt.Errorf("function %s: unknown mode %d", f.Name, f.Mode)
 	}
@@ -295,7 +308,7 @@ const HelloConcurrency = 200
 
 // HelloPreset is the API Gateway scenario: go-bench-hello-128 and go-bench-hello-2048 (standard),
 // go-bench-hello-lmi-2048 (LMI, 2 GiB per vCPU, 64 invocations per environment, 1 to 4
-// environments), all running binary with _HANDLER=hello and a 30 s timeout, and their three routes.
+// environments, 70% target CPU utilisation: the stack's), all running binary with _HANDLER=hello and a 30 s timeout, and their three routes.
 func HelloPreset(binary string) ([]FunctionSpec, []Route) {
 	arch := HostArchitecture()
 	specs := []FunctionSpec{
@@ -305,7 +318,7 @@ func HelloPreset(binary string) ([]FunctionSpec, []Route) {
 			Timeout: 30 * time.Second, Architecture: arch, ReservedConcurrency: HelloConcurrency, OutputKey: "Default2048"},
 		{Name: FunctionPrefix + "-hello-lmi-2048", Binary: binary, Handler: "hello", MemoryMB: 2048,
 			Timeout: 30 * time.Second, Architecture: arch, Mode: LMI, GiBPerVCPU: 2, MaxConcurrency: 64,
-			MinEnvironments: 1, MaxEnvironments: 4, OutputKey: "Lmi2048"},
+			MinEnvironments: 1, MaxEnvironments: 4, TargetCPUPercent: DefaultTargetCPUPercent, OutputKey: "Lmi2048"},
 	}
 	routes := []Route{
 		{Method: "GET", Path: "/default/128/hello", Function: specs[0].Name, OutputKey: "Default128Url"},

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/stats"
 )
 
@@ -38,6 +39,10 @@ type Result struct {
 	ArchDelta float64 `json:"arch_delta"`
 
 	CostPerMillion float64 `json:"cost_per_million_usd"` // billed GB-s + requests, per 1M invocations
+
+	// Saturation is how busy this machine was while the configuration ran
+	// (local target): host_cpu_saturated and the share of time saturated.
+	*hostload.Saturation
 }
 
 // Measured reports whether any warm invocation succeeded.
