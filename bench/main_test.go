@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func functionBinary(t *testing.T) string {
 		t.Fatalf("the CLI tests run the real function: %v", err)
 	}
 	dir := t.TempDir()
-	bin, err := target.BuildFunction(testContext(t, 3*time.Minute), root, "amd64", os.Stderr)
+	bin, err := target.BuildFunction(testContext(t, 3*time.Minute), root, runtime.GOARCH, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +255,7 @@ func TestSuiteQuick(t *testing.T) {
 			t.Errorf("index.md lacks %s:\n%s", want, index)
 		}
 	}
-	for _, want := range []string{"Matrix (warm duration", "Load fast-io", "Load low-cpu", "Report: "} {
+	for _, want := range []string{"Matrix (warm duration", "Load fast-io", "Load low-cpu", "Report: ", "(saturated "} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("suite output lacks %q:\n%s", want, stdout.String())
 		}
@@ -286,6 +287,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"burst", "--count", "5000"}, "--count must be 1..1000", 2},
 		{[]string{"smoke", "--warm", "0"}, "--warm must be", 2},
 		{[]string{"suite", "--skip-matrix", "--skip-load"}, "nothing to run", 2},
+		{[]string{"suite", "--endpoints-in-turn", "x"}, "want auto, on or off", 2},
+		{[]string{"suite", "--keep-warm", "--lmi-target-cpu", "101"}, "--lmi-target-cpu", 2},
 		{[]string{"matrix", "extra"}, "unexpected argument", 2},
 		{[]string{"matrix", "--payload", "{bad"}, "invalid request JSON", 2},
 		{[]string{"matrix", "--payload", `{"count":0,"mode":"parallel"}`}, "count must be greater than 0", 2},

@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"lambdabench/bench/internal/contract"
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/stats"
@@ -213,6 +215,7 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 		skipWhy  string
 		maxCores float64
 		allArchs = []string{"arm64", "x86_64"}
+		mon      *hostload.Monitor
 	)
 	switch target.Kind(f.target) {
 	case target.Local:
@@ -228,6 +231,13 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 			fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", lt.Server.Confinement(), lt.Server.HostCores())
 		}
 		api, outputs = lt.Lambda, lt.Outputs
+		if m, err := hostload.New(hostload.Options{Cores: runtime.NumCPU(), Demand: lt.Server.BusyVCPUs}); err != nil {
+			fmt.Fprintf(stderr, "Not measuring this machine's load: %v\n", err)
+		} else {
+			m.Start()
+			defer m.Stop()
+			mon = m
+		}
 		skipWhy = fmt.Sprintf("the local target runs %s only (this machine's architecture); deploy and use --target aws", lt.Arch)
 		maxCores = float64(lt.Server.HostCores())
 		meta.HostCores, meta.Confinement = lt.Server.HostCores(), lt.Server.Confinement()
@@ -302,6 +312,13 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 	if err != nil {
 		return res, errors.Join(runErr, err)
 	}
+	if mon != nil {
+		host := mon.Samples()
+		if err := hostload.WriteFile(filepath.Join(res.dir, hostload.File), host); err != nil {
+			return res, errors.Join(runErr, err)
+		}
+		matrix.MarkHost(&sum, samples, host)
+	}
 	res.summary = sum
 	if err := sum.WriteFiles(res.dir); err != nil {
 		return res, errors.Join(runErr, err)
@@ -375,6 +392,7 @@ func checkMatrixThresholds(ts []threshold.Threshold, s matrix.Summary) error {
 func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 	fmt.Fprintf(w, "\n%-8s %8s %5s %7s %9s %9s %9s %8s %10s %10s\n", "arch", "memory", "vCPU", "workers", "mean ms", "p50 ms", "p95 ms", "speedup", "efficiency", "$ per 1M")
 	said := map[string]bool{}
+	hostBound := false
 	for _, r := range s.Results {
 		if why, all := matrix.AllSkipped(s.Results, r.Arch); all {
 			if !said[r.Arch] {
@@ -391,8 +409,16 @@ func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 			fmt.Fprintf(w, "%-8s %6d MB %5.2f %7d   %s\n", r.Arch, r.MemoryMB, r.VCPUs, r.Workers, truncate("not measured — "+reason, 70))
 			continue
 		}
-		fmt.Fprintf(w, "%-8s %6d MB %5.2f %7d %9.1f %9.1f %9.1f %7.2f× %9.0f%% %10.2f\n", r.Arch, r.MemoryMB, r.VCPUs, r.Workers,
-			r.Warm.Mean, r.Warm.P50, r.Warm.P95, r.Speedup, r.Efficiency*100, r.CostPerMillion)
+		host := ""
+		if r.Saturation != nil && r.HostCPUSaturated {
+			host = fmt.Sprintf("  HOST-BOUND (saturated %.0f%%)", 100*r.SaturatedShare)
+			hostBound = true
+		}
+		fmt.Fprintf(w, "%-8s %6d MB %5.2f %7d %9.1f %9.1f %9.1f %7.2f× %9.0f%% %10.2f%s\n", r.Arch, r.MemoryMB, r.VCPUs, r.Workers,
+			r.Warm.Mean, r.Warm.P50, r.Warm.P95, r.Speedup, r.Efficiency*100, r.CostPerMillion, host)
+	}
+	if hostBound {
+		fmt.Fprintf(w, "HOST-BOUND: %s (its CPU was over %.0f%% busy while the environments ran).\n", strings.TrimPrefix(hostload.HostBoundNote, "host-bound: "), 100*hostload.DefaultThreshold)
 	}
 	if v := s.Verdict; v != nil {
 		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; trimmed mean %.1f ms, $%.2f per 1M invocations\n", v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion)

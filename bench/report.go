@@ -30,12 +30,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		dir = fs.Arg(0)
 		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return usageError{err.Error()}
+			return flagError(fs, err)
 		}
 		if fs.NArg() > 0 {
 			return usagef("report: unexpected argument %q", fs.Arg(0))

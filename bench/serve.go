@@ -41,7 +41,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	outputsFile := fs.String("outputs-file", "", "also write the stack outputs to this `file`, shaped like 'cdk deploy --outputs-file'")
 	var own ownFunction
 	own.register(fs)
+	var ll localLambdaFlags
+	ll.register(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := ll.validate(); err != nil {
 		return err
 	}
 	var matrix, hello bool
@@ -81,6 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			out.printf("%s local: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, a...))
 		},
 	}
+	ll.apply(&opts)
 	if !*quiet {
 		opts.FunctionLog = func(function, line string) {
 			out.printf("%s %s: %s\n", time.Now().Format("15:04:05.000"), function, line)
@@ -101,7 +107,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
-	out.printf("%s", describeServer(srv, bin))
+	out.printf("%s", describeServer(srv, bin, ll))
 	<-ctx.Done()
 	out.printf("stopping: killing every environment and removing the cgroups ...\n")
 	if err := srv.Close(); err != nil {
@@ -112,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // describeServer is what serve prints once it is up: endpoints, functions, routes, examples.
-func describeServer(srv *locallambda.Server, bin string) string {
+func describeServer(srv *locallambda.Server, bin string, ll localLambdaFlags) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "local Lambda running %s\n", bin)
 	fmt.Fprintf(&b, "  Invoke API   %s\n", srv.InvokeEndpoint())
@@ -122,17 +128,31 @@ func describeServer(srv *locallambda.Server, bin string) string {
 	fmt.Fprintf(&b, "  confinement  %s; %d host cores\n\n", srv.Confinement(), srv.HostCores())
 	fmt.Fprintf(&b, "  %-30s %-7s %8s %5s  %s\n", "FUNCTION", "HANDLER", "MEMORY", "vCPU", "SCALING")
 	var example string
+	idle := "idle ones stop after " + ll.idleTimeout.String()
+	if ll.keepWarm {
+		idle = "idle ones kept warm"
+	}
+	lmi := false
 	for _, f := range srv.Functions() {
-		scaling := fmt.Sprintf("standard, up to %d environments", f.ReservedConcurrency)
+		scaling := fmt.Sprintf("standard, up to %d environments, %s", f.ReservedConcurrency, idle)
 		if f.Mode == locallambda.LMI {
-			scaling = fmt.Sprintf("LMI, %d per environment, %d-%d environments (%g GiB/vCPU)",
-				f.MaxConcurrency, f.MinEnvironments, f.MaxEnvironments, f.GiBPerVCPU)
+			lmi = true
+			scaling = fmt.Sprintf("LMI, %d per environment, %d-%d environments (%g GiB/vCPU), target CPU %g%%",
+				f.MaxConcurrency, f.MinEnvironments, f.MaxEnvironments, f.GiBPerVCPU, f.TargetCPUPercent)
 		}
 		fmt.Fprintf(&b, "  %-30s %-7s %5d MB %5.2f  %s\n", f.Name, f.Handler, f.MemoryMB,
 			locallambda.VCPUs(f, srv.HostCores()), scaling)
 		if example == "" && f.Handler == "bcrypt" {
 			example = f.Name
 		}
+	}
+	if lmi {
+		fmt.Fprintf(&b, "\n  LMI scaling: a decision every %s on the environments' CPU utilisation (used or waited\n"+
+			"    for, from %s and schedstat);\n"+
+			"    out when the average stays above the target for %s or every slot is taken (new\n"+
+			"    environments after %s); in by one when one fewer would stay under the target for %s;\n"+
+			"    beyond the ready environments' slots: 429\n",
+			ll.scaleInterval, srv.CPUSource(), locallambda.DefaultScaleOutAfter, ll.startDelay, ll.scaleInAfter)
 	}
 	if routes := srv.Routes(); len(routes) > 0 {
 		b.WriteString("\n")

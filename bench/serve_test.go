@@ -65,7 +65,8 @@ func TestServeServesUntilCanceled(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	out := stdout.String()
-	for _, want := range []string{"go-bench-x86-1vcpu-1536mb", "go-bench-hello-lmi-2048", "/prod/lmi/2048/hello", "aws lambda invoke --endpoint-url"} {
+	for _, want := range []string{"go-bench-x86-1vcpu-1536mb", "go-bench-hello-lmi-2048", "/prod/lmi/2048/hello", "aws lambda invoke --endpoint-url",
+		"target CPU 70%", "idle ones stop after 5m0s", "LMI scaling: a decision every 1s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("serve output lacks %q:\n%s", want, out)
 		}
@@ -105,7 +106,7 @@ func TestServeServesUntilCanceled(t *testing.T) {
 }
 
 func TestServeRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "arm64"}, {"--binary", "/does/not/exist"}} {
+	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "arm64"}, {"--binary", "/does/not/exist"}, {"--lmi-target-cpu", "150"}, {"--lmi-max-environments", "0"}} {
 		err := runServe(context.Background(), args, io.Discard, io.Discard)
 		var u usageError
 		if err == nil || !errors.As(err, &u) {

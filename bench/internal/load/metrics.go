@@ -48,7 +48,8 @@ type endpointAgg struct {
 	points  []Point
 	seen    int64 // results offered to the reservoir
 	rng     *rand.Rand
-	level   float64 // VUs or rate of the latest result
+	level   float64   // VUs or rate of the latest result
+	start   time.Time // wall clock at this endpoint's elapsed 0
 }
 
 // counter is the tally of one endpoint over one stage (or the whole run).
@@ -142,6 +143,7 @@ func (m *Metrics) Add(r *Result) {
 	if e == nil {
 		e = &endpointAgg{
 			name:  r.Endpoint,
+			start: r.Time.Add(-r.Elapsed),
 			total: newCounter(),
 			// A fixed seed: rebuilding from samples.csv picks the same points.
 			rng: rand.New(rand.NewPCG(uint64(len(s.endpoints))+1, 0x10ad)),

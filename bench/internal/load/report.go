@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/threshold"
 )
 
@@ -191,6 +192,11 @@ func rebuild(dir string, charts bool) error {
 	for i := range rep.Scenarios {
 		rep.Scenarios[i].Concurrency = conc[rep.Scenarios[i].Name]
 	}
+	host, err := hostload.ReadFile(filepath.Join(dir, hostload.File))
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	applyHost(rep.Scenarios, host)
 	if err := rep.finish(); err != nil && !errors.Is(err, threshold.ErrCrossed) {
 		return fmt.Errorf("rebuild %s: %w", dir, err)
 	}
@@ -239,8 +245,17 @@ func (r *Report) Markdown(w io.Writer) error {
 		}
 		bw.printf("%s model, stages `%s` (%s per endpoint), %.0f s. Latencies in ms; error %% = non-2xx and network errors over requests sent.\n\n",
 			titleCase(string(sc.Model)), sc.Stages, unit, sc.DurationS)
+		if sc.InTurn {
+			bw.printf("The endpoints were loaded one after another, not at once, so that they did not compete for this machine's cores.\n\n")
+		}
 		bw.table(loadTable(sc))
 		bw.printf("\n")
+		if hb := hostBoundEndpoints(&sc); hb != "" {
+			bw.printf("**%s** (%s of the time): this machine's CPU was over %.0f%% busy while environments ran invocations, so they competed for its cores (with each other, or with the machine's other processes).\n\n",
+				hostload.HostBoundNote, hb, 100*hostload.DefaultThreshold)
+		} else if hasHost(sc) {
+			bw.printf("Host: not saturated (host column: share of seconds this machine's CPU was saturated).\n\n")
+		}
 		if ct := costTable(sc); ct != nil {
 			bw.printf("Cost of this traffic on AWS (%s prices):\n\n", costRegion(r))
 			bw.table(ct)
@@ -311,15 +326,23 @@ func costNotes(r *Report) []string {
 // then the totals.
 func loadTable(sc ScenarioSummary) [][]string {
 	rows := [][]string{{"stage", "endpoint", "requests", "req/s", "4xx", "429", "5xx", "net err", "dropped", "error %", "avg", "p50", "p90", "p95", "p99", "p99.9", "max", "cold"}}
+	host := hasHost(sc)
+	if host {
+		rows[0] = append(rows[0], "host")
+	}
 	row := func(stage string, e string, s StageSummary) []string {
 		l := s.Latency
-		return []string{
+		r := []string{
 			stage, e, fmt.Sprint(s.Requests), fmt.Sprintf("%.1f", s.Throughput),
 			fmt.Sprint(s.Status4xx), fmt.Sprint(s.Status429), fmt.Sprint(s.Status5xx), fmt.Sprint(s.NetworkErrors),
 			fmt.Sprint(s.Dropped), fmt.Sprintf("%.2f", s.ErrorRate),
 			ms(l.Mean), ms(l.P50), ms(l.P90), ms(l.P95), ms(l.P99), ms(l.P999), ms(l.Max),
 			fmt.Sprint(s.ColdStarts),
 		}
+		if host {
+			r = append(r, hostColumn(s))
+		}
+		return r
 	}
 	nStages := 0
 	for _, e := range sc.Endpoints {

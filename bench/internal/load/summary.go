@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/stats"
 )
 
@@ -39,6 +40,10 @@ type StageSummary struct {
 	// Latency covers every sent request, successful or not, from its due
 	// (open model) or send (closed model) time to the end of the answer.
 	Latency stats.Summary `json:"latency_ms"`
+
+	// Saturation is how busy this machine was during the stage (local
+	// target): host_cpu_saturated and the share of time saturated.
+	*hostload.Saturation
 }
 
 // EndpointSummary is the outcome of one endpoint in one scenario.
@@ -54,6 +59,7 @@ type EndpointSummary struct {
 
 	billedMs float64 // for the cost estimate
 	billable int64
+	start    time.Time // wall clock at this endpoint's elapsed 0
 }
 
 // ScenarioSummary is the outcome of one scenario: every endpoint under the
@@ -70,6 +76,10 @@ type ScenarioSummary struct {
 	// Concurrency, when known, is the function side's concurrency over the
 	// scenario: from the local Lambda or CloudWatch.
 	Concurrency []ConcurrencySeries `json:"concurrency,omitempty"`
+
+	// InTurn is set when the endpoints were loaded one after another
+	// rather than at once (so that they did not compete for a small host).
+	InTurn bool `json:"endpoints_in_turn,omitempty"`
 
 	stages Stages
 }
@@ -118,6 +128,7 @@ func (m *Metrics) Summaries(endpointOrder []string) []ScenarioSummary {
 				Points:   slices.Clone(e.points),
 				billedMs: e.total.billedMs,
 				billable: e.total.billable,
+				start:    e.start,
 			}
 			for i := range es.Buckets {
 				if b := &es.Buckets[i]; b.Requests > 0 {
@@ -132,6 +143,11 @@ func (m *Metrics) Summaries(endpointOrder []string) []ScenarioSummary {
 			ss.Endpoints = append(ss.Endpoints, es)
 		}
 		ss.DurationS = end.Seconds()
+		for _, e := range s.endpoints {
+			if d := e.start.Sub(s.start); d > time.Second || d < -time.Second {
+				ss.InTurn = true
+			}
+		}
 		rank := func(name string) int {
 			if i := slices.Index(endpointOrder, name); i >= 0 {
 				return i

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -62,7 +63,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func notFound(w http.ResponseWriter, name string) {
-	apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Function not found: "+FunctionARN(name))
+	arn := name
+	if !strings.HasPrefix(arn, "arn:") {
+		arn = FunctionARN(name)
+	}
+	apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Function not found: "+arn)
 }
 
 func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
@@ -109,12 +114,8 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		return
 	case "Event":
 		// Lambda queues the event and answers at once; here it runs in the background, and a
-		// throttled event is dropped (with a log line) instead of retried.
-		if !s.startAsync(func(ctx context.Context) {
-			if _, err := f.invoke(ctx, inv); err != nil {
-				s.logf("%s: asynchronous invocation %s: %v", f.spec0.Name, inv.id, err)
-			}
-		}) {
+		// throttled event is retried as Lambda retries it (event.go).
+		if !s.startAsync(func(ctx context.Context) { s.runEvent(ctx, f, inv) }) {
 			apiError(w, http.StatusServiceUnavailable, "ServiceException", "", errClosed.Error())
 			return
 		}
@@ -333,6 +334,18 @@ func (s *Server) handleUpdateConfiguration(w http.ResponseWriter, r *http.Reques
 		apiError(w, http.StatusPreconditionFailed, "PreconditionFailedException", "",
 			"The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 		return
+	}
+	if req.MemorySize != nil {
+		// The Lambda API validates the request before it looks at the function.
+		if m := *req.MemorySize; m < 128 || m > 10240 {
+			bound := "greater than or equal to 128"
+			if m > 10240 {
+				bound = "less than or equal to 10240"
+			}
+			apiError(w, http.StatusBadRequest, "ValidationException", "",
+				fmt.Sprintf("1 validation error detected: Value '%d' at 'memorySize' failed to satisfy constraint: Member must have value %s", m, bound))
+			return
+		}
 	}
 	_, err := f.update(func(spec *FunctionSpec) error {
 		if req.Environment != nil {

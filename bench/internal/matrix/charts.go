@@ -26,8 +26,12 @@ func (s Summary) WriteCharts(dir string) error {
 	rows := make([]charts.MatrixRow, 0, len(s.Results))
 	var front []cost.Candidate
 	for _, r := range s.Results {
+		name := r.Label()
+		if r.Saturation != nil && r.HostCPUSaturated {
+			name += " (host-bound)"
+		}
 		rows = append(rows, charts.MatrixRow{
-			Name: r.Label(), Arch: r.Arch, MemoryMB: r.MemoryMB, VCPUs: r.VCPUs, Workers: r.Workers,
+			Name: name, Arch: r.Arch, MemoryMB: r.MemoryMB, VCPUs: r.VCPUs, Workers: r.Workers,
 			Summary: r.Warm, DurationMs: r.Duration(), Speedup: r.Speedup, CostPerMillion: r.CostPerMillion,
 			ColdInit: r.ColdInit, Measured: r.Measured(),
 			Verdict: s.Verdict != nil && s.Verdict.Choice.Name == s.NameOf(r) && r.Function != "",

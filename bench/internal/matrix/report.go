@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/stats"
 )
 
@@ -291,8 +292,14 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "Not measured: %s.\n\n", why)
 			continue
 		}
-		b.WriteString("| Memory | vCPUs | Workers | Mean | Trimmed | P50 | P90 | P95 | P99 | Max | Speedup | Ideal | Efficiency | Parallelism | Threads | CPUs seen |\n")
-		b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		host := s.hasHost()
+		if host {
+			b.WriteString("| Memory | vCPUs | Workers | Mean | Trimmed | P50 | P90 | P95 | P99 | Max | Speedup | Ideal | Efficiency | Parallelism | Threads | CPUs seen | Host |\n")
+			b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		} else {
+			b.WriteString("| Memory | vCPUs | Workers | Mean | Trimmed | P50 | P90 | P95 | P99 | Max | Speedup | Ideal | Efficiency | Parallelism | Threads | CPUs seen |\n")
+			b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		}
 		for _, r := range s.Results {
 			if r.Arch != arch {
 				continue
@@ -302,9 +309,13 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 				continue
 			}
 			w := r.Warm
-			fmt.Fprintf(&b, "| %d MB | %.2f | %d | %s | %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %.0f%% | %.2f | %.0f | %.0f |\n",
+			fmt.Fprintf(&b, "| %d MB | %.2f | %d | %s | %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %.0f%% | %.2f | %.0f | %.0f |",
 				r.MemoryMB, r.VCPUs, r.Workers, ms(w.Mean), ms(w.TrimmedMean), ms(w.P50), ms(w.P90), ms(w.P95), ms(w.P99), ms(w.Max),
 				r.Speedup, r.IdealSpeedup, r.Efficiency*100, r.Parallelism, r.ThreadsUsed, r.DetectedCPUs)
+			if host {
+				fmt.Fprintf(&b, " %s |", hostCell(r))
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString("\n")
 	}
@@ -472,6 +483,11 @@ func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, 
 	if err != nil {
 		return s, err
 	}
+	host, err := hostload.ReadFile(filepath.Join(dir, hostload.File))
+	if err != nil {
+		return s, fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	MarkHost(&s, samples, host)
 	if err := s.WriteFiles(dir); err != nil {
 		return s, err
 	}

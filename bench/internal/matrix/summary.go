@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/stats"
 )
 
@@ -50,6 +51,10 @@ type Result struct {
 	CostPerMillion     float64 `json:"cost_per_million_usd"`
 	WarmCostPerMillion float64 `json:"warm_cost_per_million_usd"` // 1M warm invocations
 	ColdCostPerMillion float64 `json:"cold_cost_per_million_usd"` // 1M cold starts (0 = none measured)
+
+	// Saturation is how busy this machine was while the configuration ran
+	// (local target): host_cpu_saturated and the share of time saturated.
+	*hostload.Saturation
 }
 
 // Status labels the configuration's outcome: "ok", "timeout", "out of

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
@@ -30,6 +31,15 @@ type LocalOptions struct {
 	// FunctionLog receives every log line of the functions, with START, END
 	// and REPORT (nil = discarded; the log tail of an invocation still works).
 	FunctionLog func(function, line string)
+	// IdleTimeout stops idle standard environments (0 = the local Lambda's
+	// default, negative = never); Scaling and LMITargetCPU (percent, 0 =
+	// the stack's 70) set how the LMI function scales.
+	IdleTimeout  time.Duration
+	Scaling      locallambda.Scaling
+	LMITargetCPU float64
+	// LMIMinEnvironments and LMIMaxEnvironments override the LMI
+	// function's FunctionScalingConfig when LMIMaxEnvironments > 0.
+	LMIMinEnvironments, LMIMaxEnvironments int
 }
 
 // LocalTarget is a running local Lambda with the project's functions.
@@ -79,6 +89,8 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
 		CPUControl:  !o.NoCPUControl,
 		Logf:        o.Logf,
 		FunctionLog: o.FunctionLog,
+		IdleTimeout: o.IdleTimeout,
+		Scaling:     o.Scaling,
 	}
 	if o.Matrix {
 		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, arch)...)
@@ -86,6 +98,17 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
 	cfg.Functions = append(cfg.Functions, o.Functions...)
 	if o.Hello {
 		fns, routes := locallambda.HelloPreset(bin)
+		for i := range fns {
+			if fns[i].Mode != locallambda.LMI {
+				continue
+			}
+			if o.LMITargetCPU > 0 {
+				fns[i].TargetCPUPercent = o.LMITargetCPU
+			}
+			if o.LMIMaxEnvironments > 0 {
+				fns[i].MinEnvironments, fns[i].MaxEnvironments = o.LMIMinEnvironments, o.LMIMaxEnvironments
+			}
+		}
 		cfg.Functions = append(cfg.Functions, fns...)
 		cfg.Routes = append(cfg.Routes, routes...)
 	} else {
