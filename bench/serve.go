@@ -261,13 +261,9 @@ func (o *ownFunction) spec(binary string) (locallambda.FunctionSpec, error) {
 	if o.timeout < time.Second || o.timeout > 15*time.Minute {
 		return locallambda.FunctionSpec{}, usagef("--timeout %s out of 1s..15m", o.timeout)
 	}
-	env := map[string]string{}
-	for _, kv := range o.env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return locallambda.FunctionSpec{}, usagef("--env %q: want KEY=VALUE", kv)
-		}
-		env[k] = v
+	env, err := parseEnv(o.env)
+	if err != nil {
+		return locallambda.FunctionSpec{}, err
 	}
 	return locallambda.FunctionSpec{Name: o.name, Binary: binary, Handler: o.handler, MemoryMB: o.memory, Timeout: o.timeout,
 		Env: env, Architecture: arch}, nil

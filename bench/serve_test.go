@@ -129,6 +129,7 @@ func TestServeOwnFunction(t *testing.T) {
 		{[]string{"--function", "f", "--binary", script}, "not a Linux executable"},
 		{[]string{"--function", "f", "--binary", bin, "--memory", "64"}, "out of 128..10240"},
 		{[]string{"--function", "f", "--binary", bin, "--env", "NOEQUALS"}, "KEY=VALUE"},
+		{[]string{"--function", "f", "--binary", bin, "--env", "1X=2"}, "not a Lambda environment variable name"},
 		{[]string{"--memory", "512"}, "name it with --function"},
 	} {
 		err := runServe(context.Background(), tt.args, io.Discard, io.Discard)
@@ -142,11 +143,16 @@ func TestServeOwnFunction(t *testing.T) {
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, []string{"--function", "thumb", "--binary", bin, "--memory", "512", "--env", "A=1",
+		done <- runServe(ctx, []string{"--function", "thumb", "--binary", bin, "--memory", "512", "--env", "MODE=1",
 			"--invoke-addr", "127.0.0.1:0", "--quiet"}, &stdout, io.Discard)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(stdout.String(), "Ctrl+C stops everything") {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended before it was up: %v\n%s", err, stdout.String())
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("serve did not start:\n%s", stdout.String())
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"flag"
+	"regexp"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -95,4 +97,23 @@ func (t *targetFlags) lambdaClient(ctx context.Context) (*lambda.Client, error) 
 			o.BaseEndpoint = aws.String(t.endpointURL)
 		}
 	}), nil
+}
+
+// envVarName is Lambda's rule for environment variable names.
+var envVarName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]+$`)
+
+// parseEnv reads repeated KEY=VALUE flags into a map (bad usage: exit 2).
+func parseEnv(kvs []string) (map[string]string, error) {
+	env := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("--env %q: want KEY=VALUE", kv)
+		}
+		if !envVarName.MatchString(k) {
+			return nil, usagef("--env %q: %q is not a Lambda environment variable name (a letter, then letters, digits or _)", kv, k)
+		}
+		env[k] = v
+	}
+	return env, nil
 }

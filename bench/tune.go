@@ -188,13 +188,8 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	if p.payloads, err = tune.Payloads(f.payload, f.payloadFile, f.pList); err != nil {
 		return p, usageError{err.Error()}
 	}
-	p.env = map[string]string{}
-	for _, kv := range f.env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return p, usagef("--env %q: want KEY=VALUE", kv)
-		}
-		p.env[k] = v
+	if p.env, err = parseEnv(f.env); err != nil {
+		return p, err
 	}
 	if p.thresholds, err = threshold.ParseAll(f.thresholds); err != nil {
 		return p, usageError{err.Error()}
