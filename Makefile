@@ -2,7 +2,7 @@
 
 SHELL := /bin/bash
 GO ?= go
-MODULES := function infra bench
+MODULES := function infra bench examples/thumbnail
 ARCHES := amd64 arm64
 DIST := dist/function
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2

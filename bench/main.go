@@ -31,6 +31,7 @@ func verbs() []verb {
 		{"smoke", "check every function and endpoint of a target against its contract", runSmoke},
 		{"burst", "parallel vs sequential on one configuration: speedup and efficiency", runBurst},
 		{"serve", "run the local Lambda (Invoke API and API Gateway) until interrupted", runServe},
+		{"tune", "tune any Lambda function over memory × architecture: percentiles, cold starts, cost, verdict", runTune},
 		{"report", "rebuild summaries and charts of a results folder from its samples.csv", runReport},
 		{"compare", "two results folders side by side: changes, significance, a regression gate", runCompare},
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 const reportDescription = `Rebuilds summary.json, summary.md and every chart of a results folder from its
-samples.csv: a matrix folder, a load folder, or a suite folder holding both
+samples.csv: a matrix or tune folder, a load folder, or a suite folder holding both
 (matrix/ and load/). Use it after editing prices (--prices) or to recover the
 summary of a run that was killed.`
 
@@ -78,7 +78,12 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout 
 		if err != nil {
 			return err
 		}
-		printMatrixHeadline(stdout, s)
+		if s.Kind == "tune" {
+			printTuneTable(stdout, s)
+			kind = "tune"
+		} else {
+			printMatrixHeadline(stdout, s)
+		}
 	case "load":
 		if err := load.Rebuild(dir); err != nil {
 			return err

@@ -52,8 +52,8 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("suite", "[suite] [flags]", suiteDescription, stdout, stderr)
 	quick := fs.Bool("quick", false, "a lighter run (bcrypt cost 6, 5 warm runs, two short load scenarios): about a minute")
 	out := fs.String("out", "", "report folder (default bench-results/<timestamp>)")
-	binary := fs.String("binary", "", "run this bootstrap instead of building function/ for this machine")
-	noCPU := fs.Bool("no-cpu-limits", false, "do not confine environments to the CPU share their memory buys")
+	var tf targetFlags
+	tf.registerLocal(fs)
 	skipMatrix := fs.Bool("skip-matrix", false, "run only the load scenarios")
 	skipLoad := fs.Bool("skip-load", false, "run only the matrix")
 	inTurn := fs.String("endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (CPU-bound scenarios on a host of at most "+fmt.Sprint(smallHostCores)+" cores)")
@@ -85,7 +85,7 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	// One local Lambda serves both parts.
 	fmt.Fprintln(stderr, "Building the function and starting the local Lambda…")
-	opts := target.LocalOptions{Binary: *binary, Matrix: !*skipMatrix, Hello: !*skipLoad, BuildLog: stderr, NoCPUControl: *noCPU}
+	opts := target.LocalOptions{Binary: tf.binary, Matrix: !*skipMatrix, Hello: !*skipLoad, BuildLog: stderr, NoCPUControl: tf.noCPULimits}
 	ll.apply(&opts)
 	lt, err := target.StartLocal(ctx, opts)
 	if err != nil {

@@ -231,6 +231,9 @@ func (e *environment) environ(runtimeAPI string) []string {
 		env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST.PUBLISHED"
 		env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "lambda-managed-instances"
 	}
+	if spec.version != "" {
+		env["AWS_LAMBDA_FUNCTION_VERSION"] = spec.version
+	}
 	for k, v := range spec.Env {
 		env[k] = v
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ func (s *Server) invokeHandler() http.Handler {
 	mux.HandleFunc("GET /2015-03-31/functions", s.handleListFunctions)
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", s.handleGetConcurrency)
 	mux.HandleFunc("GET /2025-11-30/functions/{name}/function-scaling-config", s.handleGetScalingConfig)
+	s.registerVersionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "UnknownOperationException", "",
 			fmt.Sprintf("the local Lambda does not implement %s %s", r.Method, r.URL.Path))
@@ -98,6 +100,9 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	version := "$LATEST"
+	if v := f.spec0.version; v != "" {
+		version = v
+	}
 	if f.spec0.Mode == LMI {
 		version = "$LATEST.PUBLISHED"
 	}
@@ -225,6 +230,10 @@ func (f *function) configuration() functionConfiguration {
 		EphemeralStorage: map[string]int{"Size": 512},
 		RevisionID:       revisionString(spec.Name, rev),
 	}
+	if spec.version != "" {
+		c.Version, c.FunctionArn = spec.version, FunctionARN(spec.Name)+":"+spec.version
+		c.Description = spec.description
+	}
 	c.CodeSha256, c.CodeSize = codeDigest(spec.Binary)
 	if len(spec.Env) > 0 {
 		c.Environment = &environmentResponse{Variables: spec.Env}
@@ -293,7 +302,8 @@ func (s *Server) handleGetFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"Configuration": f.configuration(),
-		"Code":          map[string]string{"RepositoryType": "S3", "Location": "file://" + f.spec0.Binary},
+		"Code": map[string]string{"RepositoryType": "S3",
+			"Location": s.InvokeEndpoint() + "/_local/code/" + f.spec0.Name + "?Qualifier=" + url.QueryEscape(f.configuration().Version)},
 	})
 }
 

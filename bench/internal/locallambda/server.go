@@ -143,6 +143,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	registry registry // published versions, aliases and uploaded code (versions.go)
 }
 
 // Start starts the local Lambda: it listens, prepares cgroups and (with StartMinEnvironments)
@@ -400,6 +402,7 @@ func (s *Server) Close() error {
 		for _, n := range s.order {
 			s.functions[n].close()
 		}
+		errs = append(errs, s.closeVersions())
 		s.async.Wait()
 		s.wg.Wait()
 		if s.cg != nil {
@@ -445,6 +448,9 @@ func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
 	switch qualifier {
 	case "", "$LATEST", "$LATEST.PUBLISHED":
 		return f, name, true
+	}
+	if v, ok := s.resolveQualifier(name, qualifier); ok {
+		return v, name, true
 	}
 	return nil, name + ":" + qualifier, false
 }

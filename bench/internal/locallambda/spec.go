@@ -83,6 +83,11 @@ type FunctionSpec struct {
 	// "<OutputKey>FunctionName" and "<OutputKey>FunctionArn" (e.g. "X8664Mem1536", "Lmi2048").
 	// Empty = no outputs.
 	OutputKey string
+
+	// version is the published version this spec is frozen as ("" = $LATEST).
+	version string
+	// description is a published version's Description.
+	description string
 }
 
 // Route is an API Gateway REST proxy route: requests to Path (with or without the /prod stage

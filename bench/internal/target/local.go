@@ -16,11 +16,14 @@ import (
 
 // LocalOptions configures the local target.
 type LocalOptions struct {
-	Root     string    // project root; "" = found from the working directory
-	Binary   string    // a prebuilt bootstrap; "" = build it from function/
-	Matrix   bool      // serve the matrix functions of this machine's architecture
-	Hello    bool      // serve the three hello functions and their API routes
-	BuildLog io.Writer // compiler output (nil = discarded)
+	Root   string // project root; "" = found from the working directory
+	Binary string // a prebuilt bootstrap; "" = build it from function/
+	Matrix bool   // serve the matrix functions of this machine's architecture
+	Hello  bool   // serve the three hello functions and their API routes
+	// Functions are served as given (a user's function: tune, serve --function);
+	// with no preset, nothing is built and their own binaries run.
+	Functions []locallambda.FunctionSpec
+	BuildLog  io.Writer // compiler output (nil = discarded)
 	// InvokeAddr and APIAddr default to free ports on 127.0.0.1.
 	InvokeAddr, APIAddr string
 	NoCPUControl        bool                          // run environments without cgroup CPU and memory limits
@@ -51,11 +54,13 @@ type LocalTarget struct {
 // StartLocal builds the function for this machine (unless Binary is given)
 // and starts the local Lambda with the requested presets.
 func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
-	if !o.Matrix && !o.Hello {
+	if !o.Matrix && !o.Hello && len(o.Functions) == 0 {
 		return nil, errors.New("local target: nothing to serve")
 	}
 	bin := o.Binary
-	if bin == "" {
+	if !o.Matrix && !o.Hello {
+		bin = o.Functions[0].Binary
+	} else if bin == "" {
 		root := o.Root
 		if root == "" {
 			wd, err := os.Getwd()
@@ -90,6 +95,7 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
 	if o.Matrix {
 		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, arch)...)
 	}
+	cfg.Functions = append(cfg.Functions, o.Functions...)
 	if o.Hello {
 		fns, routes := locallambda.HelloPreset(bin)
 		for i := range fns {
