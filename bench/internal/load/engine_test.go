@@ -45,7 +45,7 @@ func (s *stallServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // runAttack runs one scenario and returns its summary for the one endpoint.
 func runAttack(t *testing.T, ctx context.Context, url string, o AttackOptions) (EndpointSummary, []*Result) {
 	t.Helper()
-	ch, err := Attack(ctx, []Endpoint{{Name: "stall", URL: url}}, o)
+	ch, err := Attack(ctx, []Endpoint{{Name: "stall", URL: url, Hello: true}}, o)
 	if err != nil {
 		t.Fatal(err)
 	}

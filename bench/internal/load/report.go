@@ -153,14 +153,22 @@ func ReadReport(path string) (*Report, error) {
 // the run was made (target, URLs, thresholds, cost assumptions, whether it
 // was interrupted) is kept from the summary.json already there, if any.
 // Crossed thresholds are recorded in the summary, not returned as an error.
-func Rebuild(dir string) error { return rebuild(dir, true) }
+//
+// A last line cut short (a run killed while writing it) is skipped, with a
+// warning written to warn; any other damage in samples.csv is an error
+// naming the file and line, and then nothing in dir is changed.
+func Rebuild(dir string, warn io.Writer) error { return rebuild(dir, true, warn) }
 
-func rebuild(dir string, charts bool) error {
-	f, err := os.Open(filepath.Join(dir, SamplesFile))
+func rebuild(dir string, charts bool, warn io.Writer) error {
+	path := filepath.Join(dir, SamplesFile)
+	f, err := openSamples(path)
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", dir, err)
 	}
 	defer f.Close()
+	if w := f.Warning(); w != "" && warn != nil {
+		fmt.Fprintln(warn, w)
+	}
 	m := NewMetrics()
 	dec := NewCSVDecoder(bufio.NewReaderSize(f, 1<<20))
 	for {
@@ -169,7 +177,7 @@ func rebuild(dir string, charts bool) error {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return fmt.Errorf("rebuild %s: %w", dir, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		m.Add(&r)
 	}

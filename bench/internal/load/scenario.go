@@ -145,7 +145,7 @@ func ResolveEndpoints(spec string, outputs map[string]string) ([]Endpoint, map[s
 		if u == "" {
 			return nil, nil, fmt.Errorf("endpoint %s: the stack has no output %s: is it the LMI stack (GoLambdaBenchLmi)?", n, h.URLKey)
 		}
-		eps = append(eps, Endpoint{Name: n, URL: u})
+		eps = append(eps, Endpoint{Name: n, URL: u, Hello: true})
 		fns[n] = outputs[h.FunctionKey]
 	}
 	return eps, fns, nil
