@@ -15,6 +15,10 @@ import (
 	"lambdabench/bench/internal/threshold"
 )
 
+// ErrAllFailed is wrapped by Run's error when every request of the run
+// failed or was dropped.
+var ErrAllFailed = errors.New("every request failed")
+
 // RunConfig is a whole load run: scenarios one after the other, every
 // endpoint loaded at once in each.
 type RunConfig struct {
@@ -23,9 +27,10 @@ type RunConfig struct {
 	Scenarios []Scenario
 	Model     Model
 	Stages    Stages
-	// Timeout and MaxInFlight are as in AttackOptions.
+	// Timeout, MaxInFlight and Invoker are as in AttackOptions.
 	Timeout     time.Duration
 	MaxInFlight int
+	Invoker     Invoker
 	Info        RunInfo // recorded in summary.json (thresholds and cost assumptions included)
 	// NoCharts skips the PNG charts ('bench report' can draw them later).
 	NoCharts bool
@@ -160,6 +165,10 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 	case ctx.Err() != nil:
 		return rep, fmt.Errorf("interrupted: partial results in %s: %w", cfg.Dir, ctx.Err())
 	}
+	if att, failed := rep.Failures(); att > 0 && failed == att {
+		// Not a threshold verdict: nothing was measured that worked.
+		return rep, fmt.Errorf("%w: all %d requests failed (results in %s)", ErrAllFailed, att, cfg.Dir)
+	}
 	return rep, checkErr
 }
 
@@ -178,7 +187,7 @@ func runScenario(ctx context.Context, cfg RunConfig, sc Scenario, enc *CSVEncode
 	defer cancel()
 	ch, err := Attack(actx, cfg.Endpoints, AttackOptions{
 		Scenario: sc.Name, Query: sc.Query, Model: cfg.Model, Stages: cfg.Stages,
-		Timeout: cfg.Timeout, MaxInFlight: cfg.MaxInFlight,
+		Timeout: cfg.Timeout, MaxInFlight: cfg.MaxInFlight, Invoker: cfg.Invoker,
 	})
 	if err != nil {
 		return err
