@@ -106,7 +106,11 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 				break
 			}
 		}
-		logf("scenario %s (%s): %s model, stages %s, endpoints %s", sc.Name, sc.Query, cfg.Model, cfg.Stages, endpointNames(cfg.Endpoints))
+		q := ""
+		if sc.Query != "" {
+			q = " (" + sc.Query + ")"
+		}
+		logf("scenario %s%s: %s model, stages %s, endpoints %s", sc.Name, q, cfg.Model, cfg.Stages, endpointNames(cfg.Endpoints))
 		start := time.Now()
 		err := runScenario(ctx, cfg, sc, enc, m)
 		end := time.Now()
@@ -317,6 +321,9 @@ func fmtClock(d time.Duration) string {
 func fmtMs(v float64) string {
 	if v == 0 {
 		return "-"
+	}
+	if v < 10 {
+		return fmt.Sprintf("%.2f ms", v)
 	}
 	if v < 1000 {
 		return fmt.Sprintf("%.0f ms", v)
