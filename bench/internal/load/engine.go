@@ -342,7 +342,7 @@ func (a *attacker) newClient() *fasthttp.Client {
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: true,
 		MaxResponseBodySize:           0, // no limit: every body is read to its end
-		ReadBufferSize:                16 << 10,
+		ReadBufferSize:                8 << 10, // also the largest response header accepted
 		Dial: func(addr string) (net.Conn, error) {
 			c, err := d.Dial("tcp", addr)
 			if err != nil {
