@@ -167,8 +167,8 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.costModel, "cost-model", "", "price --url/--targets/--function endpoints as 'standard:MEMORY_MB:ARCH' (e.g. standard:2048:arm64) or 'lmi:INSTANCE_TYPE:INSTANCES' (e.g. lmi:c8g.xlarge:3); without it they are an unknown target (functions: their configuration)")
 	fs.StringVar(&f.target, "target", "local", "where to send the load: local (a local Lambda on this machine) or aws (a deployed LMI stack)")
 	fs.StringVar(&f.stack, "stack", target.LmiStack, "aws: the LMI stack whose outputs give the endpoint URLs")
-	fs.StringVar(&f.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
-	fs.StringVar(&f.profile, "profile", "", "aws: shared config profile (default: the default chain)")
+	fs.StringVar(&f.region, "region", "", "aws and --function: region (default: AWS_REGION or the profile's)")
+	fs.StringVar(&f.profile, "profile", "", "aws and --function: shared config profile (default: the default chain)")
 	fs.StringVar(&f.outputsFile, "outputs-file", "", "aws: read stack outputs from this file (written by cdk deploy --outputs-file) instead of CloudFormation")
 	fs.StringVar(&f.binary, "binary", "", "local: run this bootstrap instead of building function/ for this machine")
 	fs.BoolVar(&f.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
@@ -438,7 +438,9 @@ func (f *loadFlags) buildGeneric() error {
 		if strings.TrimSpace(fn) == "" {
 			return usagef("--function: empty name")
 		}
-		eps = append(eps, load.Endpoint{Name: load.FunctionShortName(fn), Function: &load.Function{Name: fn, Payload: payload, LogTail: f.logTail}})
+		// Hello: an answer shaped like the hello function's gives cold starts
+		// and concurrency; any other answer is left alone.
+		eps = append(eps, load.Endpoint{Name: load.FunctionShortName(fn), Hello: true, Function: &load.Function{Name: fn, Payload: payload, LogTail: f.logTail}})
 	}
 	load.UniqueNames(eps)
 	for _, e := range eps {
@@ -454,7 +456,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var f loadFlags
 	fs := newFlagSet("load", "load [flags]", loadDescription, stdout, stderr)
 	f.register(fs)
-	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when an endpoint's totals cross this: p50/p90/p95/p99/p99.9/avg/min/max<DURATION or error_rate<PERCENT, optionally scoped: 'lmi-2048:p99<1s', 'low-cpu/:p95<300ms' (repeatable)")
+	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when an endpoint's totals cross this: p50/p90/p95/p99/p99.9/avg/min/max<DURATION, error_rate<PERCENT (dropped requests count as failed) or dropped<COUNT, optionally scoped: 'lmi-2048:p99<1s', 'low-cpu/:p95<300ms' (repeatable)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
