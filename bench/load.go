@@ -140,9 +140,9 @@ type loadFlags struct {
 	set                                   map[string]bool // flags given on the command line
 	generic                               []load.Endpoint // built by validate from --url, --targets, --function
 	models                                map[string]string
-	noCharts         bool
-	progressEvery    time.Duration
-	local            *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
+	noCharts                              bool
+	progressEvery                         time.Duration
+	local                                 *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
 }
 
 func (f *loadFlags) register(fs interface {

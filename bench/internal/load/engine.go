@@ -341,7 +341,7 @@ func (a *attacker) newClient() *fasthttp.Client {
 		MaxIdleConnDuration:           90 * time.Second,
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: true,
-		MaxResponseBodySize:           0, // no limit: every body is read to its end
+		MaxResponseBodySize:           0,       // no limit: every body is read to its end
 		ReadBufferSize:                8 << 10, // also the largest response header accepted
 		Dial: func(addr string) (net.Conn, error) {
 			c, err := d.Dial("tcp", addr)
@@ -455,7 +455,8 @@ func (a *attacker) vu(ctx context.Context, n int) {
 	tm.Stop()
 	for ctx.Err() == nil {
 		now := a.now()
-		if a.o.Stages.VUsAt(now) < n {
+		vus := a.o.Stages.VUsAt(now)
+		if vus < n {
 			next, ok := a.o.Stages.NextActive(n, now)
 			if !ok || !a.sleepUntil(ctx, tm, next, false) {
 				return
@@ -463,7 +464,7 @@ func (a *attacker) vu(ctx context.Context, n int) {
 			continue
 		}
 		r := a.result(now)
-		r.VUs = a.o.Stages.VUsAt(now)
+		r.VUs = vus
 		i := 0
 		if len(a.order) > 1 {
 			a.mu.Lock()
@@ -568,9 +569,9 @@ func (a *attacker) result(at time.Duration) *Result {
 // It returns false when ctx ended before the answer: the request was
 // abandoned and must not be reported.
 func (a *attacker) do(ctx context.Context, r *Result, i int) bool {
-	rctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
-	defer cancel()
 	if a.ep.Function != nil {
+		rctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
+		defer cancel()
 		return a.invoke(ctx, rctx, r)
 	}
 	p := &a.reqs[i]
@@ -581,8 +582,11 @@ func (a *attacker) do(ctx context.Context, r *Result, i int) bool {
 		fasthttp.ReleaseResponse(resp)
 	}()
 	p.tmpl.CopyTo(req)
-	deadline, _ := rctx.Deadline()
-	r.Lag = max(0, a.now()-r.Elapsed)
+	// A deadline instead of a context per request: cancellation of the run
+	// closes the connections (connSet), which ends a request in flight.
+	sent := time.Since(a.start)
+	deadline := a.start.Add(sent + a.o.Timeout)
+	r.Lag = max(0, sent.Truncate(time.Microsecond)-r.Elapsed)
 	err := a.client.DoDeadline(req, resp, deadline)
 	r.Latency = a.now() - r.Elapsed
 	if ctx.Err() != nil {
@@ -625,4 +629,20 @@ func shortError(err error) string {
 		err = ue.Err
 	}
 	return err.Error()
+}
+
+// Plan is one scenario of a load run as data: what to load and how. It
+// round-trips through JSON, so that the same plan can be handed to several
+// generators (each then runs Attack with it and its own Invoker) whose
+// Metrics merge exactly.
+type Plan struct {
+	Endpoints []Endpoint    `json:"endpoints"`
+	Options   AttackOptions `json:"options"`
+}
+
+// Attack runs the plan; see Attack.
+func (p Plan) Attack(ctx context.Context, inv Invoker) (<-chan *Result, error) {
+	o := p.Options
+	o.Invoker = inv
+	return Attack(ctx, p.Endpoints, o)
 }

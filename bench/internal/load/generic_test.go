@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -10,8 +11,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -327,5 +330,54 @@ func TestRebuildTornLastLine(t *testing.T) {
 	after, _ := os.ReadFile(filepath.Join(dir, SummaryJSONFile))
 	if string(before) != string(after) {
 		t.Error("a failed rebuild changed summary.json")
+	}
+}
+
+// TestPlanRoundTrip: a plan survives JSON unchanged.
+func TestPlanRoundTrip(t *testing.T) {
+	p := Plan{
+		Endpoints: []Endpoint{
+			{Name: "api", Requests: []Request{{Name: "a", Method: "POST", URL: "http://127.0.0.1:1/x", Headers: map[string]string{"K": "v"}, Body: "{}", Weight: 2}}},
+			{Name: "fn", Function: &Function{Name: "fn", Payload: []byte(`{"a":1}`), LogTail: true}},
+		},
+		Options: AttackOptions{Scenario: "s", Model: Open, Stages: mustStages(t, "10s:5,1m:5", false), Timeout: time.Second, MaxInFlight: 7},
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q Plan
+	if err := json.Unmarshal(b, &q); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p, q) {
+		t.Errorf("plan changed through JSON:\n%+v\n%+v", p, q)
+	}
+}
+
+// TestNoRedirects: a redirect is recorded as the 3xx it is; its target
+// never receives a request.
+func TestNoRedirects(t *testing.T) {
+	var other atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/elsewhere" {
+			other.Add(1)
+			return
+		}
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	}))
+	defer srv.Close()
+	o := AttackOptions{Scenario: "r", Model: Open, Stages: mustStages(t, "0s:20,500ms:20", false), Timeout: time.Second}
+	ch, err := Attack(context.Background(), []Endpoint{{Name: "r", URL: srv.URL + "/start"}}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range ch {
+		if r.Status != http.StatusFound {
+			t.Errorf("status %d, want 302", r.Status)
+		}
+	}
+	if n := other.Load(); n != 0 {
+		t.Errorf("the redirect target received %d requests", n)
 	}
 }
