@@ -130,7 +130,11 @@ type loadFlags struct {
 	lmiInstances     float64
 	thresholds       listFlag
 	out              string
+	noCharts         bool
+	progressEvery    time.Duration
+	local            *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
 
+	// What to load instead of the hello scenarios.
 	urls, headers, targetFiles, functions listFlag
 	method, body, bodyFile                string
 	payload, payloadFile                  string
@@ -139,10 +143,6 @@ type loadFlags struct {
 	costModel                             string
 	set                                   map[string]bool // flags given on the command line
 	generic                               []load.Endpoint // built by validate from --url, --targets, --function
-	models                                map[string]string
-	noCharts                              bool
-	progressEvery                         time.Duration
-	local                                 *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
 }
 
 func (f *loadFlags) register(fs interface {

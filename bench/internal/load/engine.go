@@ -338,7 +338,7 @@ func (a *attacker) newClient() *fasthttp.Client {
 		NoDefaultUserAgentHeader:      false,
 		MaxConnsPerHost:               conns,
 		MaxConnWaitTimeout:            a.o.Timeout,
-		MaxIdleConnDuration:           90 * time.Second,
+		MaxIdleConnDuration:           10 * time.Second, // connections opened for a burst do not stay
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: true,
 		MaxResponseBodySize:           0,       // no limit: every body is read to its end

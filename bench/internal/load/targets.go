@@ -100,7 +100,7 @@ func TargetsName(s string) (name, path string, err error) {
 func FunctionShortName(s string) string {
 	if i := strings.Index(s, ":function:"); i >= 0 {
 		s = s[i+len(":function:"):]
-	} else if strings.HasPrefix(s, "function:") {
+	} else {
 		s = strings.TrimPrefix(s, "function:")
 	}
 	name, _, _ := strings.Cut(s, ":")
