@@ -11,7 +11,9 @@
 # Measures (each a function below):
 #   closed    requests/s with 8 and 64 connections (wrk -t2 -cN; bench --stages 0s:N,DURs:N)
 #   open      highest rate of RATES held with < 0.1% dropped or failed and >= 99% of the
-#             rate sent (vegeta -rate R; bench --rate 0s:R,DURs:R)
+#             rate sent (vegeta -rate R; bench --rate 0s:R,DURs:R --max-in-flight MAX_IN_FLIGHT,
+#             default 10000: vegeta's workers are unbounded by default, so bench may keep as
+#             many requests in flight before it drops one)
 #   lateness  p50 latency at 50 req/s against the server delaying 20 ms (vegeta; bench),
 #             and bench's own send-lag p50
 #   rss       peak RSS (/usr/bin/time) at 2,000 req/s for RSS_DURS seconds each
@@ -23,6 +25,7 @@ DUR=${DUR:-20}
 REPS=${REPS:-3}
 RATES=${RATES:-"4000 6000 8000 10000"}
 RSS_DURS=${RSS_DURS:-"20 60"}
+MAX_IN_FLIGHT=${MAX_IN_FLIGHT:-10000}
 VEGETA=${VEGETA:-$(go env GOPATH)/bin/vegeta}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -58,7 +61,10 @@ open() {
     for _ in $(seq "$REPS"); do
       echo "GET $FAST" | "$VEGETA" attack -rate "$r" -duration "${DUR}s" -timeout 30s | "$VEGETA" report -type json > "$WORK/v.json"
       python3 -c "import json,sys; d=json.load(open(sys.argv[1])); r=float(sys.argv[2]); print(int(d['success']>=0.999 and d['rate']>=0.99*r))" "$WORK/v.json" "$r" >> "$WORK/veg-$r"
-      jqn "$(ours --url "$FAST" --rate "0s:$r,${DUR}s:$r")" "int((t['requests']+t['dropped']-t['status_2xx'])/(t['requests']+t['dropped'])<0.001 and t['requests']/$DUR>=0.99*$r)" >> "$WORK/ours-o$r"
+      s=$(ours --url "$FAST" --rate "0s:$r,${DUR}s:$r" --max-in-flight "$MAX_IN_FLIGHT")
+      jqn "$s" "int((t['requests']+t['dropped']-t['status_2xx'])/(t['requests']+t['dropped'])<0.001 and t['requests']/$DUR>=0.99*$r)" >> "$WORK/ours-o$r"
+      jqn "$s" "'  bench %d req/s: %d sent, %d dropped, %d failed, send lag p99 %.1f ms' % ($r, t['requests'], t['dropped'], t['requests']-t['status_2xx'], t['send_lag_ms']['p99_ms'])"
+      python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('  vegeta %s req/s: %d sent at %.0f/s, success %.4f' % (sys.argv[2], d['requests'], d['rate'], d['success']))" "$WORK/v.json" "$r"
     done
     echo "open $r req/s held (1 = yes, per run): bench $(paste -sd' ' "$WORK/ours-o$r"), vegeta $(paste -sd' ' "$WORK/veg-$r")"
   done
