@@ -85,7 +85,7 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout 
 			printMatrixHeadline(stdout, s)
 		}
 	case "load":
-		if err := load.Rebuild(dir); err != nil {
+		if err := load.Rebuild(dir, stdout); err != nil {
 			return err
 		}
 	}
