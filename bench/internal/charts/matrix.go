@@ -170,30 +170,9 @@ func MatrixDurations(path string, rows []MatrixRow) error {
 		return saveOne(path, p)
 	}
 	p.Legend.Top = true
-	percentiles := []struct {
-		name   string
-		value  func(stats.Summary) float64
-		dashes []float64
-		glyph  draw.GlyphDrawer
-	}{
-		{"p50", func(s stats.Summary) float64 { return s.P50 }, nil, draw.CircleGlyph{}},
-		{"p95", func(s stats.Summary) float64 { return s.P95 }, []float64{6, 3}, draw.TriangleGlyph{}},
-		{"p99", func(s stats.Summary) float64 { return s.P99 }, []float64{1.5, 2.5}, draw.SquareGlyph{}},
-	}
 	for _, g := range groups {
-		for _, pc := range percentiles {
-			xys := make(plotter.XYs, len(g.rows))
-			for i, r := range g.rows {
-				xys[i] = plotter.XY{X: float64(r.MemoryMB), Y: pc.value(r.Summary)}
-			}
-			l, s, err := plotter.NewLinePoints(xys)
-			if err != nil {
-				return fmt.Errorf("matrix durations %s %s: %w", g.arch, pc.name, err)
-			}
-			l.LineStyle = lineStyle(g.color, 2, pc.dashes...)
-			s.GlyphStyle = draw.GlyphStyle{Color: g.color, Radius: vg.Points(3), Shape: pc.glyph}
-			p.Add(l, s)
-			p.Legend.Add(g.arch+" "+pc.name, l, s)
+		if err := addPercentileLines(p, g); err != nil {
+			return fmt.Errorf("matrix durations: %w", err)
 		}
 	}
 	p.X.Tick.Marker = memoryTicks(groups)
@@ -479,4 +458,34 @@ func (l pointLabels) Plot(c draw.Canvas, p *plot.Plot) {
 
 func overlaps(a, b vg.Rectangle) bool {
 	return a.Min.X < b.Max.X && b.Min.X < a.Max.X && a.Min.Y < b.Max.Y && b.Min.Y < a.Max.Y
+}
+
+// addPercentileLines draws one architecture's p50, p95 and p99 against memory: one colour per
+// architecture, one dash and glyph per percentile.
+func addPercentileLines(p *plot.Plot, g archGroup) error {
+	percentiles := []struct {
+		name   string
+		value  func(stats.Summary) float64
+		dashes []float64
+		glyph  draw.GlyphDrawer
+	}{
+		{"p50", func(s stats.Summary) float64 { return s.P50 }, nil, draw.CircleGlyph{}},
+		{"p95", func(s stats.Summary) float64 { return s.P95 }, []float64{6, 3}, draw.TriangleGlyph{}},
+		{"p99", func(s stats.Summary) float64 { return s.P99 }, []float64{1.5, 2.5}, draw.SquareGlyph{}},
+	}
+	for _, pc := range percentiles {
+		xys := make(plotter.XYs, len(g.rows))
+		for i, r := range g.rows {
+			xys[i] = plotter.XY{X: float64(r.MemoryMB), Y: pc.value(r.Summary)}
+		}
+		l, s, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", g.arch, pc.name, err)
+		}
+		l.LineStyle = lineStyle(g.color, 2, pc.dashes...)
+		s.GlyphStyle = draw.GlyphStyle{Color: g.color, Radius: vg.Points(3), Shape: pc.glyph}
+		p.Add(l, s)
+		p.Legend.Add(g.arch+" "+pc.name, l, s)
+	}
+	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"lambdabench/bench/internal/stats"
 )
 
 // TunePowerView draws the AWS Lambda Power Tuning view of a tune run on one
@@ -26,30 +25,9 @@ func TunePowerView(path, title string, rows []MatrixRow) error {
 		noData(dur, "no measured configuration")
 		noData(cst, "no measured configuration")
 	}
-	percentiles := []struct {
-		name   string
-		value  func(stats.Summary) float64
-		dashes []float64
-		glyph  draw.GlyphDrawer
-	}{
-		{"p50", func(s stats.Summary) float64 { return s.P50 }, nil, draw.CircleGlyph{}},
-		{"p95", func(s stats.Summary) float64 { return s.P95 }, []float64{6, 3}, draw.TriangleGlyph{}},
-		{"p99", func(s stats.Summary) float64 { return s.P99 }, []float64{1.5, 2.5}, draw.SquareGlyph{}},
-	}
 	for _, g := range groups {
-		for _, pc := range percentiles {
-			xys := make(plotter.XYs, len(g.rows))
-			for i, r := range g.rows {
-				xys[i] = plotter.XY{X: float64(r.MemoryMB), Y: pc.value(r.Summary)}
-			}
-			l, s, err := plotter.NewLinePoints(xys)
-			if err != nil {
-				return fmt.Errorf("power view %s %s: %w", g.arch, pc.name, err)
-			}
-			l.LineStyle = lineStyle(g.color, 2, pc.dashes...)
-			s.GlyphStyle = draw.GlyphStyle{Color: g.color, Radius: vg.Points(3), Shape: pc.glyph}
-			dur.Add(l, s)
-			dur.Legend.Add(g.arch+" "+pc.name, l, s)
+		if err := addPercentileLines(dur, g); err != nil {
+			return fmt.Errorf("power view: %w", err)
 		}
 		xys := make(plotter.XYs, 0, len(g.rows))
 		for _, r := range g.rows {
