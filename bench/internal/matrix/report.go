@@ -332,12 +332,7 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "\n## Cost per 1M invocations\n\n%s prices of %s (%s): billed duration × memory × GB-second price + $%.2f per 1M requests.\n\n",
 		s.Prices.Region, s.Prices.Date, orWord(s.Meta.PricesSource, "built in"), s.Prices.RequestPerMillion)
 	b.WriteString("| Configuration | Billed mean | Cost per 1M | vs cheapest | Pareto |\n|---|---:|---:|---:|:---:|\n")
-	cheapest := math.Inf(1)
-	for _, r := range s.Results {
-		if r.Measured() && r.CostPerMillion < cheapest {
-			cheapest = r.CostPerMillion
-		}
-	}
+	cheapest := s.cheapestCost()
 	for _, r := range s.Results {
 		if !r.Measured() {
 			continue
@@ -523,4 +518,16 @@ func coldAsDuration(samples []Sample) []Sample {
 		out = append(out, c)
 	}
 	return out
+}
+
+// cheapestCost is the lowest cost per 1M invocations of the measured configurations (+Inf when
+// none was measured).
+func (s Summary) cheapestCost() float64 {
+	cheapest := math.Inf(1)
+	for _, r := range s.Results {
+		if r.Measured() && r.CostPerMillion < cheapest {
+			cheapest = r.CostPerMillion
+		}
+	}
+	return cheapest
 }

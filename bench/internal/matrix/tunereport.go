@@ -3,7 +3,6 @@ package matrix
 import (
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
 )
@@ -64,12 +63,7 @@ func (s Summary) writeTuneMarkdown(w io.Writer) error {
 		s.Prices.Region, s.Prices.Date, orWord(s.Meta.PricesSource, "built in"), s.Prices.RequestPerMillion)
 	fmt.Fprintf(&b, "%.1f%% of invocations are priced as cold starts, whose billed duration includes the init (provided.* runtimes).\n\n", s.Meta.ColdShare*100)
 	b.WriteString("| Configuration | Warm billed mean | Warm $ per 1M | Cold $ per 1M | Blended $ per 1M | vs cheapest |\n|---|---:|---:|---:|---:|---:|\n")
-	cheapest := math.Inf(1)
-	for _, r := range s.Results {
-		if r.Measured() && r.CostPerMillion < cheapest {
-			cheapest = r.CostPerMillion
-		}
-	}
+	cheapest := s.cheapestCost()
 	for _, r := range s.Results {
 		if !r.Measured() {
 			continue
