@@ -52,11 +52,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		source = *prices
 	}
-	return rebuildDir(dir, pt, source, stdout)
+	return rebuildDir(dir, pt, source, stdout, stderr)
 }
 
 // rebuildDir rebuilds one results folder of any kind.
-func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout io.Writer) error {
+func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout, stderr io.Writer) error {
 	kind, err := folderKind(dir)
 	if err != nil {
 		return err
@@ -68,13 +68,16 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout 
 			if _, err := os.Stat(filepath.Join(p, "samples.csv")); err != nil {
 				continue
 			}
-			if err := rebuildDir(p, prices, pricesSource, stdout); err != nil {
+			if err := rebuildDir(p, prices, pricesSource, stdout, stderr); err != nil {
 				return err
 			}
 		}
 		return writeIndex(dir, stdout)
 	case "matrix":
-		s, err := matrix.Rebuild(dir, prices, pricesSource)
+		s, warnings, err := matrix.Rebuild(dir, prices, pricesSource)
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, w)
+		}
 		if err != nil {
 			return err
 		}
