@@ -288,7 +288,6 @@ func splitConfigKey(key string) (string, int) {
 	return f[0], mem
 }
 
-
 // readLoad reads a load folder through load.CSVDecoder.
 func readLoad(dir string, o ReadOptions) (*Run, error) {
 	path := filepath.Join(dir, load.SamplesFile)
