@@ -17,6 +17,7 @@ import (
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/target"
 	"lambdabench/bench/internal/threshold"
+	"lambdabench/bench/internal/tune"
 )
 
 // fastPayload keeps the bcrypt work of the CLI tests small.
@@ -267,6 +268,17 @@ func TestSuiteQuick(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	// held is a results folder holding a run; journal one whose tune run on
+	// AWS has not restored its function yet.
+	held, journal := t.TempDir(), t.TempDir()
+	for _, d := range []string{held, journal} {
+		if err := os.WriteFile(filepath.Join(d, "samples.csv"), []byte("time\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tune.Create(journal, &tune.Journal{RunID: "r1", Target: "aws", Original: tune.Original{FunctionName: "thumb"}}); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
@@ -299,6 +311,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"matrix", "--memory", ","}, "names no memory size", 2},
 		{[]string{"matrix", "--sleep-between", "-1s"}, "must not be negative", 2},
 		{[]string{"matrix", "--out", "/proc/version/sub"}, "--out", 2},
+		{[]string{"matrix", "--out", held}, "already holds a run", 2},
+		{[]string{"suite", "--out", held}, "already holds a run", 2},
+		{[]string{"tune", "--target", "local", "--source", held, "--out", held}, "already holds a run", 2},
+		{[]string{"tune", "--target", "local", "--source", held, "--out", journal, "--force"}, "tune --cleanup " + journal, 2},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, &bytes.Buffer{}, &bytes.Buffer{})

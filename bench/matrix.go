@@ -46,6 +46,7 @@ type matrixFlags struct {
 	printPrices          bool
 	thresholds           listFlag
 	out                  string
+	force                bool
 
 	// local, when set, is an already running local target to use (the suite
 	// shares one between its verbs); matrixRun does not close it.
@@ -68,6 +69,7 @@ func (f *matrixFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.prices, "prices", "", "JSON price table overriding the built-in prices (see --print-prices)")
 	fs.BoolVar(&f.printPrices, "print-prices", false, "print the built-in price table as JSON and exit")
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-matrix)")
+	registerForce(fs, &f.force)
 }
 
 func (f *matrixFlags) validate() error {
@@ -109,13 +111,12 @@ func (f *matrixFlags) validate() error {
 			}
 		}
 	}
-	if f.out != "" {
-		if err := checkWritableDir(f.out); err != nil {
-			return usagef("--out %s: %v", f.out, err)
-		}
-	}
 	if _, err := parseArchs(f.archs); err != nil {
 		return err
+	}
+	// Last: with --force this removes the earlier run.
+	if f.out != "" {
+		return prepareOut(f.out, f.force)
 	}
 	return nil
 }
