@@ -227,7 +227,6 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	return p, nil
 }
 
-
 func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Writer) error {
 	prog := newProgress(ctx, stderr)
 	sum, err := tune.Run(ctx, tune.Options{
