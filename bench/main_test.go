@@ -279,6 +279,10 @@ func TestUsageErrors(t *testing.T) {
 	if err := tune.Create(journal, &tune.Journal{RunID: "r1", Target: "aws", Original: tune.Original{FunctionName: "thumb"}}); err != nil {
 		t.Fatal(err)
 	}
+	badPrices := filepath.Join(t.TempDir(), "prices.json")
+	if err := os.WriteFile(badPrices, []byte(`{"arm64":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
@@ -292,8 +296,29 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"matrix", "--strategy", "fastest"}, "unknown strategy", 2},
 		{[]string{"matrix", "--balanced-weight", "2"}, "between 0 and 1", 2},
 		{[]string{"matrix", "--threshold", "p95<soon"}, "not a duration", 2},
-		{[]string{"matrix", "--target", "local", "--binary", "/nonexistent/bootstrap"}, "--binary", 1},
-		{[]string{"matrix", "--prices", "/nonexistent/prices.json"}, "prices", 1},
+		{[]string{"matrix", "--target", "local", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"tune", "--target", "local", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"suite", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"serve", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"smoke", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"burst", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"matrix", "--binary", badPrices}, "not a Linux executable", 2},
+		{[]string{"matrix", "--prices", "/nonexistent/prices.json"}, "prices", 2},
+		{[]string{"matrix", "--prices", badPrices}, "prices", 2},
+		{[]string{"tune", "--target", "aws", "--function", "f", "--prices", badPrices}, "prices", 2},
+		{[]string{"report", "/nonexistent", "--prices", badPrices}, "prices", 2},
+		{[]string{"serve", "--api-addr", "0.0.0.0:9000"}, "127.0.0.1 only", 2},
+		{[]string{"serve", "--invoke-addr", "192.0.2.1:9001"}, "127.0.0.1 only", 2},
+		{[]string{"serve", "--api-addr", "0.0.0.0"}, "--api-addr", 2},
+		{[]string{"smoke", "--timeout", "0"}, "want a positive duration", 2},
+		{[]string{"smoke", "--timeout", "-1s"}, "want a positive duration", 2},
+		{[]string{"matrix", "--target", "aws", "--endpoint-url", "not a url"}, "--endpoint-url", 2},
+		{[]string{"smoke", "--target", "aws", "--endpoint-url", "127.0.0.1:9001"}, "--endpoint-url", 2},
+		{[]string{"burst", "--target", "aws", "--endpoint-url", "ftp://x"}, "--endpoint-url", 2},
+		{[]string{"tune", "--target", "aws", "--function", "f", "--endpoint-url", "not a url"}, "--endpoint-url", 2},
+		{[]string{"matrix", "--threshold", "sparc:p95<1s"}, "matches nothing to be measured", 2},
+		{[]string{"matrix", "--memory", "2048", "--threshold", "1536 MB:p95<1s"}, "matches nothing to be measured", 2},
+		{[]string{"tune", "--target", "aws", "--function", "f", "--memory", "128,256", "--threshold", "512 MB:p95<1s"}, "matches nothing to be measured", 2},
 		{[]string{"report"}, "which results folder", 2},
 		{[]string{"report", "/nonexistent"}, "not found", 1},
 		{[]string{"burst", "--count", "5000"}, "--count must be 1..1000", 2},

@@ -111,8 +111,37 @@ func (f *matrixFlags) validate() error {
 			}
 		}
 	}
-	if _, err := parseArchs(f.archs); err != nil {
+	archs, err := parseArchs(f.archs)
+	if err != nil {
 		return err
+	}
+	if err := f.targetFlags.check(); err != nil {
+		return err
+	}
+	if f.prices != "" {
+		if _, err := cost.Load(f.prices); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	ts, err := threshold.ParseAll(f.thresholds)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	// The local target measures this machine's architecture at the matrix's
+	// sizes: a threshold for anything else is a mistake, refused now.
+	if f.target == string(target.Local) {
+		if len(mems) == 0 {
+			mems = locallambda.MatrixSizes
+		}
+		var names []string
+		for _, m := range mems {
+			if len(archs) == 0 || contains(archs, target.HostArch()) {
+				names = append(names, matrix.Config{Arch: target.HostArch(), MemoryMB: m}.Label())
+			}
+		}
+		if err := threshold.CheckScopes(ts, names); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 	// Last: with --force this removes the earlier run.
 	if f.out != "" {
@@ -258,6 +287,15 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 	cfgs = filterConfigs(cfgs, wantArchs, wantMems)
 	if len(cfgs) == 0 {
 		return res, usagef("--arch/--memory select no configuration")
+	}
+	var names []string
+	for _, c := range cfgs {
+		if c.Skip == "" {
+			names = append(names, c.Label())
+		}
+	}
+	if err := threshold.CheckScopes(thresholds, names); err != nil {
+		return res, usageError{err.Error()}
 	}
 
 	res.dir = f.out

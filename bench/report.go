@@ -48,7 +48,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *prices != "" {
 		var err error
 		if pt, err = cost.Load(*prices); err != nil {
-			return err
+			return usageError{err.Error()}
 		}
 		source = *prices
 	}

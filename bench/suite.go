@@ -72,6 +72,9 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return usagef("--endpoints-in-turn %q: want auto, on or off", *inTurn)
 	}
+	if err := tf.checkBinary(); err != nil {
+		return err
+	}
 	if *skipMatrix && *skipLoad {
 		return usagef("--skip-matrix and --skip-load leave nothing to run")
 	}

@@ -124,6 +124,9 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	if p.kind, err = f.target.kind(); err != nil {
 		return p, err
 	}
+	if err := f.target.checkEndpoint(); err != nil {
+		return p, err
+	}
 	switch p.kind {
 	case target.AWS:
 		if f.function == "" {
@@ -194,6 +197,21 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 		return p, err
 	}
 	if p.thresholds, err = threshold.ParseAll(f.thresholds); err != nil {
+		return p, usageError{err.Error()}
+	}
+	// What will be measured: the memory sizes on the architectures asked
+	// (or either, when the function's own is not known yet).
+	archs := p.archs
+	if len(archs) == 0 {
+		archs = []string{"arm64", "x86_64"}
+	}
+	var names []string
+	for _, a := range archs {
+		for _, m := range p.memories {
+			names = append(names, matrix.Config{Arch: a, MemoryMB: m}.Label())
+		}
+	}
+	if err := threshold.CheckScopes(p.thresholds, names); err != nil {
 		return p, usageError{err.Error()}
 	}
 	p.prices = cost.Default()
