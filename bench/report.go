@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -59,7 +60,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout, stderr io.Writer) error {
 	kind, err := folderKind(dir)
 	if err != nil {
-		return err
+		return usagef("report: %v", err)
 	}
 	switch kind {
 	case "suite":
@@ -77,6 +78,9 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout,
 		s, warnings, err := matrix.Rebuild(dir, prices, pricesSource)
 		for _, w := range warnings {
 			fmt.Fprintln(stderr, w)
+		}
+		if de := (*matrix.DamagedError)(nil); errors.As(err, &de) {
+			return usagef("report: %v (nothing rewritten)", de)
 		}
 		if err != nil {
 			return err
