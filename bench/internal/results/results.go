@@ -66,7 +66,7 @@ func unwrapPath(err error) string {
 // index, concurrency timeline, charts) at its top level and in a suite folder's matrix/ and
 // load/. A folder with charts alone holds no run: nil.
 func runFiles(dir string) []string {
-	var out []string
+	var out, more []string // the run's own files first: they name it in the error
 	run := false
 	for _, d := range []string{dir, filepath.Join(dir, "matrix"), filepath.Join(dir, "load")} {
 		entries, err := os.ReadDir(d)
@@ -81,14 +81,14 @@ func runFiles(dir string) []string {
 				run = true
 				out = append(out, filepath.Join(d, n))
 			case n == "summary.md", n == "concurrency.csv", strings.HasSuffix(n, ".png"):
-				out = append(out, filepath.Join(d, n))
+				more = append(more, filepath.Join(d, n))
 			}
 		}
 	}
 	if !run {
 		return nil
 	}
-	return out
+	return append(out, more...)
 }
 
 func rel(dir string, paths []string) []string {
