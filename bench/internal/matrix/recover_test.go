@@ -217,4 +217,13 @@ func TestRecoverMetaTellsTuneFromMatrix(t *testing.T) {
 	if meta, _ := RecoverMeta(samples); meta.Kind != "" || meta.Tune != nil {
 		t.Errorf("two functions read as tune: %+v", meta)
 	}
+	// One configuration: only tune's aliases tell.
+	one := samples[:1]
+	if meta, _ := RecoverMeta(one); meta.Kind != "" {
+		t.Errorf("one matrix configuration read as tune: %+v", meta)
+	}
+	one[0].Qualifier = "bench-tune-tpaenj-arm-128"
+	if meta, _ := RecoverMeta(one); meta.Kind != "tune" {
+		t.Errorf("a tune alias not read as tune: %+v", meta)
+	}
 }

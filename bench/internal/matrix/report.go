@@ -527,6 +527,7 @@ func RecoverMeta(samples []Sample) (meta Meta, lost []string) {
 	}
 	cold, warm := map[key]int{}, map[key]int{}
 	funcs := map[string]bool{}
+	aliases := false // tune invokes its own aliases, bench-tune-<run>-…
 	var archs, payloads []string
 	for _, smp := range samples {
 		if meta.Started.IsZero() || smp.Time.Before(meta.Started) {
@@ -543,6 +544,7 @@ func RecoverMeta(samples []Sample) (meta Meta, lost []string) {
 			continue
 		}
 		funcs[smp.Function] = true
+		aliases = aliases || strings.HasPrefix(smp.Qualifier, "bench-tune-")
 		if !slices.Contains(archs, smp.Arch) {
 			archs = append(archs, smp.Arch)
 		}
@@ -556,9 +558,9 @@ func RecoverMeta(samples []Sample) (meta Meta, lost []string) {
 	for _, n := range warm {
 		meta.Runs = max(meta.Runs, n)
 	}
-	// A tune run invokes one function at every configuration; a matrix run
-	// one function per configuration.
-	if len(funcs) == 1 && (len(cold) > 1 || len(warm) > 1) {
+	// A tune run invokes its aliases of one function at every configuration;
+	// a matrix run one function per configuration.
+	if len(funcs) == 1 && (aliases || len(cold) > 1 || len(warm) > 1) {
 		meta.Kind = "tune"
 		for f := range funcs {
 			meta.Tune = &TuneMeta{Function: f, Archs: archs, Payloads: payloads}
