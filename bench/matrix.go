@@ -203,6 +203,9 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if f.printPrices {
 		return cost.Default().WriteJSON(stdout)
 	}
+	if f.out == "" {
+		f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-matrix")
+	}
 	if err := f.validate(); err != nil {
 		return err
 	}
