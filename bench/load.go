@@ -2,19 +2,28 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"lambdabench/bench/internal/capacity"
 	"lambdabench/bench/internal/cost"
@@ -25,10 +34,27 @@ import (
 	"lambdabench/bench/internal/threshold"
 )
 
-const loadDescription = `Staged HTTP load on the hello endpoints — standard Lambda at 128 MB and 2048 MB
-against Lambda Managed Instances (LMI) at 2048 MB — one scenario at a time, every
-endpoint loaded at once by its own independent generator, so a slow endpoint
-never slows another.
+const loadDescription = `Staged load on any HTTP endpoint or Lambda function, or on the hello endpoints
+— standard Lambda at 128 MB and 2048 MB against Lambda Managed Instances (LMI)
+at 2048 MB — every endpoint loaded at once by its own independent generator, so
+a slow endpoint never slows another.
+
+What to load (the first three replace the hello scenarios; combine freely):
+  --url [NAME=]URL      an HTTP(S) URL, one generator each (repeatable), with
+                        --method, --header 'K: V' (repeatable), --body or
+                        --body-file applied to every --url.
+  --targets [NAME=]FILE one generator sending the requests of a JSON list
+                        [{"name","method","url","headers":{},"body","weight"}],
+                        picked in proportion to their weights.
+  --function NAME|ARN   a Lambda function through the Invoke API (repeatable),
+                        with --payload/--payload-file; --log-tail records each
+                        REPORT line's Duration and Billed Duration, and the
+                        cost is then computed from billed time. --endpoint-url
+                        sends the Invoke calls to a local Lambda ('serve').
+  (none of them)        the hello scenarios below, on --target local or aws.
+Only the URLs and functions given ever receive traffic; redirects are not
+followed. Cost is estimated only where the target is known: our stacks,
+--function (its memory and architecture), or --cost-model.
 
 Load models:
   closed (default)  --stages: virtual users (VUs), each sending a request and
@@ -39,8 +65,11 @@ Load models:
                     sent at its due time whatever the answers do, and its
                     latency is measured from that due time, so a stall shows in
                     the percentiles (coordinated omission corrected, as wrk2).
-                    At most --max-in-flight per endpoint: requests due beyond
-                    that are dropped and reported.
+                    Each request's send lag (due → sent) is recorded: it is the
+                    generator's share of the latency, and a warning says when
+                    it could not keep up. At most --max-in-flight per endpoint:
+                    requests due beyond that are dropped, reported and counted
+                    as failed.
 
 Scenarios (query string sent to every endpoint):
   fast-io   delay_ms=100       slow-io   delay_ms=500
@@ -58,16 +87,21 @@ Targets:
 
 Writes to --out: samples.csv (every request, as it happens), summary.json,
 summary.md (per scenario and stage: requests, req/s, 4xx, 429, 5xx, network
-errors, dropped, error %, avg, p50, p90, p95, p99, p99.9, max, cold starts; and
-a cost estimate), load-<scenario>.png (latency over time with the stages,
-1 s averages, distribution, avg/p50/p95/p99) and concurrency-<scenario>.png.
+errors, function errors, dropped, error %, avg, p50, p90, p95, p99, p99.9, max,
+send lag p50/p99 (open model), cold starts; and a cost estimate),
+load-<scenario>.png (latency over time with the stages, 1 s averages,
+distribution, avg/p50/p95/p99) and concurrency-<scenario>.png.
 Locally also host.csv: every stage says whether this machine's CPU was
 saturated (host-bound: the latencies then measure the machine, not Lambda);
 on a host of at most 4 cores the endpoints of a CPU-bound scenario are
 loaded one after another (--endpoints-in-turn).
-'go run ./bench report DIR' rebuilds them from samples.csv.
+'go run ./bench report DIR' rebuilds them from samples.csv. Percentiles are
+nearest rank (the sample of rank ceil(p/100·n)) everywhere. A run in which
+every request failed exits 1.
 
 Examples:
+  go run ./bench load --url api=http://127.0.0.1:8080/ --rate 0s:200,20s:200
+  go run ./bench load --function my-fn --payload '{"n":1}' --log-tail --rate 0s:20,30s:20
   go run ./bench load --scenario low-cpu
   go run ./bench load --scenario fast-io --rate 0s:20,20s:20 --threshold 'p99<500ms'
   go run ./bench load --target aws --stack GoLambdaBenchLmi --cloudwatch`
@@ -109,19 +143,42 @@ type loadFlags struct {
 	ll               localLambdaFlags
 	inTurn           string
 	cooldown         time.Duration
+
+	// What to load instead of the hello scenarios.
+	urls, headers, targetFiles, functions listFlag
+	method, body, bodyFile                string
+	payload, payloadFile                  string
+	logTail                               bool
+	endpointURL                           string
+	costModel                             string
+	set                                   map[string]bool // flags given on the command line
+	generic                               []load.Endpoint // built by validate from --url, --targets, --function
 }
 
 func (f *loadFlags) register(fs interface {
+	Var(flag.Value, string, string)
 	StringVar(*string, string, string, string)
 	IntVar(*int, string, int, string)
 	BoolVar(*bool, string, bool, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 	Float64Var(*float64, string, float64, string)
 }) {
+	fs.Var(&f.urls, "url", "load this HTTP(S) URL, '[NAME=]URL', each with its own generator (repeatable); replaces the hello scenarios")
+	fs.StringVar(&f.method, "method", "GET", "--url: HTTP method")
+	fs.Var(&f.headers, "header", "--url: request header 'Key: Value' (repeatable)")
+	fs.StringVar(&f.body, "body", "", "--url: request body")
+	fs.StringVar(&f.bodyFile, "body-file", "", "--url: read the request body from this file")
+	fs.Var(&f.targetFiles, "targets", "'[NAME=]FILE': one generator sending the weighted requests of a JSON list of {name, method, url, headers, body, weight} (repeatable)")
+	fs.Var(&f.functions, "function", "load this Lambda function (name or ARN) through the Invoke API, each with its own generator (repeatable)")
+	fs.StringVar(&f.payload, "payload", "", "--function: JSON event to send (default {})")
+	fs.StringVar(&f.payloadFile, "payload-file", "", "--function: read the JSON event from this file")
+	fs.BoolVar(&f.logTail, "log-tail", false, "--function: ask for each invocation's log tail and record its REPORT Duration and Billed Duration (cost from billed time)")
+	fs.StringVar(&f.endpointURL, "endpoint-url", "", "--function: send the Invoke API calls to this URL instead of AWS (e.g. the local Lambda of 'serve': http://127.0.0.1:3001)")
+	fs.StringVar(&f.costModel, "cost-model", "", "price --url/--targets/--function endpoints as 'standard:MEMORY_MB:ARCH' (e.g. standard:2048:arm64) or 'lmi:INSTANCE_TYPE:INSTANCES' (e.g. lmi:c8g.xlarge:3); without it they are an unknown target (functions: their configuration)")
 	fs.StringVar(&f.target, "target", "local", "where to send the load: local (a local Lambda on this machine) or aws (a deployed LMI stack)")
 	fs.StringVar(&f.stack, "stack", target.LmiStack, "aws: the LMI stack whose outputs give the endpoint URLs")
-	fs.StringVar(&f.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
-	fs.StringVar(&f.profile, "profile", "", "aws: shared config profile (default: the default chain)")
+	fs.StringVar(&f.region, "region", "", "aws and --function: region (default: AWS_REGION or the profile's)")
+	fs.StringVar(&f.profile, "profile", "", "aws and --function: shared config profile (default: the default chain)")
 	fs.StringVar(&f.outputsFile, "outputs-file", "", "aws: read stack outputs from this file (written by cdk deploy --outputs-file) instead of CloudFormation")
 	fs.StringVar(&f.binary, "binary", "", "local: run this bootstrap instead of building function/ for this machine")
 	fs.BoolVar(&f.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
@@ -218,6 +275,8 @@ func (f *loadFlags) loadProfile() (load.Model, load.Stages, error) {
 	return load.Closed, st, nil
 }
 
+// validate checks every flag before anything starts: no local Lambda, no
+// request, no AWS call happens for a command line that cannot run.
 func (f *loadFlags) validate() error {
 	if _, err := target.ParseKind(f.target); err != nil {
 		return usageError{err.Error()}
@@ -228,8 +287,12 @@ func (f *loadFlags) validate() error {
 	if f.query != "" && f.scenario == "all" {
 		f.scenario = "custom"
 	}
-	if _, err := load.Scenarios(f.scenario, f.workload, f.query); err != nil {
-		return usageError{err.Error()}
+	if err := f.buildGeneric(); err != nil {
+		return err
+	}
+	scenarios, err := f.scenarios()
+	if err != nil {
+		return err
 	}
 	if f.cooldown < 0 {
 		return usagef("--cooldown %s: must not be negative", f.cooldown)
@@ -243,7 +306,8 @@ func (f *loadFlags) validate() error {
 	if f.lmiInstances <= 0 {
 		return usagef("--lmi-instances must be positive")
 	}
-	if _, err := threshold.ParseAll(f.thresholds); err != nil {
+	prices, err := f.priceTable()
+	if err != nil {
 		return usageError{err.Error()}
 	}
 	switch f.inTurn {
@@ -251,19 +315,215 @@ func (f *loadFlags) validate() error {
 	default:
 		return usagef("--endpoints-in-turn %q: want auto, on or off", f.inTurn)
 	}
-	return f.ll.validate()
+	if err := f.ll.validate(); err != nil {
+		return err
+	}
+	if _, err := prices.InstancePrice(f.lmiInstanceType); err != nil {
+		return usagef("--lmi-instance-type: %v", err)
+	}
+	var names []string
+	if f.generic != nil {
+		if f.costModel != "" {
+			if _, err := load.ParseCostModel(f.costModel, prices); err != nil {
+				return usagef("--cost-model: %v", err)
+			}
+		}
+		for _, e := range f.generic {
+			names = append(names, e.Name)
+		}
+	} else if names, err = load.EndpointNames(f.endpoints); err != nil {
+		return usageError{err.Error()}
+	}
+	ths, err := threshold.ParseAll(f.thresholds)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	// A threshold scoped to nothing this run will measure is a typo.
+	for _, t := range ths {
+		if t.Scope == "" {
+			continue
+		}
+		found := false
+		for _, sc := range scenarios {
+			for _, n := range names {
+				found = found || strings.Contains(sc.Name+"/"+n, t.Scope)
+			}
+		}
+		if !found {
+			return usagef("--threshold %q: %q matches none of the endpoints (%s) in scenarios %s", t.Raw, t.Scope, strings.Join(names, ", "), scenarioNames(scenarios))
+		}
+	}
+	if err := checkWritable(f.outDir()); err != nil {
+		return usagef("--out: %v", err)
+	}
+	return nil
+}
+
+func scenarioNames(scs []load.Scenario) string {
+	out := make([]string, len(scs))
+	for i, s := range scs {
+		out[i] = s.Name
+	}
+	return strings.Join(out, ", ")
+}
+
+// scenarios returns the scenarios to run: the hello scenarios, or for
+// --url, --targets and --function one scenario named "load" (its query, if
+// --query is given, added to every URL).
+func (f *loadFlags) scenarios() ([]load.Scenario, error) {
+	if f.generic != nil {
+		return []load.Scenario{{Name: "load", Query: strings.TrimPrefix(f.query, "?")}}, nil
+	}
+	scs, err := load.Scenarios(f.scenario, f.workload, f.query)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return scs, nil
+}
+
+func (f *loadFlags) priceTable() (cost.PriceTable, error) {
+	if f.prices == "" {
+		return cost.Default(), nil
+	}
+	return cost.Load(f.prices)
+}
+
+// outDir is the results folder: --out or a new one under bench-results.
+func (f *loadFlags) outDir() string {
+	if f.out == "" {
+		f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-load")
+	}
+	return f.out
+}
+
+// checkWritable makes sure dir exists (creating it) and a file can be
+// written in it.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
+// buildGeneric turns --url, --targets and --function into endpoints,
+// checking every URL, header, body file and payload.
+func (f *loadFlags) buildGeneric() error {
+	if len(f.urls)+len(f.targetFiles)+len(f.functions) == 0 {
+		for _, n := range []string{"method", "header", "body", "body-file", "payload", "payload-file", "log-tail", "endpoint-url", "cost-model"} {
+			if f.set[n] {
+				return usagef("--%s applies to --url, --targets or --function, and none is given", n)
+			}
+		}
+		return nil
+	}
+	for _, n := range []string{"target", "stack", "endpoints", "scenario", "outputs-file", "binary", "no-cpu-limits",
+		"fast-io-delay-ms", "slow-io-delay-ms", "low-cpu-hash-loops", "high-cpu-hash-loops", "capacity-provider-arn", "cloudwatch"} {
+		if f.set[n] {
+			return usagef("--%s picks the hello scenarios of our stacks; it does not combine with --url, --targets or --function", n)
+		}
+	}
+	if f.body != "" && f.bodyFile != "" {
+		return usagef("--body and --body-file exclude each other")
+	}
+	if f.payload != "" && f.payloadFile != "" {
+		return usagef("--payload and --payload-file exclude each other")
+	}
+	if len(f.urls) == 0 && (f.set["method"] || f.set["header"] || f.set["body"] || f.set["body-file"]) {
+		return usagef("--method, --header, --body and --body-file apply to --url, and none is given")
+	}
+	if len(f.functions) == 0 && (f.set["payload"] || f.set["payload-file"] || f.set["log-tail"] || f.set["endpoint-url"]) {
+		return usagef("--payload, --payload-file, --log-tail and --endpoint-url apply to --function, and none is given")
+	}
+	body := f.body
+	if f.bodyFile != "" {
+		b, err := os.ReadFile(f.bodyFile)
+		if err != nil {
+			return usagef("--body-file: %v", err)
+		}
+		body = string(b)
+	}
+	headers := map[string]string{}
+	for _, h := range f.headers {
+		k, v, err := load.ParseHeader(h)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		if old, ok := headers[k]; ok {
+			v = old + ", " + v
+		}
+		headers[k] = v
+	}
+	var eps []load.Endpoint
+	for _, u := range f.urls {
+		name, raw, err := load.ParseURLFlag(u)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		eps = append(eps, load.Endpoint{Name: name, Requests: []load.Request{{Method: f.method, URL: raw, Headers: headers, Body: body}}})
+	}
+	for _, t := range f.targetFiles {
+		name, path, err := load.TargetsName(t)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		reqs, err := load.ReadTargetsFile(path)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		eps = append(eps, load.Endpoint{Name: name, Requests: reqs})
+	}
+	payload := []byte(f.payload)
+	if f.payloadFile != "" {
+		b, err := os.ReadFile(f.payloadFile)
+		if err != nil {
+			return usagef("--payload-file: %v", err)
+		}
+		payload = b
+	}
+	if len(payload) > 0 && !json.Valid(payload) {
+		return usagef("--payload: not valid JSON")
+	}
+	for _, fn := range f.functions {
+		if strings.TrimSpace(fn) == "" {
+			return usagef("--function: empty name")
+		}
+		// Hello: an answer shaped like the hello function's gives cold starts
+		// and concurrency; any other answer is left alone.
+		eps = append(eps, load.Endpoint{Name: load.FunctionShortName(fn), Hello: true, Function: &load.Function{Name: fn, Payload: payload, LogTail: f.logTail}})
+	}
+	load.UniqueNames(eps)
+	for _, e := range eps {
+		if err := load.CheckEndpoint(e); err != nil {
+			return usagef("%s: %v", e.Name, err)
+		}
+	}
+	f.generic = eps
+	return nil
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f loadFlags
 	fs := newFlagSet("load", "load [flags]", loadDescription, stdout, stderr)
 	f.register(fs)
-	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when an endpoint's totals cross this: p50/p90/p95/p99/p99.9/avg/min/max<DURATION or error_rate<PERCENT, optionally scoped: 'lmi-2048:p99<1s', 'low-cpu/:p95<300ms' (repeatable)")
+	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when an endpoint's totals cross this: p50/p90/p95/p99/p99.9/avg/min/max<DURATION, error_rate<PERCENT (dropped requests count as failed) or dropped<COUNT, optionally scoped: 'lmi-2048:p99<1s', 'low-cpu/:p95<300ms' (repeatable)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if err := f.validate(); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// The generator allocates little per request; collecting at 50%
+		// heap growth instead of 100% keeps its peak RSS near vegeta's for
+		// a few percent of CPU. GOGC overrides it.
+		debug.SetGCPercent(50)
 	}
 	res, err := loadRun(ctx, f, stdout, stderr)
 	if res.dir != "" {
@@ -288,15 +548,13 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 	if err != nil {
 		return res, err
 	}
-	scenarios, err := load.Scenarios(f.scenario, f.workload, f.query)
+	scenarios, err := f.scenarios()
 	if err != nil {
-		return res, usageError{err.Error()}
+		return res, err
 	}
-	prices := cost.Default()
-	if f.prices != "" {
-		if prices, err = cost.Load(f.prices); err != nil {
-			return res, err
-		}
+	prices, err := f.priceTable()
+	if err != nil {
+		return res, err
 	}
 	host, _ := os.Hostname()
 	info := load.RunInfo{
@@ -317,6 +575,9 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		Progress: stderr, Interactive: isTerminal(stderr), ProgressEvery: f.progressEvery,
 	}
 
+	if f.generic != nil {
+		return loadGeneric(ctx, f, cfg, info, prices, stdout, stderr)
+	}
 	var (
 		outputs map[string]string
 		lt      *target.LocalTarget
@@ -397,12 +658,16 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		cfg.Concurrency = w.concurrency
 	}
 
-	res.dir = f.out
-	if res.dir == "" {
-		res.dir = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-load")
-	}
+	return runPlanned(ctx, f, cfg, info, stdout, stderr)
+}
+
+// runPlanned runs cfg (endpoints resolved) and prints its summary.
+func runPlanned(ctx context.Context, f loadFlags, cfg load.RunConfig, info load.RunInfo, stdout, stderr io.Writer) (loadResult, error) {
+	var res loadResult
+	res.dir = f.outDir()
 	cfg.Dir = res.dir
 	cfg.Info = info
+	model, stages, scenarios, eps := cfg.Model, cfg.Stages, cfg.Scenarios, cfg.Endpoints
 	unit := "VUs"
 	if model == load.Open {
 		unit = "requests/s"
@@ -417,6 +682,89 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		}
 	}
 	return res, err
+}
+
+// loadGeneric runs --url, --targets and --function endpoints: no local
+// Lambda, no stack. Functions are looked up first (an unknown one is a usage
+// error, before any invocation) and priced from their configuration unless
+// --cost-model says otherwise.
+func loadGeneric(ctx context.Context, f loadFlags, cfg load.RunConfig, info load.RunInfo, prices cost.PriceTable, stdout, stderr io.Writer) (loadResult, error) {
+	info.Target = "given"
+	info.Cost.Generic = true
+	info.Cost.Models = map[string]string{}
+	info.URLs = map[string]string{}
+	cfg.Endpoints = f.generic
+	for _, e := range f.generic {
+		switch {
+		case e.Function != nil:
+			info.URLs[e.Name] = "lambda:" + e.Function.Name
+		case len(e.Requests) == 1:
+			info.URLs[e.Name] = e.Requests[0].Method + " " + e.Requests[0].URL
+		default:
+			info.URLs[e.Name] = fmt.Sprintf("%d weighted requests", len(e.Requests))
+		}
+		if f.costModel != "" {
+			info.Cost.Models[e.Name] = f.costModel
+		}
+	}
+	if len(f.functions) > 0 {
+		client, err := f.lambdaClient(ctx)
+		if err != nil {
+			return loadResult{}, err
+		}
+		cfg.Invoker = client
+		for _, e := range f.generic {
+			if e.Function == nil {
+				continue
+			}
+			conf, err := client.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(e.Function.Name)})
+			if err != nil {
+				var nf *lambdatypes.ResourceNotFoundException
+				if errors.As(err, &nf) {
+					return loadResult{}, usagef("--function %s: unknown function", e.Function.Name)
+				}
+				return loadResult{}, fmt.Errorf("--function %s: %w", e.Function.Name, err)
+			}
+			if f.costModel != "" {
+				continue
+			}
+			switch {
+			case conf.CapacityProviderConfig != nil:
+				info.Notes = append(info.Notes, fmt.Sprintf("%s runs on Lambda Managed Instances: pass --cost-model lmi:INSTANCE_TYPE:INSTANCES to price it", e.Name))
+			case conf.MemorySize != nil:
+				arch := cost.ArchX86_64
+				if len(conf.Architectures) > 0 && conf.Architectures[0] == lambdatypes.ArchitectureArm64 {
+					arch = cost.ArchARM64
+				}
+				info.Cost.Models[e.Name] = fmt.Sprintf("standard:%d:%s", *conf.MemorySize, arch)
+			}
+		}
+		if f.endpointURL != "" {
+			info.Notes = append(info.Notes, "functions invoked through "+f.endpointURL+": the cost estimate prices this traffic as if it ran on AWS")
+		}
+	}
+	return runPlanned(ctx, f, cfg, info, stdout, stderr)
+}
+
+// lambdaClient is the Lambda client of --function: the local Lambda at
+// --endpoint-url, or AWS. Its connection pool holds --max-in-flight idle
+// connections, so the load does not open a connection per invocation.
+func (f *loadFlags) lambdaClient(ctx context.Context) (*lambda.Client, error) {
+	pool := func(o *lambda.Options) {
+		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = f.maxInFlight
+			t.MaxIdleConnsPerHost = f.maxInFlight
+		})
+	}
+	if f.endpointURL != "" {
+		c := target.LocalLambdaClient(f.endpointURL)
+		return lambda.New(c.Options(), pool), nil
+	}
+	cfg, err := target.LoadAWSConfig(ctx, f.region, f.profile)
+	if err != nil {
+		return nil, err
+	}
+	return lambda.NewFromConfig(cfg, pool), nil
 }
 
 func endpointNames(eps []load.Endpoint) []string {

@@ -112,6 +112,10 @@ func TestLoadLocalEndToEnd(t *testing.T) {
 }
 
 func TestLoadRejectsBadFlags(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
@@ -132,6 +136,27 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 		{[]string{"--idle-timeout", "0s"}, "--keep-warm"},
 		{[]string{"--lmi-min-environments", "5"}, "--lmi-min-environments"},
 		{[]string{"--lmi-scale-interval", "-1s"}, "--lmi-scale-interval"},
+		// Every check happens before the local Lambda starts.
+		{[]string{"--endpoints", "bogus"}, "unknown endpoint"},
+		{[]string{"--lmi-instance-type", "z9.huge"}, "--lmi-instance-type"},
+		{[]string{"--out", notDir + "/sub"}, "--out"},
+		{[]string{"--threshold", "lmi-4096:p99<1s"}, "matches none"},
+		{[]string{"--endpoints", "lmi-2048", "--threshold", "default-128:p99<1s"}, "matches none"},
+		// Generic targets.
+		{[]string{"--url", "ftp://127.0.0.1/x"}, "want http"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--header", "NoColon"}, "--header"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--body-file", "/nonexistent/body"}, "--body-file"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--body", "x", "--body-file", "y"}, "exclude"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--method", "GE T"}, "bad method"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--scenario", "low-cpu"}, "does not combine"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--cost-model", "standard:64:arm64"}, "--cost-model"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--cost-model", "lmi:z9.huge:3"}, "--cost-model"},
+		{[]string{"--url", "api=http://127.0.0.1:1/", "--threshold", "web:p99<1s"}, "matches none"},
+		{[]string{"--targets", "/nonexistent/targets.json"}, "--targets"},
+		{[]string{"--function", "fn", "--payload", "{not json"}, "not valid JSON"},
+		{[]string{"--function", "fn", "--payload-file", "/nonexistent/event.json"}, "--payload-file"},
+		{[]string{"--header", "X: y"}, "applies to"},
+		{[]string{"--log-tail"}, "applies to"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -139,6 +164,9 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 		var ue usageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("load %v: %v, want a usage error about %q", tt.args, err, tt.want)
+		}
+		if strings.Contains(stderr.String(), "Starting the local Lambda") {
+			t.Errorf("load %v started the local Lambda before rejecting its flags", tt.args)
 		}
 	}
 	var stdout bytes.Buffer

@@ -13,6 +13,7 @@ import (
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
+	"lambdabench/bench/internal/results"
 )
 
 const reportDescription = `Rebuilds summary.json, summary.md and every chart of a results folder from its
@@ -79,11 +80,8 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout,
 		for _, w := range warnings {
 			fmt.Fprintln(stderr, w)
 		}
-		if de := (*matrix.DamagedError)(nil); errors.As(err, &de) {
-			return usagef("report: %v (nothing rewritten)", de)
-		}
 		if err != nil {
-			return err
+			return damaged(err)
 		}
 		if s.Kind == "tune" {
 			printTuneTable(stdout, s)
@@ -92,12 +90,21 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout,
 			printMatrixHeadline(stdout, s)
 		}
 	case "load":
-		if err := load.Rebuild(dir); err != nil {
-			return err
+		if err := load.Rebuild(dir, stdout); err != nil {
+			return damaged(err)
 		}
 	}
 	fmt.Fprintf(stdout, "rebuilt %s (%s)\n", dir, kind)
 	return nil
+}
+
+// damaged makes a damaged results file bad input (exit 2): the folder was
+// left as it was.
+func damaged(err error) error {
+	if de := (*results.DamagedError)(nil); errors.As(err, &de) {
+		return usagef("report: %v (nothing rewritten)", de)
+	}
+	return err
 }
 
 // folderKind tells a suite folder (matrix/ and load/ inside) from a matrix

@@ -30,7 +30,7 @@ func writeCharts(dir string, r *Report) error {
 	for i := range r.Scenarios {
 		byName[r.Scenarios[i].Name] = &r.Scenarios[i]
 	}
-	f, err := os.Open(filepath.Join(dir, SamplesFile))
+	f, err := openSamples(filepath.Join(dir, SamplesFile))
 	if err != nil {
 		return fmt.Errorf("charts: %w", err)
 	}

@@ -1,10 +1,13 @@
 package load
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +17,12 @@ import (
 var csvHeader = []string{
 	"time", "scenario", "query", "endpoint", "model", "stages", "stage", "vus", "rate",
 	"elapsed_ms", "status", "latency_ms", "error", "cold", "concurrent",
+	"request", "lag_ms", "duration_ms", "billed_ms",
 }
+
+// optionalColumns may be missing from a samples.csv written before they
+// existed; they read as empty.
+var optionalColumns = map[string]bool{"request": true, "lag_ms": true, "duration_ms": true, "billed_ms": true}
 
 // timeLayout is RFC 3339 in UTC with microseconds: samples are kept to the
 // microsecond, so the file holds them exactly.
@@ -23,59 +31,126 @@ const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
 // CSVEncoder writes Results as rows of samples.csv. It buffers: call Flush
 // to push the rows written so far to the underlying writer. It is not safe
 // for concurrent use.
+//
+// It formats each row into one reused buffer with strconv's Append
+// functions instead of going through encoding/csv, which costs a []string
+// and a string per field: the encoder runs once per request, on the path
+// every result takes. Fields are quoted as encoding/csv quotes them, so
+// encoding/csv reads them back.
 type CSVEncoder struct {
-	w      *csv.Writer
+	w      *bufio.Writer
 	header bool
-	row    []string
+	buf    []byte
+	stages map[*Stage]string // Stages.String of the profiles seen, by first element
 }
 
 // NewCSVEncoder returns an encoder writing to w; the header goes out with
 // the first row.
 func NewCSVEncoder(w io.Writer) *CSVEncoder {
-	return &CSVEncoder{w: csv.NewWriter(w), row: make([]string, len(csvHeader))}
+	return &CSVEncoder{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 256), stages: map[*Stage]string{}}
 }
 
 // Encode writes one result.
 func (e *CSVEncoder) Encode(r *Result) error {
 	if !e.header {
-		if err := e.w.Write(csvHeader); err != nil {
+		if _, err := e.w.WriteString(strings.Join(csvHeader, ",") + "\n"); err != nil {
 			return fmt.Errorf("write samples header: %w", err)
 		}
 		e.header = true
 	}
-	row := e.row
-	row[0] = r.Time.UTC().Format(timeLayout)
-	row[1] = r.Scenario
-	row[2] = r.Query
-	row[3] = r.Endpoint
-	row[4] = string(r.Model)
-	row[5] = r.Stages.String()
-	row[6] = strconv.Itoa(r.Stage)
-	row[7], row[8] = "", ""
+	b := e.buf[:0]
+	b = r.Time.UTC().AppendFormat(b, timeLayout)
+	b = appendField(b, r.Scenario)
+	b = appendField(b, r.Query)
+	b = appendField(b, r.Endpoint)
+	b = appendField(b, string(r.Model))
+	b = appendField(b, e.stagesText(r.Stages))
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(r.Stage), 10)
+	b = append(b, ',')
 	if r.Model == Open {
-		row[8] = strconv.FormatFloat(r.Rate, 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, r.Rate, 'f', -1, 64)
 	} else {
-		row[7] = strconv.Itoa(r.VUs)
+		b = strconv.AppendInt(b, int64(r.VUs), 10)
+		b = append(b, ',')
 	}
-	row[9] = formatMillis(r.Elapsed)
-	row[10] = strconv.Itoa(r.Status)
-	row[11] = formatMillis(r.Latency)
-	row[12] = r.Error
-	row[13], row[14] = "", ""
+	b = append(b, ',')
+	b = appendMillis(b, r.Elapsed)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(r.Status), 10)
+	b = append(b, ',')
+	b = appendMillis(b, r.Latency)
+	b = appendField(b, r.Error)
+	b = append(b, ',')
 	if r.Hello {
-		row[13] = strconv.FormatBool(r.Cold)
-		row[14] = strconv.Itoa(r.Concurrent)
+		b = strconv.AppendBool(b, r.Cold)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(r.Concurrent), 10)
+	} else {
+		b = append(b, ',')
 	}
-	if err := e.w.Write(row); err != nil {
+	b = appendField(b, r.Request)
+	b = append(b, ',')
+	if !r.Dropped() {
+		b = appendMillis(b, r.Lag)
+	}
+	b = append(b, ',')
+	if r.DurationMs > 0 {
+		b = strconv.AppendFloat(b, r.DurationMs, 'f', -1, 64)
+	}
+	b = append(b, ',')
+	if r.BilledMs > 0 {
+		b = strconv.AppendFloat(b, r.BilledMs, 'f', -1, 64)
+	}
+	b = append(b, '\n')
+	e.buf = b
+	if _, err := e.w.Write(b); err != nil {
 		return fmt.Errorf("write sample: %w", err)
 	}
 	return nil
 }
 
+// stagesText is ss.String(), computed once per profile.
+func (e *CSVEncoder) stagesText(ss Stages) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	k := &ss[0]
+	if s, ok := e.stages[k]; ok {
+		return s
+	}
+	s := ss.String()
+	e.stages[k] = s
+	return s
+}
+
+// appendField appends a comma and s, quoted when encoding/csv would quote it.
+func appendField(b []byte, s string) []byte {
+	b = append(b, ',')
+	if s == "" || !fieldNeedsQuotes(s) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}
+
+func fieldNeedsQuotes(s string) bool {
+	if s == `\.` || s[0] == ' ' || s[0] == '\t' {
+		return true
+	}
+	return strings.ContainsAny(s, ",\"\r\n")
+}
+
 // Flush writes any buffered rows to the underlying writer.
 func (e *CSVEncoder) Flush() error {
-	e.w.Flush()
-	if err := e.w.Error(); err != nil {
+	if err := e.w.Flush(); err != nil {
 		return fmt.Errorf("flush samples: %w", err)
 	}
 	return nil
@@ -105,7 +180,7 @@ func (d *CSVDecoder) Decode(res *Result) error {
 			if errors.Is(err, io.EOF) {
 				return io.EOF
 			}
-			return fmt.Errorf("read samples header: %w", err)
+			return fmt.Errorf("line 1 (header): %w", err)
 		}
 		d.line++
 		d.col = make(map[string]int, len(head))
@@ -113,7 +188,7 @@ func (d *CSVDecoder) Decode(res *Result) error {
 			d.col[strings.TrimSpace(h)] = i
 		}
 		for _, h := range csvHeader {
-			if _, ok := d.col[h]; !ok {
+			if _, ok := d.col[h]; !ok && !optionalColumns[h] {
 				return fmt.Errorf("samples header lacks column %q: is this a samples.csv of bench load?", h)
 			}
 		}
@@ -123,21 +198,28 @@ func (d *CSVDecoder) Decode(res *Result) error {
 		if errors.Is(err, io.EOF) {
 			return io.EOF
 		}
-		return fmt.Errorf("read samples line %d: %w", d.line+1, err)
+		return fmt.Errorf("line %d: %w", d.line+1, err)
 	}
 	d.line++
 	if err := d.fill(res, rec); err != nil {
-		return fmt.Errorf("samples line %d: %w", d.line, err)
+		return fmt.Errorf("line %d: %w", d.line, err)
 	}
 	return nil
 }
 
 func (d *CSVDecoder) fill(res *Result, rec []string) error {
-	get := func(name string) string { return rec[d.col[name]] }
+	get := func(name string) string {
+		i, ok := d.col[name]
+		if !ok {
+			return ""
+		}
+		return rec[i]
+	}
 	*res = Result{
 		Scenario: get("scenario"),
 		Query:    get("query"),
 		Endpoint: get("endpoint"),
+		Request:  get("request"),
 		Model:    Model(get("model")),
 		Error:    get("error"),
 	}
@@ -177,6 +259,21 @@ func (d *CSVDecoder) fill(res *Result, rec []string) error {
 	if res.Latency, err = parseMillis(get("latency_ms")); err != nil {
 		return fmt.Errorf("latency_ms: %w", err)
 	}
+	if v := get("lag_ms"); v != "" {
+		if res.Lag, err = parseMillis(v); err != nil {
+			return fmt.Errorf("lag_ms: %w", err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    *float64
+	}{{"duration_ms", &res.DurationMs}, {"billed_ms", &res.BilledMs}} {
+		if v := get(c.name); v != "" {
+			if *c.v, err = strconv.ParseFloat(v, 64); err != nil || *c.v < 0 {
+				return fmt.Errorf("%s: bad value %q", c.name, v)
+			}
+		}
+	}
 	if v := get("cold"); v != "" {
 		res.Hello = true
 		if res.Cold, err = strconv.ParseBool(v); err != nil {
@@ -194,18 +291,21 @@ func (d *CSVDecoder) fill(res *Result, rec []string) error {
 	return nil
 }
 
-// formatMillis writes d in milliseconds with microsecond precision, the
+// appendMillis appends d in milliseconds with microsecond precision, the
 // precision samples are kept at: "12.345".
-func formatMillis(d time.Duration) string {
+func appendMillis(b []byte, d time.Duration) []byte {
 	us := d.Microseconds()
-	sign := ""
 	if us < 0 {
-		sign, us = "-", -us
+		b = append(b, '-')
+		us = -us
 	}
-	return fmt.Sprintf("%s%d.%03d", sign, us/1000, us%1000)
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	return b
 }
 
-// parseMillis reads a duration in milliseconds written by formatMillis (or
+// parseMillis reads a duration in milliseconds written by appendMillis (or
 // any decimal number of milliseconds), exactly to the microsecond.
 func parseMillis(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -226,4 +326,61 @@ func parseMillis(s string) (time.Duration, error) {
 		d = -d
 	}
 	return d, nil
+}
+
+// samplesFile is a samples.csv opened for reading up to its last complete
+// line.
+type samplesFile struct {
+	*io.SectionReader
+	f    *os.File
+	path string
+	// Torn is the last line when the file does not end with a newline: a
+	// row cut short by a run that was killed while writing (every row the
+	// encoder writes ends with one). It is left out of the reading.
+	Torn string
+}
+
+func (s *samplesFile) Close() error { return s.f.Close() }
+
+// openSamples opens a samples.csv, leaving out a torn last line.
+func openSamples(path string) (*samplesFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	size := st.Size()
+	cut := size
+	var torn string
+	if size > 0 {
+		const window = 1 << 20 // longer than any row
+		from := max(0, size-window)
+		tail := make([]byte, size-from)
+		if _, err := f.ReadAt(tail, from); err != nil && !errors.Is(err, io.EOF) {
+			f.Close()
+			return nil, err
+		}
+		if tail[len(tail)-1] != '\n' {
+			i := bytes.LastIndexByte(tail, '\n')
+			cut = from + int64(i) + 1 // 0 when the whole file is one torn line
+			torn = string(tail[i+1:])
+		}
+	}
+	return &samplesFile{SectionReader: io.NewSectionReader(f, 0, cut), f: f, path: path, Torn: torn}, nil
+}
+
+// Warning is the line to print about a torn last line ("" when none).
+func (s *samplesFile) Warning() string {
+	if s.Torn == "" {
+		return ""
+	}
+	t := s.Torn
+	if len(t) > 60 {
+		t = t[:60] + "…"
+	}
+	return fmt.Sprintf("warning: %s ends in a torn line (the run was killed while writing it); skipped it: %q", s.path, t)
 }

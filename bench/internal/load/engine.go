@@ -1,49 +1,87 @@
 // Package load is bench's load generator: staged closed-model (virtual
-// users) and open-model (arrival rate) load against HTTP endpoints, each
-// endpoint driven independently, with latencies kept in HdrHistograms, every
-// request streamed to samples.csv, and summaries, charts and threshold checks
-// built from those samples.
+// users) and open-model (arrival rate) load against HTTP endpoints or Lambda
+// functions (through the Invoke API), each endpoint driven by its own
+// independent generator, with latencies kept in HdrHistograms, every request
+// streamed to samples.csv, and summaries, charts and threshold checks built
+// from those samples.
 //
-// Data flows one way, as in vegeta: Attack → <-chan *Result → CSVEncoder
-// and Metrics → summaries, reports and charts.
+// A run is described by a serialisable Plan (endpoints, model, stages);
+// Attack executes one scenario of it. Data flows one way, as in vegeta:
+// Attack → <-chan *Result → CSVEncoder and Metrics → summaries, reports and
+// charts. Metrics keep per-stage histograms that merge exactly, so the
+// results of several generators running the same plan can be combined.
 package load
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/valyala/fasthttp"
 )
 
-// Endpoint is one URL under load, with the name reports use for it.
+// Endpoint is one generator's target: the name reports use for it, and
+// either one URL (a GET), weighted Requests, or a Lambda Function.
 type Endpoint struct {
-	Name string
-	URL  string
+	Name     string    `json:"name"`
+	URL      string    `json:"url,omitempty"`      // shorthand for one GET request
+	Requests []Request `json:"requests,omitempty"` // picked by weight, in a fixed interleaved order
+	Function *Function `json:"function,omitempty"` // invoke this function instead of sending HTTP
+	// Hello parses answers as the hello function's JSON (cold start,
+	// concurrency): the built-in scenarios set it.
+	Hello bool `json:"hello,omitempty"`
+}
+
+// Request is one HTTP request a generator sends, as a --targets file lists
+// them.
+type Request struct {
+	Name    string            `json:"name,omitempty"`
+	Method  string            `json:"method,omitempty"` // default GET
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+	Weight  int               `json:"weight,omitempty"` // default 1
+}
+
+// Function is a Lambda function loaded through the Invoke API.
+type Function struct {
+	Name    string          `json:"name"` // name, ARN or partial ARN
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// LogTail asks for the last 4 KB of each invocation's log (LogType
+	// Tail) and records its REPORT line's Duration and Billed Duration.
+	LogTail bool `json:"log_tail,omitempty"`
+}
+
+// Invoker is the part of the Lambda client the generator calls.
+type Invoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
 
 // AttackOptions describe how to load the endpoints in one scenario.
 type AttackOptions struct {
-	Scenario string // name recorded in every Result
-	Query    string // query string added to every endpoint URL ("" for none)
-	Model    Model
+	Scenario string `json:"scenario"`        // name recorded in every Result
+	Query    string `json:"query,omitempty"` // query string added to every URL ("" for none)
+	Model    Model  `json:"model"`
 	// Stages is the profile every endpoint gets: virtual users (closed
 	// model) or requests per second (open model).
-	Stages Stages
+	Stages Stages `json:"stages"`
 	// Timeout bounds each request, from the moment it is sent.
-	Timeout time.Duration
+	Timeout time.Duration `json:"timeout"`
 	// MaxInFlight bounds the requests in flight per endpoint in the open
 	// model; a request due while all are taken is dropped.
-	MaxInFlight int
-	// Transport, when set, replaces the HTTP transport (tests). By default
-	// every endpoint gets its own keep-alive HTTP/1.1 connection pool.
-	Transport func() http.RoundTripper
+	MaxInFlight int `json:"max_in_flight"`
+	// Invoker sends the invocations of Function endpoints.
+	Invoker Invoker `json:"-"`
 }
 
 // Defaults used when AttackOptions leave them zero.
@@ -52,9 +90,19 @@ const (
 	DefaultMaxInFlight = 1000
 )
 
-// maxBody is how much of an answer is read and kept for parsing; the rest is
-// read and discarded so the connection can be reused.
+// maxBody is how much of a hello answer is read and kept for parsing; the
+// rest is read and discarded so the connection can be reused.
 const maxBody = 64 << 10
+
+// spinWindow is how long before a due time the open model stops sleeping on
+// a timer and yields in a loop instead: the runtime's timers fire up to about
+// a millisecond late, which would otherwise be added to every latency. It is
+// used only when requests are spaced at least spinMinGap apart, so that
+// yielding costs at most a fifth of a core.
+const (
+	spinWindow = time.Millisecond
+	spinMinGap = 5 * spinWindow
+)
 
 // Attack loads every endpoint at once, each as an independent scenario with
 // its own goroutines and connection pool, so a slow endpoint never slows
@@ -81,11 +129,11 @@ func Attack(ctx context.Context, endpoints []Endpoint, o AttackOptions) (<-chan 
 	}
 	attackers := make([]*attacker, 0, len(endpoints))
 	for _, ep := range endpoints {
-		u, err := targetURL(ep.URL, o.Query)
+		a, err := newAttacker(ep, o)
 		if err != nil {
 			return nil, fmt.Errorf("attack %s: %w", ep.Name, err)
 		}
-		attackers = append(attackers, &attacker{ep: ep, url: u, o: o})
+		attackers = append(attackers, a)
 	}
 	out := make(chan *Result, 4096)
 	wall := time.Now()
@@ -95,9 +143,14 @@ func Attack(ctx context.Context, endpoints []Endpoint, o AttackOptions) (<-chan 
 		a.start = start
 		a.wallStart = wall.Round(0).Truncate(time.Microsecond)
 		a.out = out
-		a.client = a.newClient()
 		wg.Go(func() {
-			defer a.client.CloseIdleConnections()
+			if a.client != nil {
+				stop := context.AfterFunc(ctx, a.conns.closeAll)
+				defer func() {
+					stop()
+					a.conns.closeAll()
+				}()
+			}
 			if o.Model == Open {
 				a.open(ctx)
 			} else {
@@ -110,6 +163,19 @@ func Attack(ctx context.Context, endpoints []Endpoint, o AttackOptions) (<-chan 
 		close(out)
 	}()
 	return out, nil
+}
+
+// CheckEndpoint reports what is wrong with an endpoint before anything is
+// sent: a URL that is not http(s), a bad method or header, no target.
+func CheckEndpoint(ep Endpoint) error {
+	_, err := newAttacker(ep, AttackOptions{Model: Open, MaxInFlight: 1, Invoker: nopInvoker{}})
+	return err
+}
+
+type nopInvoker struct{}
+
+func (nopInvoker) Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	return nil, errors.New("no invoker")
 }
 
 // targetURL adds query to raw, which must be an absolute http(s) URL.
@@ -135,37 +201,214 @@ func targetURL(raw, query string) (string, error) {
 // attacker drives one endpoint.
 type attacker struct {
 	ep        Endpoint
-	url       string
 	o         AttackOptions
-	client    *http.Client
+	reqs      []preparedRequest // HTTP: the requests, picked by weight
+	order     []int             // indexes into reqs, one weighted cycle
+	next      int               // position in order (guarded by mu in the closed model)
+	mu        sync.Mutex
+	client    *fasthttp.Client
+	conns     connSet
 	start     time.Time // monotonic origin of Elapsed
 	wallStart time.Time // the same instant on the wall clock, to the µs
 	out       chan<- *Result
 }
 
-func (a *attacker) newClient() *http.Client {
-	var rt http.RoundTripper
-	if a.o.Transport != nil {
-		rt = a.o.Transport()
-	} else {
-		conns := a.o.MaxInFlight
-		if a.o.Model == Closed {
-			conns = max(1, int(a.o.Stages.MaxTarget()))
+// preparedRequest is a Request parsed once: every send copies tmpl.
+type preparedRequest struct {
+	name string
+	tmpl *fasthttp.Request
+}
+
+func newAttacker(ep Endpoint, o AttackOptions) (*attacker, error) {
+	a := &attacker{ep: ep, o: o}
+	if ep.Function != nil {
+		if ep.Function.Name == "" {
+			return nil, errors.New("function: no name")
 		}
-		rt = &http.Transport{
-			Proxy:               nil, // only ever the URLs given: no proxy from the environment
-			DialContext:         (&net.Dialer{Timeout: a.o.Timeout, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        conns,
-			MaxIdleConnsPerHost: conns,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second,
-			DisableCompression:  true,
+		if len(ep.Function.Payload) > 0 && !json.Valid(ep.Function.Payload) {
+			return nil, errors.New("function payload is not valid JSON")
 		}
+		if o.Invoker == nil {
+			return nil, errors.New("function endpoint without a Lambda client")
+		}
+		return a, nil
 	}
-	return &http.Client{
-		Transport: rt,
-		// Never follow a redirect: only the URLs given are loaded.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	reqs := ep.Requests
+	if len(reqs) == 0 {
+		if ep.URL == "" {
+			return nil, errors.New("no URL, requests or function")
+		}
+		reqs = []Request{{URL: ep.URL}}
+	}
+	weights := make([]int, len(reqs))
+	for i, r := range reqs {
+		p, err := prepare(r, o.Query)
+		if err != nil {
+			if r.Name != "" {
+				return nil, fmt.Errorf("request %s: %w", r.Name, err)
+			}
+			return nil, err
+		}
+		if r.Weight < 0 {
+			return nil, fmt.Errorf("request %s: negative weight %d", r.Name, r.Weight)
+		}
+		weights[i] = max(1, r.Weight)
+		a.reqs = append(a.reqs, p)
+	}
+	a.order = weightedOrder(weights)
+	a.client = a.newClient()
+	return a, nil
+}
+
+// prepare checks a Request and parses it for sending.
+func prepare(r Request, query string) (preparedRequest, error) {
+	raw, err := targetURL(r.URL, query)
+	if err != nil {
+		return preparedRequest{}, err
+	}
+	method := strings.ToUpper(strings.TrimSpace(r.Method))
+	if method == "" {
+		method = http.MethodGet
+	}
+	if strings.ContainsAny(method, " \t\r\n:/") {
+		return preparedRequest{}, fmt.Errorf("bad method %q", r.Method)
+	}
+	req := &fasthttp.Request{}
+	// Send the URL exactly as given: no path normalisation.
+	req.URI().DisablePathNormalizing = true
+	req.SetRequestURI(raw)
+	req.Header.SetMethod(method)
+	req.Header.SetUserAgent("lambdabench-load")
+	for k, v := range r.Headers {
+		k = strings.TrimSpace(k)
+		if k == "" || strings.ContainsAny(k, " \t\r\n:") || strings.ContainsAny(v, "\r\n") {
+			return preparedRequest{}, fmt.Errorf("bad header %q: %q", k, v)
+		}
+		if strings.EqualFold(k, "Host") {
+			req.UseHostHeader = true
+			req.Header.SetHost(v)
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	if r.Body != "" {
+		req.SetBodyString(r.Body)
+	}
+	return preparedRequest{name: r.Name, tmpl: req}, nil
+}
+
+// weightedOrder spreads weighted choices evenly over one cycle (smooth
+// weighted round-robin, as nginx balances upstreams): weights 3 and 1 give
+// 0 0 1 0, so every window of the run holds its share of each request
+// without a random number per request.
+func weightedOrder(w []int) []int {
+	total := 0
+	for _, x := range w {
+		total += x
+	}
+	cur := make([]int, len(w))
+	out := make([]int, 0, total)
+	for range total {
+		best := 0
+		for i := range w {
+			cur[i] += w[i]
+			if cur[i] > cur[best] {
+				best = i
+			}
+		}
+		cur[best] -= total
+		out = append(out, best)
+	}
+	return out
+}
+
+// newClient is the endpoint's own HTTP/1.1 keep-alive client: fasthttp,
+// whose pooled requests, responses and buffers leave the generator
+// about one allocation per request instead of net/http's dozens (see
+// BenchmarkGeneratorClosed). It never follows a redirect, never uses a
+// proxy and never rewrites the URL, so only the URLs given are loaded.
+func (a *attacker) newClient() *fasthttp.Client {
+	conns := a.o.MaxInFlight
+	if a.o.Model == Closed {
+		conns = max(1, int(a.o.Stages.MaxTarget()))
+	}
+	d := &net.Dialer{Timeout: a.o.Timeout, KeepAlive: 30 * time.Second}
+	return &fasthttp.Client{
+		Name:                          "lambdabench-load",
+		NoDefaultUserAgentHeader:      false,
+		MaxConnsPerHost:               conns,
+		MaxConnWaitTimeout:            a.o.Timeout,
+		MaxIdleConnDuration:           10 * time.Second, // connections opened for a burst do not stay
+		DisablePathNormalizing:        true,
+		DisableHeaderNamesNormalizing: true,
+		MaxResponseBodySize:           0,       // no limit: every body is read to its end
+		ReadBufferSize:                8 << 10, // also the largest response header accepted
+		Dial: func(addr string) (net.Conn, error) {
+			c, err := d.Dial("tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return a.conns.add(c), nil
+		},
+		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
+			c, err := (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).Dial("tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return a.conns.add(c), nil
+		},
+	}
+}
+
+// connSet tracks an endpoint's connections, so that when the run is
+// cancelled the requests in flight end at once instead of at their timeout.
+type connSet struct {
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool
+}
+
+type trackedConn struct {
+	net.Conn
+	set  *connSet
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.set.mu.Lock()
+		delete(c.set.conns, c)
+		c.set.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+func (s *connSet) add(c net.Conn) net.Conn {
+	tc := &trackedConn{Conn: c, set: s}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		c.Close()
+		return tc
+	}
+	if s.conns == nil {
+		s.conns = map[*trackedConn]struct{}{}
+	}
+	s.conns[tc] = struct{}{}
+	return tc
+}
+
+// closeAll closes every connection, and any opened afterwards.
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	list := make([]*trackedConn, 0, len(s.conns))
+	for c := range s.conns {
+		list = append(list, c)
+	}
+	s.closed = true
+	s.mu.Unlock()
+	for _, c := range list {
+		c.Close()
 	}
 }
 
@@ -174,20 +417,27 @@ func (a *attacker) now() time.Duration {
 	return time.Since(a.start).Truncate(time.Microsecond)
 }
 
-// sleepUntil waits until offset t; false when ctx ended first.
-func (a *attacker) sleepUntil(ctx context.Context, t time.Duration) bool {
-	d := t - time.Since(a.start)
-	if d <= 0 {
-		return ctx.Err() == nil
+// sleepUntil waits until offset t; false when ctx ended first. With spin
+// set, it wakes spinWindow early and yields until t, so the timer's own
+// lateness does not delay the request.
+func (a *attacker) sleepUntil(ctx context.Context, tm *time.Timer, t time.Duration, spin bool) bool {
+	slack := time.Duration(0)
+	if spin {
+		slack = spinWindow
 	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-tm.C:
-		return true
+	if d := t - time.Since(a.start) - slack; d > 0 {
+		tm.Reset(d)
+		select {
+		case <-ctx.Done():
+			tm.Stop()
+			return false
+		case <-tm.C:
+		}
 	}
+	for spin && time.Since(a.start) < t {
+		runtime.Gosched()
+	}
+	return ctx.Err() == nil
 }
 
 // closed runs the virtual users: each sends a request, waits for the
@@ -201,33 +451,70 @@ func (a *attacker) closed(ctx context.Context) {
 }
 
 func (a *attacker) vu(ctx context.Context, n int) {
+	tm := time.NewTimer(time.Hour)
+	tm.Stop()
 	for ctx.Err() == nil {
 		now := a.now()
-		if a.o.Stages.VUsAt(now) < n {
+		vus := a.o.Stages.VUsAt(now)
+		if vus < n {
 			next, ok := a.o.Stages.NextActive(n, now)
-			if !ok || !a.sleepUntil(ctx, next) {
+			if !ok || !a.sleepUntil(ctx, tm, next, false) {
 				return
 			}
 			continue
 		}
 		r := a.result(now)
-		r.VUs = a.o.Stages.VUsAt(now)
-		if !a.do(ctx, r) {
+		r.VUs = vus
+		i := 0
+		if len(a.order) > 1 {
+			a.mu.Lock()
+			i = a.pick()
+			a.mu.Unlock()
+		}
+		if !a.do(ctx, r, i) {
 			return
 		}
 		a.out <- r
 	}
 }
 
-// open sends requests at their due times, each from its own goroutine, at
-// most MaxInFlight at once.
+// pick returns the next request of the weighted cycle.
+func (a *attacker) pick() int {
+	if len(a.order) <= 1 {
+		return 0
+	}
+	i := a.order[a.next]
+	a.next = (a.next + 1) % len(a.order)
+	return i
+}
+
+// ticket is a request due in the open model, handed to a worker.
+type ticket struct {
+	r *Result
+	i int // request index
+}
+
+// open sends requests at their due times. Idle workers take them; when none
+// is idle a new worker starts, up to MaxInFlight; beyond that the request is
+// dropped. Workers are kept for the whole scenario, so their stacks and
+// connections are reused (as vegeta's are).
 func (a *attacker) open(ctx context.Context) {
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	slots := make(chan struct{}, a.o.MaxInFlight)
+	work := make(chan ticket)
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	workers := 0
+	tm := time.NewTimer(time.Hour)
+	tm.Stop()
 	for k := 1; ; k++ {
 		due, ok := a.o.Stages.DueTime(float64(k))
-		if !ok || !a.sleepUntil(ctx, due) {
+		if !ok {
+			return
+		}
+		spin := a.o.Stages.RateAt(due) <= float64(time.Second/spinMinGap)
+		if !a.sleepUntil(ctx, tm, due, spin) {
 			return
 		}
 		due = due.Truncate(time.Microsecond)
@@ -240,18 +527,29 @@ func (a *attacker) open(ctx context.Context) {
 			a.out <- r
 			continue
 		}
+		t := ticket{r: r, i: a.pick()}
 		select {
-		case slots <- struct{}{}:
+		case work <- t:
+			continue
+		default:
+		}
+		if workers < a.o.MaxInFlight {
+			workers++
 			wg.Go(func() {
-				defer func() { <-slots }()
-				if a.do(ctx, r) {
-					a.out <- r
+				for t := t; ; {
+					if a.do(ctx, t.r, t.i) {
+						a.out <- t.r
+					}
+					var ok bool
+					if t, ok = <-work; !ok {
+						return
+					}
 				}
 			})
-		default:
-			r.Error = ErrDropped
-			a.out <- r
+			continue
 		}
+		r.Error = ErrDropped
+		a.out <- r
 	}
 }
 
@@ -266,43 +564,56 @@ func (a *attacker) result(at time.Duration) *Result {
 	}
 }
 
-// do sends the request of r and fills in its outcome, latency measured from
-// r.Elapsed. It returns false when ctx ended before the answer: the request
-// was abandoned and must not be reported.
-func (a *attacker) do(ctx context.Context, r *Result) bool {
-	rctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodGet, a.url, nil)
-	if err != nil {
-		r.Error = err.Error()
-		r.Latency = a.now() - r.Elapsed
-		return true
+// do sends request i (or the invocation) of r and fills in its outcome,
+// latency measured from r.Elapsed and send lag from r.Elapsed to the send.
+// It returns false when ctx ended before the answer: the request was
+// abandoned and must not be reported.
+func (a *attacker) do(ctx context.Context, r *Result, i int) bool {
+	if a.ep.Function != nil {
+		rctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
+		defer cancel()
+		return a.invoke(ctx, rctx, r)
 	}
-	req.Header.Set("User-Agent", "lambdabench-load")
-	resp, err := a.client.Do(req)
-	var body []byte
-	if err == nil {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		if err == nil {
-			_, err = io.Copy(io.Discard, resp.Body)
-		}
-		resp.Body.Close()
-		r.Status = resp.StatusCode
-	}
+	p := &a.reqs[i]
+	r.Request = p.name
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer func() {
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+	}()
+	p.tmpl.CopyTo(req)
+	// A deadline instead of a context per request: cancellation of the run
+	// closes the connections (connSet), which ends a request in flight.
+	sent := time.Since(a.start)
+	deadline := a.start.Add(sent + a.o.Timeout)
+	r.Lag = max(0, sent.Truncate(time.Microsecond)-r.Elapsed)
+	err := a.client.DoDeadline(req, resp, deadline)
 	r.Latency = a.now() - r.Elapsed
 	if ctx.Err() != nil {
 		return false
 	}
 	if err != nil {
-		// A response whose body failed still counts as answered.
-		r.Error = shortError(err)
-		if r.Status != 0 {
-			r.Error = "body: " + r.Error
-		}
+		r.Error = fastError(err)
 		return true
 	}
-	r.parseHello(body)
+	r.Status = resp.StatusCode()
+	if a.ep.Hello {
+		b := resp.Body()
+		r.parseHello(b[:min(len(b), maxBody)])
+	}
 	return true
+}
+
+// fastError names a failed request's error briefly.
+func fastError(err error) string {
+	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout"
+	}
+	return err.Error()
 }
 
 // shortError strips the method and URL net/http puts around an error.
@@ -318,4 +629,20 @@ func shortError(err error) string {
 		err = ue.Err
 	}
 	return err.Error()
+}
+
+// Plan is one scenario of a load run as data: what to load and how. It
+// round-trips through JSON, so that the same plan can be handed to several
+// generators (each then runs Attack with it and its own Invoker) whose
+// Metrics merge exactly.
+type Plan struct {
+	Endpoints []Endpoint    `json:"endpoints"`
+	Options   AttackOptions `json:"options"`
+}
+
+// Attack runs the plan; see Attack.
+func (p Plan) Attack(ctx context.Context, inv Invoker) (<-chan *Result, error) {
+	o := p.Options
+	o.Invoker = inv
+	return Attack(ctx, p.Endpoints, o)
 }

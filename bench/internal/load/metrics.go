@@ -1,7 +1,6 @@
 package load
 
 import (
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -9,16 +8,11 @@ import (
 	"lambdabench/bench/internal/stats"
 )
 
-// maxPoints is how many (time, latency) points per endpoint and scenario the
-// metrics keep for the scatter chart: a uniform reservoir sample, so memory
-// stays constant however long the run. samples.csv keeps every request.
-const maxPoints = 5000
-
 // Metrics aggregates Results: per scenario, per endpoint and per stage
-// counts and HdrHistograms of latency, 1 s buckets and a bounded sample of
-// points for the charts. Call Add for every result, then Close, then read
-// Summaries. It is safe for concurrent use, so a progress display can read
-// it while a run adds to it.
+// counts and HdrHistograms of latency and send lag. Call Add for every
+// result, then Close, then read Summaries. It is safe for concurrent use, so
+// a progress display can read it while a run adds to it. (The charts read
+// samples.csv, so nothing here keeps individual requests.)
 type Metrics struct {
 	mu        sync.Mutex
 	scenarios []*scenarioAgg
@@ -41,34 +35,36 @@ type scenarioAgg struct {
 }
 
 type endpointAgg struct {
-	name    string
-	total   *counter
-	stages  []*counter
-	buckets []Bucket
-	points  []Point
-	seen    int64 // results offered to the reservoir
-	rng     *rand.Rand
-	level   float64   // VUs or rate of the latest result
-	start   time.Time // wall clock at this endpoint's elapsed 0
+	name   string
+	total  *counter
+	stages []*counter
+	level  float64   // VUs or rate of the latest result
+	start  time.Time // wall clock at this endpoint's elapsed 0
 }
 
 // counter is the tally of one endpoint over one stage (or the whole run).
 type counter struct {
 	hist          *stats.Histogram
-	requests      int64 // sent: every result but dropped ones
+	lag           *stats.Histogram // send lag of the sent requests
+	requests      int64            // sent: every result but dropped ones
 	dropped       int64
 	ok, c4xx      int64
 	c429, c5xx    int64
 	other, netErr int64
+	fnErr         int64
 	cold          int64
 	maxConcurrent int
-	billable      int64   // answered by the function: 2xx, 4xx but 429, 5xx
+	billable      int64   // answered by the function: 2xx, 4xx but 429, 5xx, function errors
 	billedMs      float64 // their latencies, each rounded up to 1 ms
+	reported      int64   // billable requests with a REPORT line (--log-tail)
+	reportBilled  float64 // their Billed Duration
 	firstSent     time.Duration
 	lastEnd       time.Duration
 }
 
-func newCounter() *counter { return &counter{hist: stats.NewHistogram(), firstSent: -1} }
+func newCounter() *counter {
+	return &counter{hist: stats.NewHistogram(), lag: stats.NewHistogram(), firstSent: -1}
+}
 
 func (c *counter) add(r *Result) {
 	cl := r.class()
@@ -88,13 +84,20 @@ func (c *counter) add(r *Result) {
 		c.c5xx++
 	case classNetErr:
 		c.netErr++
+	case classFnErr:
+		c.fnErr++
 	default:
 		c.other++
 	}
 	c.hist.Record(r.Latency)
-	if cl == class2xx || cl == class4xx || cl == class5xx {
+	c.lag.Record(r.Lag)
+	if cl == class2xx || cl == class4xx || cl == class5xx || cl == classFnErr {
 		c.billable++
 		c.billedMs += cost.BilledMs(float64(r.Latency) / float64(time.Millisecond))
+		if r.BilledMs > 0 {
+			c.reported++
+			c.reportBilled += r.BilledMs
+		}
 	}
 	if r.Hello {
 		if r.Cold {
@@ -106,23 +109,6 @@ func (c *counter) add(r *Result) {
 		c.firstSent = r.Elapsed
 	}
 	c.lastEnd = max(c.lastEnd, r.Elapsed+r.Latency)
-}
-
-// Bucket is one second of an endpoint's run: the requests due in it and
-// their mean latency.
-type Bucket struct {
-	Second   int     `json:"second"`
-	Requests int64   `json:"requests"`
-	Errors   int64   `json:"errors"`
-	MeanMs   float64 `json:"mean_ms"`
-	sum      time.Duration
-}
-
-// Point is one request kept for the scatter chart.
-type Point struct {
-	Elapsed time.Duration
-	Latency time.Duration
-	OK      bool
 }
 
 // Add accounts for one result.
@@ -141,13 +127,7 @@ func (m *Metrics) Add(r *Result) {
 	}
 	e := s.byName[r.Endpoint]
 	if e == nil {
-		e = &endpointAgg{
-			name:  r.Endpoint,
-			start: r.Time.Add(-r.Elapsed),
-			total: newCounter(),
-			// A fixed seed: rebuilding from samples.csv picks the same points.
-			rng: rand.New(rand.NewPCG(uint64(len(s.endpoints))+1, 0x10ad)),
-		}
+		e = &endpointAgg{name: r.Endpoint, start: r.Time.Add(-r.Elapsed), total: newCounter()}
 		for range s.stages {
 			e.stages = append(e.stages, newCounter())
 		}
@@ -161,28 +141,6 @@ func (m *Metrics) Add(r *Result) {
 	}
 	if r.Stage >= 1 && r.Stage <= len(e.stages) {
 		e.stages[r.Stage-1].add(r)
-	}
-	if r.Dropped() {
-		return
-	}
-	sec := int(r.Elapsed / time.Second)
-	if sec >= 0 {
-		for len(e.buckets) <= sec {
-			e.buckets = append(e.buckets, Bucket{Second: len(e.buckets)})
-		}
-		b := &e.buckets[sec]
-		b.Requests++
-		b.sum += r.Latency
-		if r.class() != class2xx {
-			b.Errors++
-		}
-	}
-	p := Point{Elapsed: r.Elapsed, Latency: r.Latency, OK: r.class() == class2xx}
-	e.seen++
-	if len(e.points) < maxPoints {
-		e.points = append(e.points, p)
-	} else if j := e.rng.Int64N(e.seen); j < maxPoints {
-		e.points[j] = p
 	}
 }
 
@@ -200,7 +158,7 @@ type Live struct {
 	Endpoint  string
 	Stage     int // 1-based stage of the latest result
 	Requests  int64
-	Errors    int64 // 4xx, 429, 5xx and network errors
+	Errors    int64 // 4xx, 429, 5xx, network and function errors (not drops)
 	Dropped   int64
 	P95       float64 // milliseconds, over the current stage
 	Stages    Stages
@@ -237,4 +195,71 @@ func (m *Metrics) Live(scenario string) []Live {
 		})
 	}
 	return out
+}
+
+// merge adds o's tally to c: counts add up, histograms merge exactly.
+func (c *counter) merge(o *counter) {
+	c.hist.Merge(o.hist)
+	c.lag.Merge(o.lag)
+	c.requests += o.requests
+	c.dropped += o.dropped
+	c.ok += o.ok
+	c.c4xx += o.c4xx
+	c.c429 += o.c429
+	c.c5xx += o.c5xx
+	c.other += o.other
+	c.netErr += o.netErr
+	c.fnErr += o.fnErr
+	c.cold += o.cold
+	c.maxConcurrent = max(c.maxConcurrent, o.maxConcurrent)
+	c.billable += o.billable
+	c.billedMs += o.billedMs
+	c.reported += o.reported
+	c.reportBilled += o.reportBilled
+	if o.firstSent >= 0 && (c.firstSent < 0 || o.firstSent < c.firstSent) {
+		c.firstSent = o.firstSent
+	}
+	c.lastEnd = max(c.lastEnd, o.lastEnd)
+}
+
+// Merge adds everything o measured to m, as if m had been given o's
+// results too: several generators running the same plan merge into one
+// run's metrics (scenarios, endpoints and stages matched by name and index).
+// Elapsed offsets are taken as sharing one start.
+func (m *Metrics) Merge(o *Metrics) {
+	if m == o {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, os := range o.scenarios {
+		s := m.byName[os.name]
+		if s == nil {
+			s = &scenarioAgg{name: os.name, query: os.query, model: os.model, stages: os.stages, start: os.start,
+				byName: map[string]*endpointAgg{}}
+			m.byName[os.name] = s
+			m.scenarios = append(m.scenarios, s)
+		}
+		if os.start.Before(s.start) {
+			s.start = os.start
+		}
+		for _, oe := range os.endpoints {
+			e := s.byName[oe.name]
+			if e == nil {
+				e = &endpointAgg{name: oe.name, total: newCounter()}
+				for range s.stages {
+					e.stages = append(e.stages, newCounter())
+				}
+				s.byName[oe.name] = e
+				s.endpoints = append(s.endpoints, e)
+			}
+			e.total.merge(oe.total)
+			for i := range min(len(e.stages), len(oe.stages)) {
+				e.stages[i].merge(oe.stages[i])
+			}
+			e.level = oe.level
+		}
+	}
 }

@@ -49,6 +49,22 @@ type Report struct {
 	Run       RunInfo           `json:"run"`
 	Scenarios []ScenarioSummary `json:"scenarios"`
 	Checks    []Check           `json:"threshold_checks,omitempty"`
+	// NoCharts is set when the charts were not drawn (--no-charts):
+	// summary.md then links no images.
+	NoCharts bool `json:"no_charts,omitempty"`
+}
+
+// Failures counts the attempted requests (sent or dropped) of every
+// scenario and endpoint, and those that failed (no 2xx, or dropped).
+func (r *Report) Failures() (attempted, failed int64) {
+	for _, sc := range r.Scenarios {
+		for _, e := range sc.Endpoints {
+			t := e.Total
+			attempted += t.Requests + t.Dropped
+			failed += t.Requests + t.Dropped - t.OK
+		}
+	}
+	return attempted, failed
 }
 
 // EndpointOrder is the order reports list the hello endpoints in.
@@ -61,7 +77,7 @@ func (r *Report) finish() error {
 		sc := &r.Scenarios[i]
 		for j := range sc.Endpoints {
 			e := &sc.Endpoints[j]
-			est, err := estimateCost(sc.Name, e, e.billedMs, e.billable, r.Run.Cost)
+			est, err := estimateCost(sc.Name, e, r.Run.Cost)
 			if err != nil {
 				r.Run.Notes = appendOnce(r.Run.Notes, "no cost estimate: "+err.Error())
 				continue
@@ -89,6 +105,7 @@ func appendOnce(list []string, s string) []string {
 // write writes summary.json, summary.md and, with charts, the charts into
 // dir.
 func (r *Report) write(dir string, charts bool) error {
+	r.NoCharts = !charts
 	if err := writeFileAtomic(filepath.Join(dir, SummaryJSONFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -154,14 +171,22 @@ func ReadReport(path string) (*Report, error) {
 // the run was made (target, URLs, thresholds, cost assumptions, whether it
 // was interrupted) is kept from the summary.json already there, if any.
 // Crossed thresholds are recorded in the summary, not returned as an error.
-func Rebuild(dir string) error { return rebuild(dir, true) }
+//
+// A last line cut short (a run killed while writing it) is skipped, with a
+// warning written to warn; any other damage in samples.csv is an error
+// naming the file and line, and then nothing in dir is changed.
+func Rebuild(dir string, warn io.Writer) error { return rebuild(dir, true, warn) }
 
-func rebuild(dir string, charts bool) error {
-	f, err := os.Open(filepath.Join(dir, SamplesFile))
+func rebuild(dir string, charts bool, warn io.Writer) error {
+	path := filepath.Join(dir, SamplesFile)
+	f, err := openSamples(path)
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", dir, err)
 	}
 	defer f.Close()
+	if w := f.Warning(); w != "" && warn != nil {
+		fmt.Fprintln(warn, w)
+	}
 	m := NewMetrics()
 	dec := NewCSVDecoder(bufio.NewReaderSize(f, 1<<20))
 	for {
@@ -170,7 +195,7 @@ func rebuild(dir string, charts bool) error {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return fmt.Errorf("rebuild %s: %w", dir, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		m.Add(&r)
 	}
@@ -233,6 +258,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	if r.Partial {
 		bw.printf("**The run was interrupted: the figures cover what was measured until then.**\n\n")
 	}
+	for _, w := range r.warnings() {
+		bw.printf("**%s**\n\n", w)
+	}
 	for _, sc := range r.Scenarios {
 		bw.printf("## %s", sc.Name)
 		if sc.Query != "" {
@@ -243,11 +271,17 @@ func (r *Report) Markdown(w io.Writer) error {
 		if sc.Model == Open {
 			unit = "requests/s"
 		}
-		bw.printf("%s model, stages `%s` (%s per endpoint), %.0f s. Latencies in ms; error %% = non-2xx and network errors over requests sent.\n\n",
+		bw.printf("%s model, stages `%s` (%s per endpoint), %.0f s. Latencies in ms; error %% = non-2xx, network errors, function errors and dropped requests over requests attempted (sent + dropped).",
 			titleCase(string(sc.Model)), sc.Stages, unit, sc.DurationS)
-		if sc.InTurn {
-			bw.printf("The endpoints were loaded one after another, not at once, so that they did not compete for this machine's cores.\n\n")
+		if sc.Model == Open {
+			bw.printf(" Latency runs from each request's due time; lag = how late the generator sent it (its own share of the latency).")
+		} else {
+			bw.printf(" Closed model: a virtual user waits for each answer before sending the next, so a stall delays the requests that would have been sent meanwhile and hides them from the percentiles (coordinated omission); use --rate (open model) to see stalls.")
 		}
+		if sc.InTurn {
+			bw.printf(" The endpoints were loaded one after another, not at once, so that they did not compete for this machine's cores.")
+		}
+		bw.printf("\n\n")
 		bw.table(loadTable(sc))
 		bw.printf("\n")
 		if hb := hostBoundEndpoints(&sc); hb != "" {
@@ -261,10 +295,15 @@ func (r *Report) Markdown(w io.Writer) error {
 			bw.table(ct)
 			bw.printf("\n")
 		}
-		bw.printf("![%s](%s)\n\n", sc.Name, panelFile(sc.Name))
-		if len(sc.Concurrency) > 0 {
-			bw.printf("Concurrency (%s): ![%s concurrency](%s)\n\n", sc.Concurrency[0].Source, sc.Name, concurrencyFile(sc.Name))
+		if !r.NoCharts {
+			bw.printf("![%s](%s)\n\n", sc.Name, panelFile(sc.Name))
+			if len(sc.Concurrency) > 0 {
+				bw.printf("Concurrency (%s): ![%s concurrency](%s)\n\n", sc.Concurrency[0].Source, sc.Name, concurrencyFile(sc.Name))
+			}
 		}
+	}
+	if r.NoCharts {
+		bw.printf("Charts not drawn (--no-charts): `go run ./bench report DIR` draws them from samples.csv.\n\n")
 	}
 	if notes := costNotes(r); len(notes) > 0 {
 		bw.printf("Cost basis:\n\n")
@@ -282,8 +321,11 @@ func (r *Report) Markdown(w io.Writer) error {
 				res = "**FAIL**"
 			}
 			act := fmt.Sprintf("%.1f ms", c.Actual)
-			if strings.Contains(c.Threshold, "rate") || strings.Contains(c.Threshold, "errors") {
+			switch c.Metric {
+			case "error_rate":
 				act = fmt.Sprintf("%.2f%%", 100*c.Actual)
+			case "dropped":
+				act = fmt.Sprintf("%.0f", c.Actual)
 			}
 			rows = append(rows, []string{"`" + c.Threshold + "`", c.Subject, act, res})
 		}
@@ -325,24 +367,43 @@ func costNotes(r *Report) []string {
 // loadTable is the seed's console table, one row per endpoint and stage,
 // then the totals.
 func loadTable(sc ScenarioSummary) [][]string {
-	rows := [][]string{{"stage", "endpoint", "requests", "req/s", "4xx", "429", "5xx", "net err", "dropped", "error %", "avg", "p50", "p90", "p95", "p99", "p99.9", "max", "cold"}}
+	fnErr := false
+	for _, e := range sc.Endpoints {
+		fnErr = fnErr || e.Total.FunctionErrors > 0
+	}
+	head := []string{"stage", "endpoint", "requests", "req/s", "4xx", "429", "5xx", "net err"}
+	if fnErr {
+		head = append(head, "fn err")
+	}
+	head = append(head, "dropped", "error %", "avg", "p50", "p90", "p95", "p99", "p99.9", "max")
+	if sc.Model == Open {
+		head = append(head, "lag p50", "lag p99")
+	}
+	head = append(head, "cold")
 	host := hasHost(sc)
 	if host {
-		rows[0] = append(rows[0], "host")
+		head = append(head, "host")
 	}
+	rows := [][]string{head}
 	row := func(stage string, e string, s StageSummary) []string {
 		l := s.Latency
-		r := []string{
+		out := []string{
 			stage, e, fmt.Sprint(s.Requests), fmt.Sprintf("%.1f", s.Throughput),
 			fmt.Sprint(s.Status4xx), fmt.Sprint(s.Status429), fmt.Sprint(s.Status5xx), fmt.Sprint(s.NetworkErrors),
-			fmt.Sprint(s.Dropped), fmt.Sprintf("%.2f", s.ErrorRate),
-			ms(l.Mean), ms(l.P50), ms(l.P90), ms(l.P95), ms(l.P99), ms(l.P999), ms(l.Max),
-			fmt.Sprint(s.ColdStarts),
 		}
+		if fnErr {
+			out = append(out, fmt.Sprint(s.FunctionErrors))
+		}
+		out = append(out, fmt.Sprint(s.Dropped), fmt.Sprintf("%.2f", s.ErrorRate),
+			ms(l.Mean), ms(l.P50), ms(l.P90), ms(l.P95), ms(l.P99), ms(l.P999), ms(l.Max))
+		if sc.Model == Open {
+			out = append(out, lagMs(s.SendLag.P50), lagMs(s.SendLag.P99))
+		}
+		out = append(out, fmt.Sprint(s.ColdStarts))
 		if host {
-			r = append(r, hostColumn(s))
+			out = append(out, hostColumn(s))
 		}
-		return r
+		return out
 	}
 	nStages := 0
 	for _, e := range sc.Endpoints {
@@ -377,15 +438,19 @@ func ms(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
+// lagMs formats a send lag: to the µs, as it is measured.
+func lagMs(v float64) string { return fmt.Sprintf("%.3f", v) }
+
+// costTable prices every endpoint; an endpoint whose cost model is not
+// known says so.
 func costTable(sc ScenarioSummary) [][]string {
 	rows := [][]string{{"endpoint", "kind", "billed requests", "GB-s", "instance-hours", "compute $", "instances $", "fee $", "requests $", "total $", "$ per 1M"}}
-	priced := false
 	for _, e := range sc.Endpoints {
 		c := e.Cost
 		if c == nil {
+			rows = append(rows, []string{e.Endpoint, UnknownTarget + " (--cost-model prices it)", "-", "-", "-", "-", "-", "-", "-", "-", "-"})
 			continue
 		}
-		priced = true
 		kind := fmt.Sprintf("standard %d MB %s", c.MemoryMB, c.Arch)
 		if c.Kind == "lmi" {
 			kind = fmt.Sprintf("LMI %g × %s", c.Instances, c.InstanceType)
@@ -396,10 +461,30 @@ func costTable(sc ScenarioSummary) [][]string {
 			usd(b.ComputeUSD), usd(b.InstanceUSD), usd(b.ManagementFeeUSD), usd(b.RequestUSD), usd(b.TotalUSD), fmt.Sprintf("%.2f", c.PerMillionUSD),
 		})
 	}
-	if !priced {
-		return nil
-	}
 	return rows
+}
+
+// warnings are said at the top of summary.md: every request failed,
+// requests dropped, a generator that could not keep up.
+func (r *Report) warnings() []string {
+	var out []string
+	if att, failed := r.Failures(); att > 0 && failed == att {
+		out = append(out, fmt.Sprintf("Every one of the %d requests failed.", att))
+	}
+	for _, sc := range r.Scenarios {
+		for _, e := range sc.Endpoints {
+			t := e.Total
+			if t.Dropped > 0 {
+				out = append(out, fmt.Sprintf("%s/%s: %d of %d requests dropped (more than --max-in-flight due at once, or due beyond the timeout): counted as failed.",
+					sc.Name, e.Endpoint, t.Dropped, t.Requests+t.Dropped))
+			}
+			if sc.Model == Open && t.LagWarning() {
+				out = append(out, fmt.Sprintf("%s/%s: the generator could not keep up: send lag p99 %.3f ms (over 1 ms or 1%% of latency p50 %s ms); latencies include this lag. Use fewer endpoints, a lower rate or a bigger machine.",
+					sc.Name, e.Endpoint, t.SendLag.P99, ms(t.Latency.P50)))
+			}
+		}
+	}
+	return out
 }
 
 func usd(v float64) string { return fmt.Sprintf("%.6f", v) }

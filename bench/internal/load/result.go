@@ -2,6 +2,7 @@ package load
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,7 @@ type Result struct {
 	Scenario string // scenario name, such as "low-cpu"
 	Query    string // the query string sent, such as "hash_loops=50000"
 	Endpoint string // endpoint name, such as "lmi-2048"
+	Request  string // name of the request within a weighted endpoint ("" for none)
 	Model    Model
 	Stages   Stages // the profile of the run
 	Stage    int    // 1-based stage the request was due in
@@ -37,9 +39,21 @@ type Result struct {
 	Time    time.Time
 	Elapsed time.Duration
 
-	Status  int           // HTTP status, 0 when no response arrived
+	// Lag is how late the generator sent the request: from its due time
+	// to the moment it was handed to the connection (open model). It is
+	// part of Latency; a large lag is the generator's, not the endpoint's.
+	Lag time.Duration
+
+	Status  int           // HTTP status (Invoke API status for functions), 0 when no response arrived
 	Latency time.Duration // from Time to the end of the response body
-	Error   string        // network error, timeout or ErrDropped; empty on any HTTP response
+	// Error is a network error, timeout, ErrDropped, or a function error
+	// (FunctionErrorPrefix); empty on any other answer.
+	Error string
+
+	// DurationMs and BilledMs are the REPORT line's Duration and Billed
+	// Duration of a function invocation (--log-tail); 0 when unknown.
+	DurationMs float64
+	BilledMs   float64
 
 	// Hello is set when the body is the hello function's JSON; Cold and
 	// Concurrent are its fields.
@@ -62,12 +76,15 @@ const (
 	classOther  // 1xx or 3xx: counted as errors
 	classNetErr // no complete response: connection error, timeout, broken body
 	classDropped
+	classFnErr // the function answered with an error (Invoke API)
 )
 
 func (r *Result) class() class {
 	switch {
 	case r.Dropped():
 		return classDropped
+	case r.Status != 0 && strings.HasPrefix(r.Error, FunctionErrorPrefix):
+		return classFnErr
 	case r.Status == 0 || r.Error != "":
 		return classNetErr
 	case r.Status == 429:

@@ -16,6 +16,10 @@ import (
 	"lambdabench/bench/internal/threshold"
 )
 
+// ErrAllFailed is wrapped by Run's error when every request of the run
+// failed or was dropped.
+var ErrAllFailed = errors.New("every request failed")
+
 // RunConfig is a whole load run: scenarios one after the other, every
 // endpoint loaded at once in each.
 type RunConfig struct {
@@ -24,9 +28,10 @@ type RunConfig struct {
 	Scenarios []Scenario
 	Model     Model
 	Stages    Stages
-	// Timeout and MaxInFlight are as in AttackOptions.
+	// Timeout, MaxInFlight and Invoker are as in AttackOptions.
 	Timeout     time.Duration
 	MaxInFlight int
+	Invoker     Invoker
 	Info        RunInfo // recorded in summary.json (thresholds and cost assumptions included)
 	// NoCharts skips the PNG charts ('bench report' can draw them later).
 	NoCharts bool
@@ -127,10 +132,14 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 			}
 			gcfg := cfg
 			gcfg.Endpoints = eps
+			q := ""
+			if sc.Query != "" {
+				q = " (" + sc.Query + ")"
+			}
 			if len(groups) > 1 {
-				logf("scenario %s (%s): %s model, stages %s, endpoint %s (endpoints one after another)", sc.Name, sc.Query, cfg.Model, cfg.Stages, endpointNames(eps))
+				logf("scenario %s%s: %s model, stages %s, endpoint %s (endpoints one after another)", sc.Name, q, cfg.Model, cfg.Stages, endpointNames(eps))
 			} else {
-				logf("scenario %s (%s): %s model, stages %s, endpoints %s", sc.Name, sc.Query, cfg.Model, cfg.Stages, endpointNames(eps))
+				logf("scenario %s%s: %s model, stages %s, endpoints %s", sc.Name, q, cfg.Model, cfg.Stages, endpointNames(eps))
 			}
 			start := time.Now()
 			err := runScenario(ctx, gcfg, sc, enc, m)
@@ -208,6 +217,10 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 	case ctx.Err() != nil:
 		return rep, fmt.Errorf("interrupted: partial results in %s: %w", cfg.Dir, ctx.Err())
 	}
+	if att, failed := rep.Failures(); att > 0 && failed == att {
+		// Not a threshold verdict: nothing was measured that worked.
+		return rep, fmt.Errorf("%w: all %d requests failed (results in %s)", ErrAllFailed, att, cfg.Dir)
+	}
 	return rep, checkErr
 }
 
@@ -240,7 +253,7 @@ func runScenario(ctx context.Context, cfg RunConfig, sc Scenario, enc *CSVEncode
 	defer cancel()
 	ch, err := Attack(actx, cfg.Endpoints, AttackOptions{
 		Scenario: sc.Name, Query: sc.Query, Model: cfg.Model, Stages: cfg.Stages,
-		Timeout: cfg.Timeout, MaxInFlight: cfg.MaxInFlight,
+		Timeout: cfg.Timeout, MaxInFlight: cfg.MaxInFlight, Invoker: cfg.Invoker,
 	})
 	if err != nil {
 		return err
@@ -370,6 +383,9 @@ func fmtClock(d time.Duration) string {
 func fmtMs(v float64) string {
 	if v == 0 {
 		return "-"
+	}
+	if v < 10 {
+		return fmt.Sprintf("%.2f ms", v)
 	}
 	if v < 1000 {
 		return fmt.Sprintf("%.0f ms", v)

@@ -113,6 +113,28 @@ var HelloEndpoints = []struct{ Name, URLKey, FunctionKey string }{
 // "all") from a stack's outputs, and returns them with their function
 // names (endpoint → function).
 func ResolveEndpoints(spec string, outputs map[string]string) ([]Endpoint, map[string]string, error) {
+	names, err := EndpointNames(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	var eps []Endpoint
+	fns := map[string]string{}
+	for _, n := range names {
+		i := slices.IndexFunc(HelloEndpoints, func(h struct{ Name, URLKey, FunctionKey string }) bool { return h.Name == n })
+		h := HelloEndpoints[i]
+		u := outputs[h.URLKey]
+		if u == "" {
+			return nil, nil, fmt.Errorf("endpoint %s: the stack has no output %s: is it the LMI stack (GoLambdaBenchLmi)?", n, h.URLKey)
+		}
+		eps = append(eps, Endpoint{Name: n, URL: u, Hello: true})
+		fns[n] = outputs[h.FunctionKey]
+	}
+	return eps, fns, nil
+}
+
+// EndpointNames checks an --endpoints value (comma-separated hello
+// endpoint names, or "all") and returns the names, without repeats.
+func EndpointNames(spec string) ([]string, error) {
 	var names []string
 	for _, n := range strings.Split(spec, ",") {
 		n = strings.TrimSpace(n)
@@ -128,25 +150,16 @@ func ResolveEndpoints(spec string, outputs map[string]string) ([]Endpoint, map[s
 		names = append(names, n)
 	}
 	if len(names) == 0 {
-		return nil, nil, fmt.Errorf("no endpoints: use --endpoints default-128,default-2048,lmi-2048 or a subset")
+		return nil, fmt.Errorf("no endpoints: use --endpoints default-128,default-2048,lmi-2048 or a subset")
 	}
-	var eps []Endpoint
-	fns := map[string]string{}
+	var out []string
 	for _, n := range names {
-		i := slices.IndexFunc(HelloEndpoints, func(h struct{ Name, URLKey, FunctionKey string }) bool { return h.Name == n })
-		if i < 0 {
-			return nil, nil, fmt.Errorf("unknown endpoint %q: use default-128, default-2048 or lmi-2048", n)
+		if !slices.ContainsFunc(HelloEndpoints, func(h struct{ Name, URLKey, FunctionKey string }) bool { return h.Name == n }) {
+			return nil, fmt.Errorf("unknown endpoint %q: use default-128, default-2048 or lmi-2048", n)
 		}
-		if slices.ContainsFunc(eps, func(e Endpoint) bool { return e.Name == n }) {
-			continue
+		if !slices.Contains(out, n) {
+			out = append(out, n)
 		}
-		h := HelloEndpoints[i]
-		u := outputs[h.URLKey]
-		if u == "" {
-			return nil, nil, fmt.Errorf("endpoint %s: the stack has no output %s: is it the LMI stack (GoLambdaBenchLmi)?", n, h.URLKey)
-		}
-		eps = append(eps, Endpoint{Name: n, URL: u})
-		fns[n] = outputs[h.FunctionKey]
 	}
-	return eps, fns, nil
+	return out, nil
 }

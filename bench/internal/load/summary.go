@@ -1,7 +1,6 @@
 package load
 
 import (
-	"cmp"
 	"slices"
 	"time"
 
@@ -16,7 +15,8 @@ type StageSummary struct {
 	Label string `json:"label"`
 
 	// Requests counts the requests sent; Dropped those the open model could
-	// not send (not in Requests, not in the latencies).
+	// not send (not in Requests, not in the latencies, but failures in
+	// ErrorRate).
 	Requests int64 `json:"requests"`
 	Dropped  int64 `json:"dropped"`
 	// Throughput is Requests per second of the stage's active window, from
@@ -30,7 +30,11 @@ type StageSummary struct {
 	Status5xx     int64 `json:"status_5xx"`
 	NetworkErrors int64 `json:"network_errors"` // no answer: connection errors and timeouts
 	OtherStatus   int64 `json:"other_status"`   // 1xx and 3xx
-	// ErrorRate is the percentage of sent requests that did not get a 2xx.
+	// FunctionErrors counts invocations the function answered with an
+	// error (X-Amz-Function-Error).
+	FunctionErrors int64 `json:"function_errors"`
+	// ErrorRate is the percentage of attempted requests (sent + dropped)
+	// that did not get a 2xx: dropped requests are failures.
 	ErrorRate float64 `json:"error_rate_pct"`
 
 	// ColdStarts and MaxConcurrent come from the hello function's answers.
@@ -40,10 +44,24 @@ type StageSummary struct {
 	// Latency covers every sent request, successful or not, from its due
 	// (open model) or send (closed model) time to the end of the answer.
 	Latency stats.Summary `json:"latency_ms"`
+	// SendLag is how late the generator sent the requests after their due
+	// time (open model): the generator's share of Latency, not the endpoint's.
+	SendLag stats.Summary `json:"send_lag_ms"`
+	// BilledMs is the sum of the REPORT lines' Billed Duration (--log-tail)
+	// over Reported invocations.
+	Reported int64   `json:"reported,omitempty"`
+	BilledMs float64 `json:"billed_ms,omitempty"`
 
 	// Saturation is how busy this machine was during the stage (local
 	// target): host_cpu_saturated and the share of time saturated.
 	*hostload.Saturation
+}
+
+// LagWarning reports whether the generator could not keep up: send lag p99
+// above 1 ms or above 1% of the latency p50 (as k6 warns of insufficient
+// VUs). Its share of the latencies is the generator's, not the endpoint's.
+func (s StageSummary) LagWarning() bool {
+	return s.SendLag.N > 0 && (s.SendLag.P99 > 1 || s.SendLag.P99 > 0.01*s.Latency.P50)
 }
 
 // EndpointSummary is the outcome of one endpoint in one scenario.
@@ -53,13 +71,10 @@ type EndpointSummary struct {
 	Stages   []StageSummary `json:"stages"`
 	Cost     *CostEstimate  `json:"cost,omitempty"`
 
-	// Buckets and Points feed the charts; they are not part of summary.json.
-	Buckets []Bucket `json:"-"`
-	Points  []Point  `json:"-"`
-
-	billedMs float64 // for the cost estimate
-	billable int64
-	start    time.Time // wall clock at this endpoint's elapsed 0
+	billedMs    float64 // for the cost estimate
+	billable    int64
+	reportBased bool      // billedMs is the REPORT lines' Billed Duration
+	start       time.Time // wall clock at this endpoint's elapsed 0
 }
 
 // ScenarioSummary is the outcome of one scenario: every endpoint under the
@@ -92,12 +107,16 @@ func (c *counter) summary(stage int, label string) StageSummary {
 		Stage: stage, Label: label,
 		Requests: c.requests, Dropped: c.dropped,
 		OK: c.ok, Status4xx: c.c4xx, Status429: c.c429, Status5xx: c.c5xx,
-		NetworkErrors: c.netErr, OtherStatus: c.other,
+		NetworkErrors: c.netErr, OtherStatus: c.other, FunctionErrors: c.fnErr,
 		ColdStarts: c.cold, MaxConcurrent: c.maxConcurrent,
-		Latency: c.hist.Summary(stats.DefaultTrim),
+		Latency:  c.hist.Summary(stats.DefaultTrim),
+		SendLag:  c.lag.Summary(stats.DefaultTrim),
+		Reported: c.reported, BilledMs: c.reportBilled,
+	}
+	if n := c.requests + c.dropped; n > 0 {
+		s.ErrorRate = 100 * float64(n-c.ok) / float64(n)
 	}
 	if c.requests > 0 {
-		s.ErrorRate = 100 * float64(c.requests-c.ok) / float64(c.requests)
 		if w := c.lastEnd - c.firstSent; w > 0 {
 			s.WindowS = w.Seconds()
 			s.Throughput = float64(c.requests) / w.Seconds()
@@ -124,18 +143,14 @@ func (m *Metrics) Summaries(endpointOrder []string) []ScenarioSummary {
 			es := EndpointSummary{
 				Endpoint: e.name,
 				Total:    e.total.summary(0, "all stages"),
-				Buckets:  slices.Clone(e.buckets),
-				Points:   slices.Clone(e.points),
 				billedMs: e.total.billedMs,
 				billable: e.total.billable,
 				start:    e.start,
 			}
-			for i := range es.Buckets {
-				if b := &es.Buckets[i]; b.Requests > 0 {
-					b.MeanMs = float64(b.sum) / float64(b.Requests) / float64(time.Millisecond)
-				}
+			if t := e.total; t.reported > 0 && t.reported == t.billable {
+				// Every billable invocation has its REPORT line: bill those.
+				es.billedMs, es.reportBased = t.reportBilled, true
 			}
-			slices.SortFunc(es.Points, func(a, b Point) int { return cmp.Compare(a.Elapsed, b.Elapsed) })
 			for i, c := range e.stages {
 				es.Stages = append(es.Stages, c.summary(i+1, s.stages.Label(i)))
 			}

@@ -11,8 +11,9 @@ import (
 // summary.json records it.
 type Check struct {
 	Threshold string  `json:"threshold"`
+	Metric    string  `json:"metric"`
 	Subject   string  `json:"subject"` // "scenario/endpoint"
-	Actual    float64 `json:"actual"`  // milliseconds, or a 0–1 rate for error_rate
+	Actual    float64 `json:"actual"`  // milliseconds, a 0–1 rate for error_rate, a count for dropped
 	Passed    bool    `json:"passed"`
 }
 
@@ -27,6 +28,7 @@ func subjects(scenarios []ScenarioSummary) []threshold.Subject {
 				Name:      sc.Name + "/" + e.Endpoint,
 				Summary:   e.Total.Latency,
 				ErrorRate: e.Total.ErrorRate / 100,
+				Dropped:   e.Total.Dropped,
 			})
 		}
 	}
@@ -52,7 +54,7 @@ func Evaluate(ths []threshold.Threshold, scenarios []ScenarioSummary) ([]Check, 
 			if t.Scope != "" && !strings.Contains(s.Name, t.Scope) {
 				continue
 			}
-			c := Check{Threshold: t.Raw, Subject: s.Name, Passed: true}
+			c := Check{Threshold: t.Raw, Metric: t.Metric, Subject: s.Name, Passed: true}
 			for _, f := range fails {
 				if f.Threshold.Raw == t.Raw && strings.HasPrefix(f.Subject, s.Name) {
 					c.Passed, c.Actual = false, f.Actual

@@ -139,21 +139,10 @@ func ReadFile(path string) (samples []Sample, torn *results.Torn, err error) {
 	}
 	samples, err = ReadCSV(r)
 	if err != nil {
-		return nil, torn, &DamagedError{Path: path, Err: err}
+		return nil, torn, &results.DamagedError{Path: path, Err: err}
 	}
 	return samples, torn, nil
 }
-
-// DamagedError is a samples file that cannot be read: bad input, not a
-// failure of the tool.
-type DamagedError struct {
-	Path string
-	Err  error
-}
-
-func (e *DamagedError) Error() string { return e.Path + ": " + e.Err.Error() }
-
-func (e *DamagedError) Unwrap() error { return e.Err }
 
 // ReadCSV reads samples written by CSVWriter. Every line must be whole: a torn last line is
 // ReadFile's to cut off, so any CSV error here is damage and names its line.

@@ -143,3 +143,15 @@ func OpenSamples(path string) (io.Reader, *Torn, error) {
 	}
 	return bytes.NewReader(data), torn, nil
 }
+
+// DamagedError is a results file that cannot be read for damage other than a
+// torn last line (a bad line, a missing field): bad input, reported with exit
+// status 2, and nothing in the folder is rewritten.
+type DamagedError struct {
+	Path string // the file
+	Err  error  // what is wrong, with its line number
+}
+
+func (e *DamagedError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+func (e *DamagedError) Unwrap() error { return e.Err }

@@ -1,6 +1,8 @@
 package stats
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"time"
 
@@ -9,10 +11,23 @@ import (
 
 // Histogram records latencies in constant memory, for load runs of any
 // length: microsecond resolution from 1 µs to one hour with three significant
-// digits (every reported value is within 0.1% of the true sample). It is not
+// digits. Percentiles answer the same question as NearestRank — the value of
+// the sample of rank ceil(p/100·n) — within the histogram's precision (every
+// reported value is within 0.1% of that sample, and never outside the exact
+// minimum and maximum). The count, minimum, maximum, mean and standard
+// deviation are kept exactly (to the microsecond), alongside the buckets.
+//
+// Histograms merge exactly (Merge): two generators' histograms merged give
+// the same answers as one histogram that recorded every sample. It is not
 // safe for concurrent use.
 type Histogram struct {
 	h *hdrhistogram.Histogram
+	// Exact moments in microseconds: count, min, max, mean and the sum of
+	// squared deviations from the mean (Welford; merged with Chan et al.'s
+	// pairwise formula).
+	n        int64
+	min, max int64
+	mean, m2 float64
 }
 
 const (
@@ -31,52 +46,123 @@ func (h *Histogram) Record(d time.Duration) {
 	us := max(histMinMicros, min(d.Microseconds(), histMaxMicros))
 	// RecordValue only fails for values out of range, excluded above.
 	_ = h.h.RecordValue(us)
+	if h.n == 0 || us < h.min {
+		h.min = us
+	}
+	if us > h.max {
+		h.max = us
+	}
+	h.n++
+	delta := float64(us) - h.mean
+	h.mean += delta / float64(h.n)
+	h.m2 += delta * (float64(us) - h.mean)
 }
 
 // Merge adds every latency recorded in o to h.
 func (h *Histogram) Merge(o *Histogram) {
+	if o.n == 0 {
+		return
+	}
 	h.h.Merge(o.h)
+	if h.n == 0 {
+		h.n, h.min, h.max, h.mean, h.m2 = o.n, o.min, o.max, o.mean, o.m2
+		return
+	}
+	n := h.n + o.n
+	delta := o.mean - h.mean
+	h.m2 += o.m2 + delta*delta*float64(h.n)*float64(o.n)/float64(n)
+	h.mean += delta * float64(o.n) / float64(n)
+	h.n = n
+	h.min = min(h.min, o.min)
+	h.max = max(h.max, o.max)
 }
 
 // Count is the number of latencies recorded.
-func (h *Histogram) Count() int64 { return h.h.TotalCount() }
+func (h *Histogram) Count() int64 { return h.n }
 
-// ValueAt returns the latency at percentile p (0–100) in milliseconds.
+// ValueAt returns the latency at percentile p (0–100) in milliseconds, by
+// the nearest-rank definition NearestRank uses: the sample of rank
+// ceil(p/100·n), taken as the highest value its bucket stands for, held
+// within the exact minimum and maximum. hdrhistogram-go's own
+// ValueAtPercentile ranks by int(p/100·n + 0.5) instead, which for 1,060
+// samples picks the 1,049th at p99 where nearest rank picks the 1,050th.
 func (h *Histogram) ValueAt(p float64) float64 {
-	return float64(h.h.ValueAtPercentile(p)) / 1000
+	vs := h.valuesAt([]float64{p})
+	return vs[0]
+}
+
+// valuesAt answers several percentiles (ascending or not) in one pass over
+// the buckets, in milliseconds.
+func (h *Histogram) valuesAt(ps []float64) []float64 {
+	out := make([]float64, len(ps))
+	if h.n == 0 {
+		return out
+	}
+	ranks := make([]int64, len(ps))
+	for i, p := range ps {
+		ranks[i] = int64(rank(int(h.n), p))
+	}
+	done := 0
+	var seen int64
+	for _, b := range h.h.Distribution() {
+		if b.Count == 0 {
+			continue
+		}
+		seen += b.Count
+		for i, r := range ranks {
+			if out[i] == 0 && r <= seen {
+				out[i] = float64(max(h.min, min(b.To, h.max))) / 1000
+				done++
+			}
+		}
+		if done == len(ps) {
+			break
+		}
+	}
+	for i := range out {
+		if out[i] == 0 { // a rank past every bucket cannot happen; be safe
+			out[i] = float64(h.max) / 1000
+		}
+	}
+	return out
 }
 
 // Summary describes the recorded latencies. The trimmed mean drops trim of
-// the recorded count at each end, bucket by bucket.
+// the recorded count at each end, bucket by bucket; the standard deviation
+// is the sample one (n−1), as Summarize computes it.
 func (h *Histogram) Summary(trim float64) Summary {
-	n := h.h.TotalCount()
-	if n == 0 {
+	if h.n == 0 {
 		return Summary{}
 	}
+	ps := h.valuesAt(Percentiles)
+	std := 0.0
+	if h.n > 1 {
+		std = math.Sqrt(h.m2/float64(h.n-1)) / 1000
+	}
 	return Summary{
-		N:           int(n),
-		Mean:        h.h.Mean() / 1000,
+		N:           int(h.n),
+		Mean:        h.mean / 1000,
 		TrimmedMean: h.trimmedMean(trim) / 1000,
-		StdDev:      h.h.StdDev() / 1000,
-		Min:         float64(h.h.Min()) / 1000,
-		P50:         h.ValueAt(50),
-		P90:         h.ValueAt(90),
-		P95:         h.ValueAt(95),
-		P99:         h.ValueAt(99),
-		P999:        h.ValueAt(99.9),
-		Max:         float64(h.h.Max()) / 1000,
+		StdDev:      std,
+		Min:         float64(h.min) / 1000,
+		P50:         ps[0],
+		P90:         ps[1],
+		P95:         ps[2],
+		P99:         ps[3],
+		P999:        ps[4],
+		Max:         float64(h.max) / 1000,
 	}
 }
 
 // trimmedMean is the mean of the middle of the distribution in microseconds,
 // taking each bucket's midpoint as its value.
 func (h *Histogram) trimmedMean(trim float64) float64 {
-	n := h.h.TotalCount()
+	n := h.n
 	trim = max(0, min(trim, 0.5))
 	skip := int64(math.Floor(trim * float64(n)))
 	keep := n - 2*skip
 	if keep <= 0 {
-		return float64(h.h.ValueAtPercentile(50))
+		return h.ValueAt(50) * 1000
 	}
 	var seen, used int64
 	var sum float64
@@ -90,12 +176,50 @@ func (h *Histogram) trimmedMean(trim float64) float64 {
 		if to <= from {
 			continue
 		}
-		mid := float64(b.From+b.To) / 2
+		mid := math.Max(float64(h.min), math.Min(float64(b.From+b.To)/2, float64(h.max)))
 		sum += mid * float64(to-from)
 		used += to - from
 	}
 	if used == 0 {
-		return float64(h.h.ValueAtPercentile(50))
+		return h.ValueAt(50) * 1000
 	}
 	return sum / float64(used)
+}
+
+// histogramJSON is a Histogram on the wire: the exact moments and the
+// buckets in HdrHistogram's compressed V2 encoding (base64).
+type histogramJSON struct {
+	N       int64   `json:"n"`
+	MinUs   int64   `json:"min_us"`
+	MaxUs   int64   `json:"max_us"`
+	MeanUs  float64 `json:"mean_us"`
+	M2      float64 `json:"m2_us2"`
+	Buckets string  `json:"hdr_v2"`
+}
+
+// MarshalJSON encodes the histogram so that it can be sent to another
+// process and merged there exactly.
+func (h *Histogram) MarshalJSON() ([]byte, error) {
+	enc, err := h.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return nil, fmt.Errorf("encode histogram: %w", err)
+	}
+	return json.Marshal(histogramJSON{N: h.n, MinUs: h.min, MaxUs: h.max, MeanUs: h.mean, M2: h.m2, Buckets: string(enc)})
+}
+
+// UnmarshalJSON decodes a histogram written by MarshalJSON.
+func (h *Histogram) UnmarshalJSON(b []byte) error {
+	var v histogramJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("decode histogram: %w", err)
+	}
+	hh, err := hdrhistogram.Decode([]byte(v.Buckets))
+	if err != nil {
+		return fmt.Errorf("decode histogram: %w", err)
+	}
+	if hh.TotalCount() != v.N {
+		return fmt.Errorf("decode histogram: %d samples in the buckets, %d in the header", hh.TotalCount(), v.N)
+	}
+	*h = Histogram{h: hh, n: v.N, min: v.MinUs, max: v.MaxUs, mean: v.MeanUs, m2: v.M2}
+	return nil
 }

@@ -24,7 +24,7 @@ var ErrCrossed = errors.New("threshold crossed")
 type Threshold struct {
 	Raw    string
 	Scope  string
-	Metric string // min mean trimmed_mean p50 p90 p95 p99 p99.9 max error_rate
+	Metric string // min mean trimmed_mean p50 p90 p95 p99 p99.9 max error_rate dropped
 	Op     string // < <= > >=
 	Value  float64
 }
@@ -32,7 +32,7 @@ type Threshold struct {
 var ops = []string{"<=", ">=", "<", ">"}
 
 // Parse reads one threshold, e.g. "p95<500ms", "avg<=1.5s",
-// "error_rate<1%", "x86_64 2048:p99<2s".
+// "error_rate<1%", "dropped<1" (a count), "x86_64 2048:p99<2s".
 func Parse(s string) (Threshold, error) {
 	t := Threshold{Raw: s}
 	expr := strings.TrimSpace(s)
@@ -55,17 +55,24 @@ func Parse(s string) (Threshold, error) {
 		t.Metric = "mean"
 	case "errors", "error-rate", "error_rate":
 		t.Metric = "error_rate"
+	case "dropped":
 	case "min", "max", "trimmed_mean", "p50", "med", "p90", "p95", "p99", "p99.9":
 		if t.Metric == "med" {
 			t.Metric = "p50"
 		}
 	default:
-		return t, fmt.Errorf("threshold %q: unknown metric %q (use min, avg, trimmed_mean, p50, p90, p95, p99, p99.9, max or error_rate)", s, left)
+		return t, fmt.Errorf("threshold %q: unknown metric %q (use min, avg, trimmed_mean, p50, p90, p95, p99, p99.9, max, error_rate or dropped)", s, left)
 	}
 	var err error
-	if t.Metric == "error_rate" {
+	switch t.Metric {
+	case "error_rate":
 		t.Value, err = parsePercent(right)
-	} else {
+	case "dropped":
+		t.Value, err = strconv.ParseFloat(right, 64)
+		if err != nil || t.Value < 0 {
+			err = fmt.Errorf("value %q is not a request count like 0 or 10", right)
+		}
+	default:
 		t.Value, err = parseMillis(right)
 	}
 	if err != nil {
@@ -124,6 +131,7 @@ type Subject struct {
 	Name      string
 	Summary   stats.Summary
 	ErrorRate float64 // failed ÷ attempted, 0–1
+	Dropped   int64   // requests never sent (load's open model)
 }
 
 // Failure is a threshold a subject crossed.
@@ -136,8 +144,11 @@ type Failure struct {
 func (f Failure) String() string {
 	unit := "ms"
 	actual := strconv.FormatFloat(f.Actual, 'f', 2, 64)
-	if f.Threshold.Metric == "error_rate" {
+	switch f.Threshold.Metric {
+	case "error_rate":
 		unit, actual = "%", strconv.FormatFloat(f.Actual*100, 'f', 2, 64)
+	case "dropped":
+		unit, actual = " requests", strconv.FormatFloat(f.Actual, 'f', 0, 64)
 	}
 	return fmt.Sprintf("%s: %s is %s%s, threshold %s", f.Subject, f.Threshold.Metric, actual, unit, f.Threshold.Raw)
 }
@@ -154,13 +165,12 @@ func Check(ts []Threshold, subjects []Subject) ([]Failure, error) {
 				continue
 			}
 			matched = true
-			v := s.ErrorRate
-			if t.Metric != "error_rate" {
+			v := s.Value(t.Metric)
+			if t.Metric != "error_rate" && t.Metric != "dropped" {
 				if s.Summary.N == 0 {
 					fails = append(fails, Failure{Threshold: t, Subject: s.Name + " (no successful samples)"})
 					continue
 				}
-				v = summaryMetric(s.Summary, t.Metric)
 			}
 			if !holds(v, t.Op, t.Value) {
 				fails = append(fails, Failure{Threshold: t, Subject: s.Name, Actual: v})
@@ -176,8 +186,11 @@ func Check(ts []Threshold, subjects []Subject) ([]Failure, error) {
 // Value is the subject's value of a threshold metric (as Threshold.Metric
 // names it): the error rate (0–1) or a latency in milliseconds.
 func (s Subject) Value(metric string) float64 {
-	if metric == "error_rate" {
+	switch metric {
+	case "error_rate":
 		return s.ErrorRate
+	case "dropped":
+		return float64(s.Dropped)
 	}
 	return summaryMetric(s.Summary, metric)
 }
