@@ -90,7 +90,7 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout,
 			printMatrixHeadline(stdout, s)
 		}
 	case "load":
-		if err := load.Rebuild(dir, stdout); err != nil {
+		if err := load.Rebuild(dir, stderr); err != nil {
 			return damaged(err)
 		}
 	}

@@ -157,3 +157,25 @@ func TestReportDamagedSamples(t *testing.T) {
 		t.Error("summary.json was rewritten from damaged samples")
 	}
 }
+
+// TestReportWarnsOnStderr: the warning about a load folder's torn last line
+// goes where the matrix's goes, to stderr, not into the report on stdout.
+func TestReportWarnsOnStderr(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "load")
+	copyTree(t, filepath.Join("testdata", "report", "suite", "load"), dir)
+	f, err := os.OpenFile(filepath.Join(dir, "samples.csv"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("2026-11-29T23:43:49Z,fast-io,del"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"report", dir}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(stderr.Bytes(), []byte("torn line")) || bytes.Contains(stdout.Bytes(), []byte("torn line")) {
+		t.Errorf("warning not on stderr alone:\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	}
+}
