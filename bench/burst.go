@@ -40,6 +40,9 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *count < 1 || *count > 1000 || *runs < 1 || *runs > 100 || *bcryptCost < 4 || *bcryptCost > 14 {
 		return usagef("--count must be 1..1000, --runs 1..100, --cost 4..14")
 	}
+	if err := tf.check(); err != nil {
+		return err
+	}
 	var (
 		api     matrix.Lambda
 		outputs map[string]string

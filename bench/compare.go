@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"lambdabench/bench/internal/compare"
@@ -40,6 +41,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stages := fs.Bool("stages", false, "load: one row per scenario × endpoint × stage")
 	format := fs.String("format", "text", "output on stdout: text, md or json")
 	out := fs.String("out", "", "also write compare.txt, compare.md, compare.json and the charts into this folder")
+	force := fs.Bool("force", false, "replace the comparison already in --out (compare.txt, compare.md, compare.json and its charts)")
 	noColor := fs.Bool("no-color", false, "no colour in the text table (colour is used only on a terminal, and never with NO_COLOR set)")
 
 	// Accept flags before, between and after OLD and NEW.
@@ -82,6 +84,13 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for _, m := range strings.Split(*metric, ",") {
 		if m = strings.TrimSpace(m); m != "" {
 			o.Gate = append(o.Gate, m)
+		}
+	}
+	if *out != "" && !*force {
+		for _, name := range []string{compare.TextFile, compare.MarkdownFile, compare.JSONFile} {
+			if _, err := os.Stat(filepath.Join(*out, name)); err == nil {
+				return usagef("compare: --out %s already holds a comparison (%s): choose another --out, or add --force to replace it", *out, name)
+			}
 		}
 	}
 

@@ -94,6 +94,8 @@ func TestCompareVerb(t *testing.T) {
 		{"markdown", []string{old, slow, "--format", "md"}, 0, "| x86_64 1536 MB |", ""},
 		{"json", []string{old, slow, "--format", "json"}, 0, `"regressions": null`, ""},
 		{"out", []string{old, slow, "--out", out}, 0, "x86_64 2048 MB", ""},
+		{"out again", []string{old, same, "--out", out}, 2, "", "already holds a comparison"},
+		{"out again, forced", []string{old, slow, "--out", out, "--force"}, 0, "x86_64 2048 MB", ""},
 		{"different kinds", []string{old, loadDir}, 2, "", "cannot compare a matrix folder"},
 		{"suites", []string{suite1, suite2}, 0, "Load: " + filepath.Join(suite1, "load"), ""},
 		{"suite and matrix", []string{suite1, old}, 2, "", "cannot compare a matrix+load folder"},

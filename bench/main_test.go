@@ -17,6 +17,7 @@ import (
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/target"
 	"lambdabench/bench/internal/threshold"
+	"lambdabench/bench/internal/tune"
 )
 
 // fastPayload keeps the bcrypt work of the CLI tests small.
@@ -267,6 +268,21 @@ func TestSuiteQuick(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	// held is a results folder holding a run; journal one whose tune run on
+	// AWS has not restored its function yet.
+	held, journal := t.TempDir(), t.TempDir()
+	for _, d := range []string{held, journal} {
+		if err := os.WriteFile(filepath.Join(d, "samples.csv"), []byte("time\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tune.Create(journal, &tune.Journal{RunID: "r1", Target: "aws", Original: tune.Original{FunctionName: "thumb"}}); err != nil {
+		t.Fatal(err)
+	}
+	badPrices := filepath.Join(t.TempDir(), "prices.json")
+	if err := os.WriteFile(badPrices, []byte(`{"arm64":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
@@ -280,10 +296,32 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"matrix", "--strategy", "fastest"}, "unknown strategy", 2},
 		{[]string{"matrix", "--balanced-weight", "2"}, "between 0 and 1", 2},
 		{[]string{"matrix", "--threshold", "p95<soon"}, "not a duration", 2},
-		{[]string{"matrix", "--target", "local", "--binary", "/nonexistent/bootstrap"}, "--binary", 1},
-		{[]string{"matrix", "--prices", "/nonexistent/prices.json"}, "prices", 1},
+		{[]string{"matrix", "--target", "local", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"tune", "--target", "local", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"suite", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"serve", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"smoke", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"burst", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
+		{[]string{"matrix", "--binary", badPrices}, "not a Linux executable", 2},
+		{[]string{"matrix", "--prices", "/nonexistent/prices.json"}, "prices", 2},
+		{[]string{"matrix", "--prices", badPrices}, "prices", 2},
+		{[]string{"tune", "--target", "aws", "--function", "f", "--prices", badPrices}, "prices", 2},
+		{[]string{"report", "/nonexistent", "--prices", badPrices}, "prices", 2},
+		{[]string{"serve", "--api-addr", "0.0.0.0:9000"}, "127.0.0.1 only", 2},
+		{[]string{"serve", "--invoke-addr", "192.0.2.1:9001"}, "127.0.0.1 only", 2},
+		{[]string{"serve", "--api-addr", "0.0.0.0"}, "--api-addr", 2},
+		{[]string{"smoke", "--timeout", "0"}, "want a positive duration", 2},
+		{[]string{"smoke", "--timeout", "-1s"}, "want a positive duration", 2},
+		{[]string{"matrix", "--target", "aws", "--endpoint-url", "not a url"}, "--endpoint-url", 2},
+		{[]string{"smoke", "--target", "aws", "--endpoint-url", "127.0.0.1:9001"}, "--endpoint-url", 2},
+		{[]string{"burst", "--target", "aws", "--endpoint-url", "ftp://x"}, "--endpoint-url", 2},
+		{[]string{"tune", "--target", "aws", "--function", "f", "--endpoint-url", "not a url"}, "--endpoint-url", 2},
+		{[]string{"matrix", "--threshold", "sparc:p95<1s"}, "matches nothing to be measured", 2},
+		{[]string{"matrix", "--memory", "2048", "--threshold", "1536 MB:p95<1s"}, "matches nothing to be measured", 2},
+		{[]string{"tune", "--target", "aws", "--function", "f", "--memory", "128,256", "--threshold", "512 MB:p95<1s"}, "matches nothing to be measured", 2},
 		{[]string{"report"}, "which results folder", 2},
-		{[]string{"report", "/nonexistent"}, "not found", 1},
+		{[]string{"report", "/nonexistent"}, "not found", 2},
+		{[]string{"report", t.TempDir()}, "not a results folder", 2},
 		{[]string{"burst", "--count", "5000"}, "--count must be 1..1000", 2},
 		{[]string{"smoke", "--warm", "0"}, "--warm must be", 2},
 		{[]string{"suite", "--skip-matrix", "--skip-load"}, "nothing to run", 2},
@@ -299,6 +337,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"matrix", "--memory", ","}, "names no memory size", 2},
 		{[]string{"matrix", "--sleep-between", "-1s"}, "must not be negative", 2},
 		{[]string{"matrix", "--out", "/proc/version/sub"}, "--out", 2},
+		{[]string{"matrix", "--out", held}, "already holds a run", 2},
+		{[]string{"suite", "--out", held}, "already holds a run", 2},
+		{[]string{"tune", "--target", "local", "--source", held, "--out", held}, "already holds a run", 2},
+		{[]string{"tune", "--target", "local", "--source", held, "--out", journal, "--force"}, "tune --cleanup " + journal, 2},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, &bytes.Buffer{}, &bytes.Buffer{})

@@ -46,6 +46,7 @@ type matrixFlags struct {
 	printPrices          bool
 	thresholds           listFlag
 	out                  string
+	force                bool
 
 	// local, when set, is an already running local target to use (the suite
 	// shares one between its verbs); matrixRun does not close it.
@@ -68,6 +69,7 @@ func (f *matrixFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.prices, "prices", "", "JSON price table overriding the built-in prices (see --print-prices)")
 	fs.BoolVar(&f.printPrices, "print-prices", false, "print the built-in price table as JSON and exit")
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-matrix)")
+	registerForce(fs, &f.force)
 }
 
 func (f *matrixFlags) validate() error {
@@ -109,13 +111,41 @@ func (f *matrixFlags) validate() error {
 			}
 		}
 	}
-	if f.out != "" {
-		if err := checkWritableDir(f.out); err != nil {
-			return usagef("--out %s: %v", f.out, err)
+	archs, err := parseArchs(f.archs)
+	if err != nil {
+		return err
+	}
+	if err := f.targetFlags.check(); err != nil {
+		return err
+	}
+	if f.prices != "" {
+		if _, err := cost.Load(f.prices); err != nil {
+			return usageError{err.Error()}
 		}
 	}
-	if _, err := parseArchs(f.archs); err != nil {
-		return err
+	ts, err := threshold.ParseAll(f.thresholds)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	// The local target measures this machine's architecture at the matrix's
+	// sizes: a threshold for anything else is a mistake, refused now.
+	if f.target == string(target.Local) {
+		if len(mems) == 0 {
+			mems = locallambda.MatrixSizes
+		}
+		var names []string
+		for _, m := range mems {
+			if len(archs) == 0 || contains(archs, target.HostArch()) {
+				names = append(names, matrix.Config{Arch: target.HostArch(), MemoryMB: m}.Label())
+			}
+		}
+		if err := threshold.CheckScopes(ts, names); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	// Last: with --force this removes the earlier run.
+	if f.out != "" {
+		return prepareOut(f.out, f.force)
 	}
 	return nil
 }
@@ -172,6 +202,9 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if f.printPrices {
 		return cost.Default().WriteJSON(stdout)
+	}
+	if f.out == "" {
+		f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-matrix")
 	}
 	if err := f.validate(); err != nil {
 		return err
@@ -257,6 +290,15 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 	cfgs = filterConfigs(cfgs, wantArchs, wantMems)
 	if len(cfgs) == 0 {
 		return res, usagef("--arch/--memory select no configuration")
+	}
+	var names []string
+	for _, c := range cfgs {
+		if c.Skip == "" {
+			names = append(names, c.Label())
+		}
+	}
+	if err := threshold.CheckScopes(thresholds, names); err != nil {
+		return res, usageError{err.Error()}
 	}
 
 	res.dir = f.out

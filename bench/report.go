@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
+	"lambdabench/bench/internal/results"
 )
 
 const reportDescription = `Rebuilds summary.json, summary.md and every chart of a results folder from its
@@ -48,18 +50,18 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *prices != "" {
 		var err error
 		if pt, err = cost.Load(*prices); err != nil {
-			return err
+			return usageError{err.Error()}
 		}
 		source = *prices
 	}
-	return rebuildDir(dir, pt, source, stdout)
+	return rebuildDir(dir, pt, source, stdout, stderr)
 }
 
 // rebuildDir rebuilds one results folder of any kind.
-func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout io.Writer) error {
+func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout, stderr io.Writer) error {
 	kind, err := folderKind(dir)
 	if err != nil {
-		return err
+		return usagef("report: %v", err)
 	}
 	switch kind {
 	case "suite":
@@ -68,15 +70,18 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout 
 			if _, err := os.Stat(filepath.Join(p, "samples.csv")); err != nil {
 				continue
 			}
-			if err := rebuildDir(p, prices, pricesSource, stdout); err != nil {
+			if err := rebuildDir(p, prices, pricesSource, stdout, stderr); err != nil {
 				return err
 			}
 		}
 		return writeIndex(dir, stdout)
 	case "matrix":
-		s, err := matrix.Rebuild(dir, prices, pricesSource)
+		s, warnings, err := matrix.Rebuild(dir, prices, pricesSource)
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, w)
+		}
 		if err != nil {
-			return err
+			return damaged(err)
 		}
 		if s.Kind == "tune" {
 			printTuneTable(stdout, s)
@@ -85,12 +90,21 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout 
 			printMatrixHeadline(stdout, s)
 		}
 	case "load":
-		if err := load.Rebuild(dir, stdout); err != nil {
-			return err
+		if err := load.Rebuild(dir, stderr); err != nil {
+			return damaged(err)
 		}
 	}
 	fmt.Fprintf(stdout, "rebuilt %s (%s)\n", dir, kind)
 	return nil
+}
+
+// damaged makes a damaged results file bad input (exit 2): the folder was
+// left as it was.
+func damaged(err error) error {
+	if de := (*results.DamagedError)(nil); errors.As(err, &de) {
+		return usagef("report: %v (nothing rewritten)", de)
+	}
+	return err
 }
 
 // folderKind tells a suite folder (matrix/ and load/ inside) from a matrix

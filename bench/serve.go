@@ -49,6 +49,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := ll.validate(); err != nil {
 		return err
 	}
+	for _, a := range []struct{ flag, addr string }{{"--invoke-addr", *invokeAddr}, {"--api-addr", *apiAddr}} {
+		if err := locallambda.CheckLoopback(a.addr); err != nil {
+			return usagef("serve: %s: %v", a.flag, err)
+		}
+	}
+	if own.name == "" {
+		if err := tf.checkBinary(); err != nil {
+			return err
+		}
+	}
 	var matrix, hello bool
 	var custom []locallambda.FunctionSpec
 	if own.name != "" {

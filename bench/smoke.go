@@ -58,6 +58,12 @@ func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *bcryptCost < 4 || *bcryptCost > 14 {
 		return usagef("--cost must be between 4 and 14")
 	}
+	if *timeout <= 0 {
+		return usagef("--timeout %s: want a positive duration, such as 60s", *timeout)
+	}
+	if err := tf.check(); err != nil {
+		return err
+	}
 
 	var (
 		api           matrix.Lambda

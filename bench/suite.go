@@ -52,6 +52,8 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("suite", "[suite] [flags]", suiteDescription, stdout, stderr)
 	quick := fs.Bool("quick", false, "a lighter run (bcrypt cost 6, 5 warm runs, two short load scenarios): about a minute")
 	out := fs.String("out", "", "report folder (default bench-results/<timestamp>)")
+	var force bool
+	registerForce(fs, &force)
 	var tf targetFlags
 	tf.registerLocal(fs)
 	skipMatrix := fs.Bool("skip-matrix", false, "run only the load scenarios")
@@ -70,6 +72,9 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return usagef("--endpoints-in-turn %q: want auto, on or off", *inTurn)
 	}
+	if err := tf.checkBinary(); err != nil {
+		return err
+	}
 	if *skipMatrix && *skipLoad {
 		return usagef("--skip-matrix and --skip-load leave nothing to run")
 	}
@@ -78,8 +83,8 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if dir == "" {
 		dir = filepath.Join("bench-results", time.Now().Format("20060102-150405"))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("report folder: %w", err)
+	if err := prepareOut(dir, force); err != nil {
+		return err
 	}
 	started := time.Now()
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"lambdabench/bench/internal/target"
+	"lambdabench/bench/internal/tune"
 )
 
 // targetUse says which of the shared target flags a verb takes.
@@ -63,6 +65,44 @@ func (t *targetFlags) register(fs *flag.FlagSet, def string, use targetUse, stac
 func (t *targetFlags) registerLocal(fs *flag.FlagSet) {
 	fs.StringVar(&t.binary, "binary", "", "local: run this bootstrap `path` instead of building the function for this machine")
 	fs.BoolVar(&t.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+}
+
+// check validates the target flags that name things before anything
+// starts: --endpoint-url and --binary (bad usage: exit 2).
+func (t *targetFlags) check() error {
+	if err := t.checkEndpoint(); err != nil {
+		return err
+	}
+	return t.checkBinary()
+}
+
+// checkEndpoint validates --endpoint-url: an http or https URL with a host.
+func (t *targetFlags) checkEndpoint() error {
+	if t.endpointURL == "" {
+		return nil
+	}
+	u, err := url.Parse(t.endpointURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("--endpoint-url %q: want an http:// or https:// URL, such as http://127.0.0.1:9001", t.endpointURL)
+	}
+	return nil
+}
+
+// checkBinary validates --binary: a Linux executable of this machine's
+// architecture, the only one the local Lambda runs.
+func (t *targetFlags) checkBinary() error {
+	if t.binary == "" {
+		return nil
+	}
+	arch, err := tune.BinaryArch(t.binary)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if arch != target.HostArch() {
+		return usagef("--binary %s is linux/%s code; this %s machine runs only its own architecture: build it for linux/%s",
+			t.binary, tune.GOARCH(arch), target.HostArch(), tune.GOARCH(target.HostArch()))
+	}
+	return nil
 }
 
 // aws opens the aws target: the outputs of stack (--outputs-file or

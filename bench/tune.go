@@ -58,6 +58,7 @@ type tuneFlags struct {
 	prices                      string
 	thresholds                  listFlag
 	out                         string
+	force                       bool
 	dryRun                      bool
 	cleanup                     string
 }
@@ -89,6 +90,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.prices, "prices", "", "JSON price table overriding the built-in prices (see matrix --print-prices)")
 	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when a configuration's warm duration crosses this, e.g. 'p95<500ms', 'error_rate<1%' (repeatable)")
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-tune)")
+	registerForce(fs, &f.force)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and every change it would make; change and invoke nothing")
 	fs.StringVar(&f.cleanup, "cleanup", "", "undo what an interrupted or crashed run left: read the journal in this results `folder`")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -120,6 +122,9 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	var p tunePlan
 	var err error
 	if p.kind, err = f.target.kind(); err != nil {
+		return p, err
+	}
+	if err := f.target.checkEndpoint(); err != nil {
 		return p, err
 	}
 	switch p.kind {
@@ -194,6 +199,21 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	if p.thresholds, err = threshold.ParseAll(f.thresholds); err != nil {
 		return p, usageError{err.Error()}
 	}
+	// What will be measured: the memory sizes on the architectures asked
+	// (or either, when the function's own is not known yet).
+	archs := p.archs
+	if len(archs) == 0 {
+		archs = []string{"arm64", "x86_64"}
+	}
+	var names []string
+	for _, a := range archs {
+		for _, m := range p.memories {
+			names = append(names, matrix.Config{Arch: a, MemoryMB: m}.Label())
+		}
+	}
+	if err := threshold.CheckScopes(p.thresholds, names); err != nil {
+		return p, usageError{err.Error()}
+	}
 	p.prices = cost.Default()
 	if f.prices != "" {
 		if p.prices, err = cost.Load(f.prices); err != nil {
@@ -213,25 +233,16 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 		if f.out == "" {
 			f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-tune")
 		}
-		if err := checkWritableDir(f.out); err != nil {
-			return p, usagef("--out %s: %v", f.out, err)
+		// A run whose function is not restored yet keeps its journal.
+		if j, err := tune.Open(f.out); err == nil && !j.CleanedUp && j.Target != string(target.Local) {
+			return p, usagef("--out %s holds run %s, which has not restored %s yet: run 'tune --cleanup %s' first, or choose another --out",
+				f.out, j.RunID, j.Original.FunctionName, f.out)
+		}
+		if err := prepareOut(f.out, f.force); err != nil {
+			return p, err
 		}
 	}
 	return p, nil
-}
-
-// checkWritableDir creates dir if needed and proves a file can be written in it.
-func checkWritableDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	probe, err := os.CreateTemp(dir, ".write-test-")
-	if err != nil {
-		return err
-	}
-	name := probe.Name()
-	probe.Close()
-	return os.Remove(name)
 }
 
 func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Writer) error {

@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/csv"
 	"encoding/json"
@@ -196,18 +195,14 @@ const (
 // readMatrix reads a matrix (or tune) folder through matrix.ReadCSV.
 func readMatrix(dir, kind string) (*Run, error) {
 	path := filepath.Join(dir, "samples.csv")
-	b, err := os.ReadFile(path)
+	samples, torn, err := matrix.ReadFile(path)
 	if err != nil {
-		return nil, inputErr("%s: %v", path, err)
-	}
-	if err := checkCSV(b); err != nil {
-		return nil, inputErr("%s %v", path, err)
-	}
-	samples, err := matrix.ReadCSV(bytes.NewReader(b))
-	if err != nil {
-		return nil, inputErr("%s: %v", path, err)
+		return nil, inputErr("%v", err)
 	}
 	r := &Run{Dir: dir, Kind: kind}
+	if torn != nil {
+		r.Notes = append(r.Notes, torn.Warning(path))
+	}
 	prices := cost.Default()
 	sum, err := matrix.ReadSummary(filepath.Join(dir, "summary.json"))
 	switch {
@@ -291,32 +286,6 @@ func splitConfigKey(key string) (string, int) {
 	}
 	mem, _ := strconv.Atoi(f[1])
 	return f[0], mem
-}
-
-// checkCSV finds a damaged line anywhere but the last in a samples.csv.
-// matrix.ReadCSV forgives a CSV syntax error (a run killed mid-write tears
-// its last line) by keeping the rows before it; compare must not silently
-// drop every row after a damaged line in the middle of a file.
-func checkCSV(b []byte) error {
-	lines := bytes.Count(bytes.TrimRight(b, "\n"), []byte("\n")) + 1
-	cr := csv.NewReader(bytes.NewReader(b))
-	cr.ReuseRecord = true
-	for {
-		_, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			if pe.StartLine >= lines {
-				return nil // a torn last line, which the reader drops
-			}
-			return fmt.Errorf("line %d: %v", pe.StartLine, pe.Err)
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // readLoad reads a load folder through load.CSVDecoder.

@@ -244,8 +244,8 @@ func TestReadBadInput(t *testing.T) {
 	}{
 		{"missing folder", filepath.Join(root, "nope"), "not a folder"},
 		{"no samples.csv", write("empty", "", ""), "has no samples.csv"},
-		{"damaged line", write("broken", broken, ""), "samples.csv line 4"},
-		{"bad value", write("badvalue", badValue, ""), "samples.csv line 5: column memory_mb"},
+		{"damaged line", write("broken", broken, ""), "samples.csv: line 4"},
+		{"bad value", write("badvalue", badValue, ""), "samples.csv: line 5: column memory_mb"},
 		{"empty samples.csv", write("emptycsv", "\n", ""), "header"},
 		{"unknown kind", write("odd", string(csvText), `{"kind":"sweep"}`), `kind "sweep"`},
 		{"broken summary.json", write("badjson", string(csvText), `{"kind":"matrix",`), "summary.json"},
@@ -264,7 +264,11 @@ func TestReadBadInput(t *testing.T) {
 	// A torn last line (a run killed mid-write) is forgiven, as the matrix
 	// reader forgives it.
 	torn := write("torn", string(csvText)+`2026-11-01T12:00:09Z,f,"x86`, "")
-	if runs, err := Read(torn, ReadOptions{}); err != nil || len(runs[0].Rows[0].Samples[MetricWarm]) != 6 {
-		t.Errorf("torn last line: %v", err)
+	runs, err := Read(torn, ReadOptions{})
+	if err != nil || len(runs[0].Rows[0].Samples[MetricWarm]) != 6 {
+		t.Fatalf("torn last line: %v", err)
+	}
+	if !strings.Contains(strings.Join(runs[0].Notes, "\n"), "line 11 was cut off") {
+		t.Errorf("torn last line: no warning in the notes: %q", runs[0].Notes)
 	}
 }

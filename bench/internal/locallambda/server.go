@@ -201,7 +201,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.routes = append(s.routes, r)
 	}
-	if err := checkLoopback(cfg.InvokeAddr); err != nil {
+	if err := CheckLoopback(cfg.InvokeAddr); err != nil {
 		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -212,7 +212,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen for the invoke API: %w", err)
 	}
 	if cfg.APIAddr != "-" {
-		if err := checkLoopback(cfg.APIAddr); err != nil {
+		if err := CheckLoopback(cfg.APIAddr); err != nil {
 			s.invokeLn.Close()
 			s.cancel()
 			return nil, err
@@ -269,7 +269,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func checkLoopback(addr string) error {
+// CheckLoopback refuses an address the local Lambda must not listen on: any
+// but a loopback one (127.0.0.1, ::1, localhost).
+func CheckLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("address %q: %w", addr, err)

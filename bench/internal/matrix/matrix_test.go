@@ -251,16 +251,20 @@ func TestOptionsValidation(t *testing.T) {
 	}
 }
 
-func TestCSVTornLastLine(t *testing.T) {
+func TestCSVReadsOnlyWholeLines(t *testing.T) {
 	var buf bytes.Buffer
 	w, _ := NewCSVWriter(&buf)
 	s := blank(Sample{Function: "f", Arch: "arm64", MemoryMB: 128, Workers: 1, VCPUs: 0.07})
 	s.Time, s.Kind, s.OK, s.HandlerMs = time.Unix(0, 0), KindWarm, true, 5
 	_ = w.Write(s)
-	buf.WriteString("2026-01-01T00:00:00Z,f,\"arm")
-	got, err := ReadCSV(&buf)
+	got, err := ReadCSV(bytes.NewReader(buf.Bytes()))
 	if err != nil || len(got) != 1 || got[0].HandlerMs != 5 || !math.IsNaN(got[0].DurationMs) {
 		t.Fatalf("got %+v, %v", got, err)
+	}
+	// A torn line is ReadFile's to cut off: ReadCSV names it as damage.
+	buf.WriteString("2026-01-01T00:00:00Z,f,\"arm")
+	if _, err := ReadCSV(&buf); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("err = %v, want damage on line 3", err)
 	}
 	if _, err := ReadCSV(strings.NewReader("a,b\n")); err == nil {
 		t.Fatal("a foreign CSV should be refused")

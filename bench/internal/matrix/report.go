@@ -2,8 +2,10 @@ package matrix
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -455,38 +457,125 @@ func (s Summary) WriteFiles(dir string) error {
 
 // Rebuild recomputes summary.json, summary.md (and the charts, through
 // charts) of a matrix results folder from its samples.csv, keeping the
-// run's description from the old summary.json when there is one.
-func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, error) {
-	f, err := os.Open(filepath.Join(dir, "samples.csv"))
+// run's description from the old summary.json when there is one. Damaged
+// samples (anything but a torn last line) leave the folder untouched. The
+// warnings say what the user must know about the rebuilt summary: a torn
+// last line skipped, a summary.json missing or damaged (kept beside as
+// summary.json.damaged) and which settings could not be recovered.
+func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (s Summary, warnings []string, err error) {
+	path := filepath.Join(dir, "samples.csv")
+	samples, torn, err := ReadFile(path)
 	if err != nil {
-		return Summary{}, fmt.Errorf("rebuild %s: %w", dir, err)
+		return Summary{}, nil, fmt.Errorf("rebuild %s: %w", dir, err)
 	}
-	defer f.Close()
-	samples, err := ReadCSV(f)
+	if torn != nil {
+		warnings = append(warnings, torn.Warning(path))
+	}
+	host, err := hostload.ReadFile(filepath.Join(dir, hostload.File))
 	if err != nil {
-		return Summary{}, fmt.Errorf("rebuild %s: %w", dir, err)
+		return Summary{}, warnings, fmt.Errorf("rebuild %s: %w", dir, err)
 	}
-	meta := Meta{Target: "unknown", Trim: stats.DefaultTrim, Strategy: string(cost.StrategyBalanced), Weight: cost.DefaultBalancedWeight}
-	partial := false
-	if old, err := ReadSummary(filepath.Join(dir, "summary.json")); err == nil {
+	sumPath := filepath.Join(dir, "summary.json")
+	meta, partial := Meta{}, false
+	old, err := ReadSummary(sumPath)
+	switch {
+	case err == nil:
 		meta, partial = old.Meta, old.Partial
+	default:
+		var lost []string
+		meta, lost = RecoverMeta(samples)
+		why := "missing"
+		if !errors.Is(err, fs.ErrNotExist) {
+			why = "damaged (" + err.Error() + ")"
+			if rerr := os.Rename(sumPath, sumPath+".damaged"); rerr != nil {
+				return Summary{}, warnings, fmt.Errorf("rebuild %s: keep the damaged summary.json: %w", dir, rerr)
+			}
+			why += "; kept as summary.json.damaged"
+		}
+		warnings = append(warnings, fmt.Sprintf("warning: %s is %s: rebuilt from samples.csv; not recovered: %s", sumPath, why, strings.Join(lost, "; ")))
 	}
 	if pricesSource != "" {
 		meta.PricesSource = pricesSource
 	}
-	s, err := Build(samples, meta, prices, partial)
+	s, err = Build(samples, meta, prices, partial)
 	if err != nil {
-		return s, err
-	}
-	host, err := hostload.ReadFile(filepath.Join(dir, hostload.File))
-	if err != nil {
-		return s, fmt.Errorf("rebuild %s: %w", dir, err)
+		return s, warnings, err
 	}
 	MarkHost(&s, samples, host)
 	if err := s.WriteFiles(dir); err != nil {
-		return s, err
+		return s, warnings, err
 	}
-	return s, s.WriteCharts(dir)
+	return s, warnings, s.WriteCharts(dir)
+}
+
+// RecoverMeta rebuilds a run's description from its samples alone, for a
+// folder whose summary.json is missing or damaged: what the samples show
+// (the kind of run, when it started, the cold starts and warm runs per
+// configuration, the payloads, a tune run's function and architectures) is
+// recovered; the rest takes the defaults and is listed in lost, each with
+// the value used.
+func RecoverMeta(samples []Sample) (meta Meta, lost []string) {
+	meta = Meta{Target: "unknown", Trim: stats.DefaultTrim, Strategy: string(cost.StrategyBalanced), Weight: cost.DefaultBalancedWeight}
+	type key struct {
+		arch string
+		mem  int
+	}
+	cold, warm := map[key]int{}, map[key]int{}
+	funcs := map[string]bool{}
+	aliases := false // tune invokes its own aliases, bench-tune-<run>-…
+	var archs, payloads []string
+	for _, smp := range samples {
+		if meta.Started.IsZero() || smp.Time.Before(meta.Started) {
+			meta.Started = smp.Time
+		}
+		k := key{smp.Arch, smp.MemoryMB}
+		switch smp.Kind {
+		case KindCold:
+			cold[k]++
+		case KindWarm:
+			warm[k]++
+		}
+		if smp.Kind == KindSkipped {
+			continue
+		}
+		funcs[smp.Function] = true
+		aliases = aliases || strings.HasPrefix(smp.Qualifier, "bench-tune-")
+		if !slices.Contains(archs, smp.Arch) {
+			archs = append(archs, smp.Arch)
+		}
+		if smp.Payload != "" && !slices.Contains(payloads, smp.Payload) {
+			payloads = append(payloads, smp.Payload)
+		}
+	}
+	for _, n := range cold {
+		meta.Cold = max(meta.Cold, n)
+	}
+	for _, n := range warm {
+		meta.Runs = max(meta.Runs, n)
+	}
+	// A tune run invokes its aliases of one function at every configuration;
+	// a matrix run one function per configuration.
+	if len(funcs) == 1 && (aliases || len(cold) > 1 || len(warm) > 1) {
+		meta.Kind = "tune"
+		for f := range funcs {
+			meta.Tune = &TuneMeta{Function: f, Archs: archs, Payloads: payloads}
+		}
+	}
+	lost = []string{
+		"target (shown as unknown)",
+		fmt.Sprintf("strategy (%s used)", meta.Strategy),
+		fmt.Sprintf("balanced weight (%g used)", meta.Weight),
+		fmt.Sprintf("trim (%g used)", meta.Trim),
+		"payload",
+		"parallel invocations",
+		"prices source (the prices given to report, or the built-in ones, used)",
+		"host cores and confinement",
+		"whether the run was interrupted",
+	}
+	if meta.Kind == "tune" {
+		lost = append(lost, "cold share (warm invocations priced)", "allowed errors (any number)", "only-cold", "endpoint, source and handler")
+	}
+	return meta, lost
 }
 
 // NameOf is the name the verdict and the Pareto front give a configuration:

@@ -38,9 +38,12 @@ func TestRebuildWritesEverything(t *testing.T) {
 	if err := orig.WriteFiles(dir); err != nil {
 		t.Fatal(err)
 	}
-	rebuilt, err := Rebuild(dir, cost.Default(), "")
+	rebuilt, warnings, err := Rebuild(dir, cost.Default(), "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(warnings) > 0 {
+		t.Errorf("warnings on a whole folder: %q", warnings)
 	}
 	if rebuilt.Meta.Strategy != "cost" || rebuilt.Verdict == nil || rebuilt.Verdict.Choice.Name != orig.Verdict.Choice.Name {
 		t.Fatalf("rebuild lost the run's settings or verdict: %+v", rebuilt.Verdict)

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"lambdabench/bench/internal/results"
 )
 
 // Sample kinds.
@@ -127,7 +129,23 @@ func num(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-// ReadCSV reads samples written by CSVWriter.
+// ReadFile reads a samples.csv written by CSVWriter through results.ReadSamples: a torn last
+// line (a run killed mid-write) is left out and described in torn; any other damage is an error
+// naming the file and the line.
+func ReadFile(path string) (samples []Sample, torn *results.Torn, err error) {
+	r, torn, err := results.OpenSamples(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read samples: %w", err)
+	}
+	samples, err = ReadCSV(r)
+	if err != nil {
+		return nil, torn, &results.DamagedError{Path: path, Err: err}
+	}
+	return samples, torn, nil
+}
+
+// ReadCSV reads samples written by CSVWriter. Every line must be whole: a torn last line is
+// ReadFile's to cut off, so any CSV error here is damage and names its line.
 func ReadCSV(r io.Reader) ([]Sample, error) {
 	cr := csv.NewReader(r)
 	head, err := cr.Read()
@@ -144,19 +162,19 @@ func ReadCSV(r io.Reader) ([]Sample, error) {
 		}
 	}
 	var out []Sample
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {
-			// A run killed mid-write can leave a torn last line: keep the rest.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return out, nil
+				return nil, fmt.Errorf("line %d: %w", pe.StartLine, pe.Err)
 			}
 			return nil, fmt.Errorf("read samples: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		p := parser{rec: rec, col: col, line: line}
 		s := Sample{
 			Function: p.str("function"), Arch: p.str("arch"), MemoryMB: p.int("memory_mb"), Workers: p.int("worker_count"),
@@ -172,7 +190,7 @@ func ReadCSV(r io.Reader) ([]Sample, error) {
 			err = p.err
 		}
 		if err != nil {
-			return nil, fmt.Errorf("samples.csv line %d: %w", line, err)
+			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
 		out = append(out, s)
 	}

@@ -66,7 +66,7 @@ func unwrapPath(err error) string {
 // index, concurrency timeline, charts) at its top level and in a suite folder's matrix/ and
 // load/. A folder with charts alone holds no run: nil.
 func runFiles(dir string) []string {
-	var out []string
+	var out, more []string // the run's own files first: they name it in the error
 	run := false
 	for _, d := range []string{dir, filepath.Join(dir, "matrix"), filepath.Join(dir, "load")} {
 		entries, err := os.ReadDir(d)
@@ -81,14 +81,14 @@ func runFiles(dir string) []string {
 				run = true
 				out = append(out, filepath.Join(d, n))
 			case n == "summary.md", n == "concurrency.csv", strings.HasSuffix(n, ".png"):
-				out = append(out, filepath.Join(d, n))
+				more = append(more, filepath.Join(d, n))
 			}
 		}
 	}
 	if !run {
 		return nil
 	}
-	return out
+	return append(out, more...)
 }
 
 func rel(dir string, paths []string) []string {
@@ -143,3 +143,15 @@ func OpenSamples(path string) (io.Reader, *Torn, error) {
 	}
 	return bytes.NewReader(data), torn, nil
 }
+
+// DamagedError is a results file that cannot be read for damage other than a
+// torn last line (a bad line, a missing field): bad input, reported with exit
+// status 2, and nothing in the folder is rewritten.
+type DamagedError struct {
+	Path string // the file
+	Err  error  // what is wrong, with its line number
+}
+
+func (e *DamagedError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+func (e *DamagedError) Unwrap() error { return e.Err }

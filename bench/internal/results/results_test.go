@@ -141,3 +141,16 @@ func TestReadSamples(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestPrepareNamesTheRunFirst(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.png", "b.png", "c.png", "cost.png", "samples.csv", "summary.json"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := Prepare(dir, false)
+	if err == nil || !strings.Contains(err.Error(), "(samples.csv, summary.json, a.png, and 3 more)") {
+		t.Fatalf("err = %v, want the samples and summary named first", err)
+	}
+}

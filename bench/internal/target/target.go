@@ -142,19 +142,41 @@ func LoadAWSConfig(ctx context.Context, region, profile string) (aws.Config, err
 }
 
 // OpenAWS resolves a deployed stack: its outputs and a Lambda client.
+//
+// The region is --region, else the region of the function ARNs in an
+// outputs file, else the default chain's. With an endpoint and neither
+// region nor profile given (a local Lambda), the client is the local one:
+// placeholder credentials, and the ARNs' region or LocalRegion, so nothing
+// demands an AWS region that no call needs.
 func OpenAWS(ctx context.Context, o AWSOptions) (*AWSTarget, error) {
-	cfg, err := LoadAWSConfig(ctx, o.Region, o.Profile)
-	if err != nil {
-		return nil, err
-	}
 	var outputs map[string]string
+	region := o.Region
 	if o.OutputsFile != "" {
-		outputs, err = OutputsFile(o.OutputsFile, o.Stack)
-	} else {
-		outputs, err = StackOutputs(ctx, cloudformation.NewFromConfig(cfg), o.Stack)
+		var err error
+		if outputs, err = OutputsFile(o.OutputsFile, o.Stack); err != nil {
+			return nil, err
+		}
+		if region == "" {
+			region = arnRegion(outputs)
+		}
 	}
+	if o.Endpoint != "" && o.OutputsFile != "" && o.Region == "" && o.Profile == "" {
+		if region == "" {
+			region = LocalRegion
+		}
+		client := LocalLambdaClient(o.Endpoint)
+		opts := client.Options()
+		opts.Region = region
+		return &AWSTarget{Config: aws.Config{Region: region, Credentials: opts.Credentials}, Lambda: lambda.New(opts), Outputs: outputs}, nil
+	}
+	cfg, err := LoadAWSConfig(ctx, region, o.Profile)
 	if err != nil {
 		return nil, err
+	}
+	if o.OutputsFile == "" {
+		if outputs, err = StackOutputs(ctx, cloudformation.NewFromConfig(cfg), o.Stack); err != nil {
+			return nil, err
+		}
 	}
 	client := lambda.NewFromConfig(cfg, func(lo *lambda.Options) {
 		if o.Endpoint != "" {
@@ -162,6 +184,23 @@ func OpenAWS(ctx context.Context, o AWSOptions) (*AWSTarget, error) {
 		}
 	})
 	return &AWSTarget{Config: cfg, Lambda: client, Outputs: outputs}, nil
+}
+
+// arnRegion is the region of the first Lambda ARN among outputs (in the
+// order of their names), or "".
+func arnRegion(outputs map[string]string) string {
+	names := make([]string, 0, len(outputs))
+	for n := range outputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		f := strings.Split(outputs[n], ":")
+		if len(f) >= 6 && f[0] == "arn" && f[2] == "lambda" && f[3] != "" {
+			return f[3]
+		}
+	}
+	return ""
 }
 
 // LocalLambdaClient returns a Lambda client for the local Lambda at endpoint

@@ -134,3 +134,51 @@ func TestFindRepoRoot(t *testing.T) {
 		t.Fatal("want an error outside a checkout")
 	}
 }
+
+func TestOpenAWSRegionWithOutputsFile(t *testing.T) {
+	// No region anywhere in the environment or the shared config.
+	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	names := write("names.json", `{"GoLambdaBenchMatrix":{"X8664Mem1536FunctionName":"f1"}}`)
+	arns := write("arns.json", `{"GoLambdaBenchMatrix":{"X8664Mem1536FunctionName":"arn:aws:lambda:eu-west-3:123456789012:function:f1"}}`)
+	tests := []struct {
+		name, file, endpoint, region, want, wantErr string
+	}{
+		{name: "endpoint, names", file: names, endpoint: "http://127.0.0.1:9", want: LocalRegion},
+		{name: "endpoint, ARNs", file: arns, endpoint: "http://127.0.0.1:9", want: "eu-west-3"},
+		{name: "AWS, ARNs", file: arns, want: "eu-west-3"},
+		{name: "region flag wins", file: arns, region: "ap-south-1", want: "ap-south-1"},
+		{name: "AWS, names", file: names, wantErr: "no AWS region"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at, err := OpenAWS(context.Background(), AWSOptions{Stack: MatrixStack, OutputsFile: tt.file, Endpoint: tt.endpoint, Region: tt.region})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at.Config.Region != tt.want || at.Lambda.Options().Region != tt.want {
+				t.Errorf("region %q (client %q), want %q", at.Config.Region, at.Lambda.Options().Region, tt.want)
+			}
+			if at.Outputs["X8664Mem1536FunctionName"] == "" {
+				t.Errorf("outputs %v", at.Outputs)
+			}
+		})
+	}
+}

@@ -228,3 +228,25 @@ func holds(v float64, op string, limit float64) bool {
 	}
 	return v >= limit
 }
+
+// CheckScopes reports, before a run, the first threshold whose scope matches
+// none of the names that will be measured: a typo is refused up front rather
+// than after the whole run.
+func CheckScopes(ts []Threshold, names []string) error {
+	for _, t := range ts {
+		if t.Scope == "" {
+			continue
+		}
+		matched := false
+		for _, n := range names {
+			if strings.Contains(n, t.Scope) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			return fmt.Errorf("threshold %q matches nothing to be measured (%s)", t.Raw, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}

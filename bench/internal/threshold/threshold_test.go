@@ -87,3 +87,30 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckScopes(t *testing.T) {
+	names := []string{"arm64 1536 MB", "x86_64 2048 MB"}
+	tests := []struct {
+		threshold string
+		wantErr   bool
+	}{
+		{"p95<1s", false},
+		{"x86_64 2048:p95<1s", false},
+		{"2048 MB:avg<1s", false},
+		{"x86_64 1536:p95<1s", true},
+		{"arm 10240:p95<1s", true},
+	}
+	for _, tt := range tests {
+		ts, err := ParseAll([]string{tt.threshold})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckScopes(ts, names)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err = %v, want error %v", tt.threshold, err, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "matches nothing to be measured") {
+			t.Errorf("%s: err = %v", tt.threshold, err)
+		}
+	}
+}
