@@ -137,6 +137,7 @@ type loadFlags struct {
 	lmiInstances     float64
 	thresholds       listFlag
 	out              string
+	force            bool
 	noCharts         bool
 	progressEvery    time.Duration
 	local            *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
@@ -206,6 +207,7 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.lmiInstanceType, "lmi-instance-type", load.DefaultLMIInstanceType, "cost: EC2 instance type of the capacity provider")
 	fs.Float64Var(&f.lmiInstances, "lmi-instances", load.DefaultLMIInstances, "cost: instances the capacity provider runs (aws: measured before and after each scenario instead)")
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-load)")
+	fs.BoolVar(&f.force, "force", false, forceHelp)
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
 	fs.StringVar(&f.inTurn, "endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (local target, CPU-bound scenario, host of at most "+fmt.Sprint(smallHostCores)+" cores)")
@@ -353,10 +355,7 @@ func (f *loadFlags) validate() error {
 			return usagef("--threshold %q: %q matches none of the endpoints (%s) in scenarios %s", t.Raw, t.Scope, strings.Join(names, ", "), scenarioNames(scenarios))
 		}
 	}
-	if err := checkWritable(f.outDir()); err != nil {
-		return usagef("--out: %v", err)
-	}
-	return nil
+	return prepareOut(f.outDir(), f.force)
 }
 
 func scenarioNames(scs []load.Scenario) string {
@@ -394,20 +393,6 @@ func (f *loadFlags) outDir() string {
 		f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-load")
 	}
 	return f.out
-}
-
-// checkWritable makes sure dir exists (creating it) and a file can be
-// written in it.
-func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".write-check-*")
-	if err != nil {
-		return err
-	}
-	tmp.Close()
-	return os.Remove(tmp.Name())
 }
 
 // buildGeneric turns --url, --targets and --function into endpoints,

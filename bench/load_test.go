@@ -177,3 +177,27 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 		t.Errorf("--help text:\n%s", stdout.String())
 	}
 }
+
+// TestLoadOutRefusesAnEarlierRun: --out on a folder that holds a run is refused
+// before any request is sent (exit 2), unless --force.
+func TestLoadOutRefusesAnEarlierRun(t *testing.T) {
+	dir := t.TempDir()
+	samples := filepath.Join(dir, "samples.csv")
+	if err := os.WriteFile(samples, []byte("earlier run\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing listens on port 1: had the run started, every request would fail.
+	args := []string{"load", "--url", "http://127.0.0.1:1/", "--rate", "0s:1,1s:1", "--no-charts", "--out", dir}
+	err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--force") || exitCode(err, &bytes.Buffer{}) != 2 {
+		t.Fatalf("load --out on an earlier run: %v", err)
+	}
+	if b, _ := os.ReadFile(samples); string(b) != "earlier run\n" {
+		t.Errorf("the earlier run's samples were touched: %q", b)
+	}
+	// With --force the old files go and the new run writes its own.
+	err = run(context.Background(), append(args, "--force"), &bytes.Buffer{}, &bytes.Buffer{})
+	if b, _ := os.ReadFile(samples); strings.Contains(string(b), "earlier run") {
+		t.Errorf("--force kept the earlier samples (run: %v)", err)
+	}
+}

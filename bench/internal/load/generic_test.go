@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"lambdabench/bench/internal/results"
 )
 
 func TestWeightedOrder(t *testing.T) {
@@ -327,9 +329,66 @@ func TestRebuildTornLastLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), samples+": line 4") {
 		t.Errorf("rebuild of a damaged samples.csv: %v", err)
 	}
+	var damaged *results.DamagedError
+	if !errors.As(err, &damaged) || damaged.Path != samples {
+		t.Errorf("damage is not a results.DamagedError on %s (the report verb's exit 2): %#v", samples, err)
+	}
 	after, _ := os.ReadFile(filepath.Join(dir, SummaryJSONFile))
 	if string(before) != string(after) {
 		t.Error("a failed rebuild changed summary.json")
+	}
+}
+
+// TestRebuildWithoutItsSummary: a summary.json that is missing or damaged
+// does not stop a rebuild from the samples, but the warning says which
+// settings could not be recovered, and a damaged one is kept beside.
+func TestRebuildWithoutItsSummary(t *testing.T) {
+	srv := helloServer(t)
+	dir := t.TempDir()
+	cfg := RunConfig{Dir: dir, Endpoints: []Endpoint{{Name: "api", URL: srv.URL, Hello: true}}, Scenarios: []Scenario{{Name: "s", Query: "delay_ms=1"}},
+		Model: Open, Stages: mustStages(t, "0s:20,500ms:20", false), Timeout: time.Second, Progress: io.Discard, NoCharts: true,
+		Info: RunInfo{Target: "local"}}
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	sum := filepath.Join(dir, SummaryJSONFile)
+	orig, err := ReadReport(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, content string // content "" = no summary.json
+		why           string
+	}{
+		{"missing", "", "is missing"},
+		{"damaged", `{"partial": fal`, "is damaged"},
+	} {
+		os.Remove(sum + ".damaged")
+		if tt.content == "" {
+			os.Remove(sum)
+		} else {
+			os.WriteFile(sum, []byte(tt.content), 0o644)
+		}
+		var warn strings.Builder
+		if err := rebuild(dir, false, &warn); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if w := warn.String(); !strings.Contains(w, tt.why) || !strings.Contains(w, "could not be recovered: target") {
+			t.Errorf("%s: warning %q", tt.name, w)
+		}
+		rep, err := ReadReport(sum)
+		if err != nil {
+			t.Fatalf("%s: summary.json not rebuilt: %v", tt.name, err)
+		}
+		if rep.Run.Target != "unknown" || !rep.Run.Started.Equal(orig.Run.Started) ||
+			rep.Scenarios[0].Endpoints[0].Total.Requests != orig.Scenarios[0].Endpoints[0].Total.Requests {
+			t.Errorf("%s: rebuilt run %+v, %d requests; want target unknown, started %v, %d requests", tt.name, rep.Run,
+				rep.Scenarios[0].Endpoints[0].Total.Requests, orig.Run.Started, orig.Scenarios[0].Endpoints[0].Total.Requests)
+		}
+		kept, err := os.ReadFile(sum + ".damaged")
+		if (tt.content != "") != (err == nil) || (err == nil && string(kept) != tt.content) {
+			t.Errorf("%s: damaged summary kept = %v (%q)", tt.name, err == nil, kept)
+		}
 	}
 }
 

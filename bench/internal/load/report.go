@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lambdabench/bench/internal/hostload"
+	"lambdabench/bench/internal/results"
 	"lambdabench/bench/internal/threshold"
 )
 
@@ -188,6 +189,7 @@ func rebuild(dir string, charts bool, warn io.Writer) error {
 		fmt.Fprintln(warn, w)
 	}
 	m := NewMetrics()
+	var first time.Time // when the run started, from its samples
 	dec := NewCSVDecoder(bufio.NewReaderSize(f, 1<<20))
 	for {
 		var r Result
@@ -195,16 +197,35 @@ func rebuild(dir string, charts bool, warn io.Writer) error {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return fmt.Errorf("%s: %w", path, err)
+			return &results.DamagedError{Path: path, Err: err}
+		}
+		if first.IsZero() || r.Time.Add(-r.Elapsed).Before(first) {
+			first = r.Time.Add(-r.Elapsed)
 		}
 		m.Add(&r)
 	}
 	m.Close()
 	rep := &Report{}
-	if old, err := ReadReport(filepath.Join(dir, SummaryJSONFile)); err == nil {
+	sumPath := filepath.Join(dir, SummaryJSONFile)
+	if old, err := ReadReport(sumPath); err == nil {
 		rep.Run, rep.Partial = old.Run, old.Partial
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("rebuild %s: %w", dir, err)
+	} else {
+		// Rebuild from the samples all the same, and say what they cannot tell.
+		why := "missing"
+		if !errors.Is(err, fs.ErrNotExist) {
+			why = fmt.Sprintf("damaged (%v)", err)
+			if rerr := os.Rename(sumPath, sumPath+".damaged"); rerr != nil {
+				return fmt.Errorf("rebuild %s: keep the damaged %s: %w", dir, SummaryJSONFile, rerr)
+			}
+			why += "; kept as " + SummaryJSONFile + ".damaged"
+		}
+		rep.Run = RunInfo{Target: "unknown", Started: first.UTC().Truncate(time.Second)}
+		if warn != nil {
+			fmt.Fprintf(warn, "warning: %s is %s: rebuilt from %s; the start time comes from the first sample, "+
+				"and these settings could not be recovered: target, stack, region, URLs, timeout, max in flight, "+
+				"thresholds, cost inputs (architecture, prices, LMI instances), notes, and whether the run was interrupted\n",
+				sumPath, why, SamplesFile)
+		}
 	}
 	rep.Scenarios = m.Summaries(EndpointOrder)
 	if len(rep.Scenarios) == 0 {
