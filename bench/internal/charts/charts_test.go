@@ -290,12 +290,13 @@ func TestLogTicks(t *testing.T) {
 	}
 }
 
-// TestWriteExamples writes one chart of each kind into
-// $CHARTS_EXAMPLES_DIR, for looking at them; it is skipped when unset.
+// TestWriteExamples draws one chart of each kind from realistic data and
+// checks that each is a PNG of the chart's size. They go to a temporary
+// folder, or to $CHARTS_EXAMPLES_DIR to be looked at.
 func TestWriteExamples(t *testing.T) {
 	dir := os.Getenv("CHARTS_EXAMPLES_DIR")
 	if dir == "" {
-		t.Skip("CHARTS_EXAMPLES_DIR not set")
+		dir = t.TempDir()
 	}
 	rows, front := seedMatrix(t, true)
 	armRows, armFront := seedMatrix(t, false)
@@ -330,6 +331,17 @@ func TestWriteExamples(t *testing.T) {
 	} {
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width < 400 || cfg.Height < 300 {
+			t.Errorf("%s: not a chart-sized PNG: %+v, %v", name, cfg, err)
 		}
 	}
 }
