@@ -143,6 +143,7 @@ type loadFlags struct {
 	costModel                             string
 	set                                   map[string]bool // flags given on the command line
 	generic                               []load.Endpoint // built by validate from --url, --targets, --function
+	generators                            int             // load-generator invocations sharing the load (0 = this machine)
 }
 
 func (f *loadFlags) register(fs interface {
@@ -197,6 +198,7 @@ func (f *loadFlags) register(fs interface {
 	fs.Float64Var(&f.lmiInstances, "lmi-instances", load.DefaultLMIInstances, "cost: instances the capacity provider runs (aws: measured before and after each scenario instead)")
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-load)")
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
+	fs.IntVar(&f.generators, "generators", 0, "send the --url/--targets load from N (2 or more) load-generator functions at once, each with 1/N of it, merged exactly: --target local runs them as local Lambda functions, aws invokes the "+target.LoadGenStack+" stack's function")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
 }
 
@@ -299,6 +301,9 @@ func (f *loadFlags) validate() error {
 			return usagef("--threshold %q: %q matches none of the endpoints (%s) in scenarios %s", t.Raw, t.Scope, strings.Join(names, ", "), scenarioNames(scenarios))
 		}
 	}
+	if err := f.validateGenerators(); err != nil {
+		return err
+	}
 	if err := checkWritable(f.outDir()); err != nil {
 		return usagef("--out: %v", err)
 	}
@@ -369,6 +374,9 @@ func (f *loadFlags) buildGeneric() error {
 	}
 	for _, n := range []string{"target", "stack", "endpoints", "scenario", "outputs-file", "binary", "no-cpu-limits",
 		"fast-io-delay-ms", "slow-io-delay-ms", "low-cpu-hash-loops", "high-cpu-hash-loops", "capacity-provider-arn", "cloudwatch"} {
+		if f.generators > 0 && (n == "target" || n == "stack" || n == "outputs-file" || n == "no-cpu-limits") {
+			continue // where the generators run
+		}
 		if f.set[n] {
 			return usagef("--%s picks the hello scenarios of our stacks; it does not combine with --url, --targets or --function", n)
 		}
@@ -622,6 +630,9 @@ func loadGeneric(ctx context.Context, f loadFlags, cfg load.RunConfig, info load
 		if f.costModel != "" {
 			info.Cost.Models[e.Name] = f.costModel
 		}
+	}
+	if f.generators > 0 {
+		return loadDistributed(ctx, f, cfg, info, stdout, stderr)
 	}
 	if len(f.functions) > 0 {
 		client, err := f.lambdaClient(ctx)

@@ -167,6 +167,7 @@ func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 			rows[i].Share = shareOf(plan, i+1)
 		}
 	}
+	m.setStages(plan.Stages) // the whole run's profile, not one generator's share
 	m.Close()
 	rep := &Report{Partial: ctx.Err() != nil, Run: cfg.Info, Scenarios: m.Summaries(EndpointOrder), Generators: rows,
 		GeneratorCost: &cfg.Cost}
@@ -316,4 +317,16 @@ func writeGenerators(dir string, results []*GenResult) error {
 		}
 		return nil
 	})
+}
+
+// setStages records st as every scenario's profile: merged generators'
+// metrics carry one generator's share of it.
+func (m *Metrics) setStages(st Stages) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.scenarios {
+		if len(s.stages) == len(st) {
+			s.stages = st
+		}
+	}
 }
