@@ -265,19 +265,31 @@ type GenResponse struct {
 // EncodeResponse compresses a result into the generator's answer, and fails
 // when it would not fit in Lambda's response limit.
 func EncodeResponse(res *GenResult) (*GenResponse, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(res); err != nil {
+	b, err := json.Marshal(res)
+	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
 	}
-	if err := zw.Close(); err != nil {
+	z, err := gzipBytes(b)
+	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
 	}
 	// base64 adds a third, plus the JSON around it.
-	if size := (buf.Len()+2)/3*4 + 64; size > MaxResponseBytes {
+	if size := (len(z)+2)/3*4 + 64; size > MaxResponseBytes {
 		return nil, fmt.Errorf("encoded result is %d bytes, over Lambda's %d-byte response limit", size, MaxResponseBytes)
 	}
-	return &GenResponse{Version: GenPlanVersion, Gzip: buf.Bytes()}, nil
+	return &GenResponse{Version: GenPlanVersion, Gzip: z}, nil
+}
+
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // maxResultBytes bounds a decompressed result (a damaged or hostile answer
