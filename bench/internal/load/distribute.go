@@ -130,7 +130,10 @@ func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 
 	rows := make([]GeneratorRow, n)
 	results := make([]*GenResult, n)
-	var wg sync.WaitGroup
+	var (
+		wg      sync.WaitGroup
+		printMu sync.Mutex // the generators report as they finish
+	)
 	for i := range n {
 		fn := cfg.Functions[0]
 		if len(cfg.Functions) == n {
@@ -145,6 +148,8 @@ func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 			if row.Error != "" {
 				status += ": " + row.Error
 			}
+			printMu.Lock()
+			defer printMu.Unlock()
 			fmt.Fprintf(cfg.Progress, "  generator %d/%d (%s): %s, %d requests, %d dropped\n", i+1, n, fn, status, row.Requests, row.Dropped)
 		})
 	}
