@@ -2,7 +2,7 @@
 
 SHELL := /bin/bash
 GO ?= go
-MODULES := function infra bench
+MODULES := function infra bench examples/thumbnail
 ARCHES := amd64 arm64
 DIST := dist/function
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -64,14 +64,17 @@ test: deps fmt-check vet lint test-go synth-check ## Everything CI runs: format,
 # needs it); cdk.json runs the Go app in infra/. CONTEXT passes CDK context, e.g.
 #   make synth CONTEXT="-c architectures=arm64 -c memorySizes=1536,2048"
 CDK := npx --no-install cdk
-CDK_SPEC := node_modules/@aws-cdk/aws-service-spec/db.json.gz
+# cfn-lint (AWS's CloudFormation linter; pip install cfn-lint): on PATH, else
+# where pyenv puts the commands of its Python (a non-interactive shell, as CI
+# runs, may not have pyenv's shims on PATH).
+CFN_LINT ?= $(or $(shell command -v cfn-lint 2>/dev/null),$(wildcard $(HOME)/.pyenv/shims/cfn-lint))
 CONTEXT ?=
 # Stacks for deploy, diff and destroy: all, or names such as STACKS=GoLambdaBenchMatrix.
 STACKS ?= --all
 OUTPUTS_FILE ?= cdk-outputs.json
 
 .PHONY: node_modules
-node_modules: ## Install the pinned aws-cdk CLI and resource specification (npm ci, when the lockfile changed)
+node_modules: ## Install the pinned aws-cdk CLI (npm ci, when the lockfile changed)
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 		npm ci --no-audit --no-fund --loglevel=error; fi
 
@@ -80,10 +83,14 @@ synth: node_modules ## cdk synth every stack into cdk.out/ (CONTEXT="-c key=valu
 	$(CDK) synth --quiet $(CONTEXT)
 
 .PHONY: synth-check
-synth-check: node_modules ## cdk synth every stack and check the templates (spec + security rules)
+synth-check: node_modules ## cdk synth (cdk-nag AwsSolutions, strict), cfn-lint every template, then the project's own checks
+	@if [ -z "$(CFN_LINT)" ]; then \
+		echo "synth-check: cfn-lint not found on PATH or in $(HOME)/.pyenv/shims: install it (pip install cfn-lint) or pass CFN_LINT=/path/to/cfn-lint" >&2; exit 1; fi
 	rm -rf cdk.out
-	$(CDK) synth --quiet $(CONTEXT)
-	cd infra && GOWORK=off $(GO) run ./cmd/templatecheck -spec ../$(CDK_SPEC) ../cdk.out
+	$(CDK) synth --quiet --strict $(CONTEXT)
+	$(CFN_LINT) --version
+	$(CFN_LINT) cdk.out/*.template.json
+	cd infra && GOWORK=off $(GO) run ./cmd/templatecheck ../cdk.out
 
 .PHONY: diff
 diff: node_modules ## cdk diff against the deployed stacks (needs AWS credentials)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"lambdabench/bench/internal/contract"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/target"
@@ -23,13 +23,8 @@ efficiency (speedup ÷ workers) and how many OS threads really hashed.`
 
 func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("burst", "burst [flags]", burstDescription, stdout, stderr)
-	tgt := fs.String("target", "local", "local or aws")
-	stack := fs.String("stack", target.MatrixStack, "aws: the matrix stack")
-	region := fs.String("region", "", "aws: region")
-	profile := fs.String("profile", "", "aws: shared config profile")
-	outputsFile := fs.String("outputs-file", "", "aws: read outputs from this cdk --outputs-file file")
-	endpointURL := fs.String("endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
-	binary := fs.String("binary", "", "local: run this bootstrap instead of building function/")
+	var tf targetFlags
+	tf.register(fs, "local", targetStack|targetOutputs|targetLocal, target.MatrixStack)
 	arch := fs.String("arch", "", "architecture of the configuration (default: this machine's locally, arm64 on aws)")
 	memory := fs.Int("memory", 10240, "memory size of the configuration in MB")
 	count := fs.Int("count", 100, "items per batch (1..1000)")
@@ -38,8 +33,9 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if _, err := target.ParseKind(*tgt); err != nil {
-		return usageError{err.Error()}
+	kind, err := tf.kind()
+	if err != nil {
+		return err
 	}
 	if *count < 1 || *count > 1000 || *runs < 1 || *runs > 100 || *bcryptCost < 4 || *bcryptCost > 14 {
 		return usagef("--count must be 1..1000, --runs 1..100, --cost 4..14")
@@ -49,8 +45,8 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		outputs map[string]string
 		cores   float64
 	)
-	if target.Kind(*tgt) == target.Local {
-		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: *binary, Matrix: true, BuildLog: stderr})
+	if kind == target.Local {
+		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: tf.binary, Matrix: true, BuildLog: stderr, NoCPUControl: tf.noCPULimits})
 		if err != nil {
 			return err
 		}
@@ -60,7 +56,7 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			*arch = lt.Arch
 		}
 	} else {
-		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: *region, Profile: *profile, Stack: *stack, OutputsFile: *outputsFile, Endpoint: *endpointURL})
+		at, err := tf.aws(ctx, tf.stack)
 		if err != nil {
 			return err
 		}
@@ -113,10 +109,10 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 type burstResponse struct {
-	DurationMs  float64 `json:"duration_ms"`
-	Workers     int     `json:"workers"`
-	ThreadsUsed int     `json:"threads_used"`
-	Parallelism float64 `json:"parallelism"`
+	DurationMs  float64
+	Workers     int
+	ThreadsUsed int
+	Parallelism float64
 }
 
 func burstInvoke(ctx context.Context, api matrix.Lambda, fn string, count int, mode string, bcryptCost int) (burstResponse, error) {
@@ -131,8 +127,18 @@ func burstInvoke(ctx context.Context, api matrix.Lambda, fn string, count int, m
 	if out.FunctionError != nil {
 		return r, fmt.Errorf("invoke %s: function error: %s", fn, out.Payload)
 	}
-	if err := json.Unmarshal(out.Payload, &r); err != nil {
-		return r, fmt.Errorf("invoke %s: response: %w", fn, err)
+	resp, _, err := contract.DecodeBcrypt(out.Payload, false)
+	if err != nil {
+		return r, fmt.Errorf("invoke %s: %w", fn, err)
 	}
+	r.DurationMs, r.Parallelism = orZero(resp.DurationMs), orZero(resp.Parallelism)
+	r.Workers, r.ThreadsUsed = int(orZero(resp.Workers)), int(orZero(resp.ThreadsUsed))
 	return r, nil
+}
+
+func orZero(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

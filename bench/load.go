@@ -9,10 +9,12 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 
 	"lambdabench/bench/internal/capacity"
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/target"
@@ -88,6 +91,10 @@ errors, function errors, dropped, error %, avg, p50, p90, p95, p99, p99.9, max,
 send lag p50/p99 (open model), cold starts; and a cost estimate),
 load-<scenario>.png (latency over time with the stages, 1 s averages,
 distribution, avg/p50/p95/p99) and concurrency-<scenario>.png.
+Locally also host.csv: every stage says whether this machine's CPU was
+saturated (host-bound: the latencies then measure the machine, not Lambda);
+on a host of at most 4 cores the endpoints of a CPU-bound scenario are
+loaded one after another (--endpoints-in-turn).
 'go run ./bench report DIR' rebuilds them from samples.csv. Percentiles are
 nearest rank (the sample of rank ceil(p/100·n)) everywhere. A run in which
 every request failed exits 1.
@@ -133,6 +140,9 @@ type loadFlags struct {
 	noCharts         bool
 	progressEvery    time.Duration
 	local            *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
+	ll               localLambdaFlags
+	inTurn           string
+	cooldown         time.Duration
 
 	// What to load instead of the hello scenarios.
 	urls, headers, targetFiles, functions listFlag
@@ -200,6 +210,39 @@ func (f *loadFlags) register(fs interface {
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
 	fs.IntVar(&f.generators, "generators", 0, "send the --url/--targets load from N (2 or more) load-generator functions at once, each with 1/N of it, merged exactly: --target local runs them as local Lambda functions, aws invokes the "+target.LoadGenStack+" stack's function")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
+	fs.StringVar(&f.inTurn, "endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (local target, CPU-bound scenario, host of at most "+fmt.Sprint(smallHostCores)+" cores)")
+	fs.DurationVar(&f.cooldown, "cooldown", 0, "after each scenario (each endpoint, in turn), wait this long without load while the function side's concurrency is still charted, e.g. to see LMI scale in")
+	f.ll.register(fs)
+}
+
+// smallHostCores is the most cores of a host on which --endpoints-in-turn
+// auto loads the endpoints of a CPU-bound scenario one after another: run
+// at once, their environments' quotas would add up to more than its cores.
+const smallHostCores = 4
+
+// inTurnFunc returns the load run's InTurn decision for --endpoints-in-turn.
+func (f *loadFlags) inTurnFunc(local bool, cores int) func(load.Scenario) bool {
+	switch f.inTurn {
+	case "on":
+		return func(load.Scenario) bool { return true }
+	case "off":
+		return nil
+	}
+	if !local || cores > smallHostCores {
+		return nil
+	}
+	return cpuBound
+}
+
+// cpuBound reports whether a scenario's query asks the hello function for
+// CPU work (hash_loops > 0).
+func cpuBound(sc load.Scenario) bool {
+	q, err := url.ParseQuery(sc.Query)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(q.Get("hash_loops"))
+	return err == nil && n > 0
 }
 
 // profile returns the load model and stages the flags ask for.
@@ -253,6 +296,9 @@ func (f *loadFlags) validate() error {
 	if err != nil {
 		return err
 	}
+	if f.cooldown < 0 {
+		return usagef("--cooldown %s: must not be negative", f.cooldown)
+	}
 	if f.timeout <= 0 || f.maxInFlight < 1 {
 		return usagef("--timeout must be positive and --max-in-flight at least 1")
 	}
@@ -265,6 +311,14 @@ func (f *loadFlags) validate() error {
 	prices, err := f.priceTable()
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	switch f.inTurn {
+	case "auto", "on", "off":
+	default:
+		return usagef("--endpoints-in-turn %q: want auto, on or off", f.inTurn)
+	}
+	if err := f.ll.validate(); err != nil {
+		return err
 	}
 	if _, err := prices.InstancePrice(f.lmiInstanceType); err != nil {
 		return usagef("--lmi-instance-type: %v", err)
@@ -525,7 +579,7 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 	}
 	cfg := load.RunConfig{
 		Scenarios: scenarios, Model: model, Stages: stages,
-		Timeout: f.timeout, MaxInFlight: f.maxInFlight, NoCharts: f.noCharts,
+		Timeout: f.timeout, MaxInFlight: f.maxInFlight, NoCharts: f.noCharts, Cooldown: f.cooldown,
 		Progress: stderr, Interactive: isTerminal(stderr), ProgressEvery: f.progressEvery,
 	}
 
@@ -542,15 +596,28 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		lt = f.local
 		if lt == nil {
 			fmt.Fprintln(stderr, "Starting the local Lambda (building the function for this machine)…")
-			lt, err = target.StartLocal(ctx, target.LocalOptions{Binary: f.binary, Hello: true, BuildLog: stderr, NoCPUControl: f.noCPULimits})
+			opts := target.LocalOptions{Binary: f.binary, Hello: true, BuildLog: stderr, NoCPUControl: f.noCPULimits}
+			f.ll.apply(&opts)
+			lt, err = target.StartLocal(ctx, opts)
 			if err != nil {
 				return res, err
 			}
 			defer lt.Close()
 			fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", lt.Server.Confinement(), lt.Server.HostCores())
+			fmt.Fprintf(stderr, "Local Lambda scaling: %s; environments' CPU from %s.\n", f.ll.describe(), lt.Server.CPUSource())
+		}
+		mon, err := hostload.New(hostload.Options{Cores: runtime.NumCPU(), Demand: lt.Server.BusyVCPUs})
+		if err != nil {
+			fmt.Fprintf(stderr, "Not measuring this machine's load: %v\n", err)
+			info.Notes = append(info.Notes, "host saturation not measured: "+err.Error())
+		} else {
+			mon.Start()
+			defer mon.Stop()
+			cfg.Host = mon
 		}
 		outputs = lt.Outputs
-		info.Notes = append(info.Notes, "local target: the cost estimate prices this traffic as if it ran on AWS")
+		info.Notes = append(info.Notes, "local target: the cost estimate prices this traffic as if it ran on AWS",
+			"local Lambda: "+f.ll.describe())
 	case target.AWS:
 		at, err = target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: f.stack, OutputsFile: f.outputsFile})
 		if err != nil {
@@ -564,6 +631,23 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		return res, usageError{err.Error()}
 	}
 	cfg.Endpoints = eps
+	cfg.InTurn = f.inTurnFunc(lt != nil, runtime.NumCPU())
+	if cfg.InTurn != nil && len(eps) > 1 {
+		var names []string
+		for _, sc := range scenarios {
+			if cfg.InTurn(sc) {
+				names = append(names, sc.Name)
+			}
+		}
+		if len(names) > 0 {
+			note := fmt.Sprintf("%s: endpoints loaded one after another, not at once", strings.Join(names, ", "))
+			if f.inTurn == "auto" {
+				note += fmt.Sprintf(" (CPU-bound on a %d-core host: at once, their environments would compete for its cores; --endpoints-in-turn off to load them together)", runtime.NumCPU())
+			}
+			fmt.Fprintln(stderr, "Load: "+note+".")
+			info.Notes = append(info.Notes, note)
+		}
+	}
 	info.URLs = map[string]string{}
 	for _, e := range eps {
 		info.URLs[e.Name] = e.URL
@@ -719,10 +803,26 @@ func localConcurrency(srv *locallambda.Server, fns map[string]string) func(ctx c
 					continue
 				}
 				el := math.Round(smp.Time.Sub(start).Seconds()*1000) / 1000
-				s.Points = append(s.Points, load.ConcurrencyPoint{
+				p := load.ConcurrencyPoint{
 					Elapsed: time.Duration(el * float64(time.Second)), ElapsedS: el,
 					Environments: float64(smp.Environments), Value: float64(smp.InFlight),
-				})
+				}
+				if len(smp.CPU) > 0 {
+					var sum float64
+					var per []string
+					for _, c := range smp.CPU {
+						sum += c.Utilization
+						per = append(per, fmt.Sprintf("#%d %.0f%% (used %.0f%%)", c.ID, 100*c.Utilization, 100*c.Used))
+					}
+					mean := math.Round(1000*sum/float64(len(smp.CPU))) / 10
+					p.CPU, p.CPUPerEnv = &mean, strings.Join(per, "; ")
+				}
+				var events []string
+				for _, e := range smp.Events {
+					events = append(events, e.String())
+				}
+				p.Event = strings.Join(events, "; ")
+				s.Points = append(s.Points, p)
 			}
 			out = append(out, s)
 		}

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,19 @@ func TestLoadLocalEndToEnd(t *testing.T) {
 	if c := rep.Scenarios[0].Concurrency; len(c) != 3 || len(c[0].Points) == 0 {
 		t.Errorf("concurrency from the local Lambda: %d series", len(c))
 	}
+	// A CPU-bound scenario on a small host loads the endpoints one after another; every stage
+	// says how busy the host was.
+	if want := runtime.NumCPU() <= smallHostCores; rep.Scenarios[0].InTurn != want {
+		t.Errorf("endpoints in turn = %v on %d cores, want %v", rep.Scenarios[0].InTurn, runtime.NumCPU(), want)
+	}
+	for _, e := range rep.Scenarios[0].Endpoints {
+		if e.Total.Saturation == nil || e.Total.Seconds < 1 {
+			t.Errorf("%s: no host saturation in the totals: %+v", e.Endpoint, e.Total.Saturation)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "host.csv")); err != nil || fi.Size() == 0 {
+		t.Errorf("host.csv missing or empty: %v", err)
+	}
 	for _, name := range []string{"load-low-cpu.png", "concurrency-low-cpu.png", load.SummaryMDFile} {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", name, err)
@@ -117,6 +131,11 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 		{[]string{"--threshold", "p97<1s"}, "unknown metric"},
 		{[]string{"--fast-io-delay-ms", "20000"}, "0 to 15000"},
 		{[]string{"--arch", "sparc"}, "sparc"},
+		{[]string{"--endpoints-in-turn", "maybe"}, "want auto, on or off"},
+		{[]string{"--lmi-target-cpu", "0"}, "--lmi-target-cpu"},
+		{[]string{"--idle-timeout", "0s"}, "--keep-warm"},
+		{[]string{"--lmi-min-environments", "5"}, "--lmi-min-environments"},
+		{[]string{"--lmi-scale-interval", "-1s"}, "--lmi-scale-interval"},
 		// Every check happens before the local Lambda starts.
 		{[]string{"--endpoints", "bogus"}, "unknown endpoint"},
 		{[]string{"--lmi-instance-type", "z9.huge"}, "--lmi-instance-type"},

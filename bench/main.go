@@ -31,7 +31,9 @@ func verbs() []verb {
 		{"smoke", "check every function and endpoint of a target against its contract", runSmoke},
 		{"burst", "parallel vs sequential on one configuration: speedup and efficiency", runBurst},
 		{"serve", "run the local Lambda (Invoke API and API Gateway) until interrupted", runServe},
+		{"tune", "tune any Lambda function over memory × architecture: percentiles, cold starts, cost, verdict", runTune},
 		{"report", "rebuild summaries and charts of a results folder from its samples.csv", runReport},
+		{"compare", "two results folders side by side: changes, significance, a regression gate", runCompare},
 	}
 }
 
@@ -106,15 +108,17 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run 'go run ./bench <command> --help' for a command's flags.
-Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed, 130 interrupted.
+Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed (or compare
+--fail-on-regression found a regression), 130 interrupted.
 `)
 }
 
 // newFlagSet returns a FlagSet whose --help prints a usage line, the
-// description and the flags to stdout.
-func newFlagSet(name, usage, description string, stdout, stderr io.Writer) *flag.FlagSet {
+// description and the flags to stdout. A mistake prints nothing here: it
+// comes back as one usage error line (see parseFlags), not the whole usage.
+func newFlagSet(name, usage, description string, _, _ io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Usage: go run ./bench %s\n\n%s\n\nFlags:\n", usage, description)
@@ -134,12 +138,17 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+		return usagef("%s: unexpected argument %q (see 'go run ./bench %s --help')", fs.Name(), fs.Arg(0), fs.Name())
 	}
 	return nil
+}
+
+// flagError is the one line a flag the FlagSet could not parse gets.
+func flagError(fs *flag.FlagSet, err error) error {
+	return usagef("%s: %v (see 'go run ./bench %s --help')", fs.Name(), err, fs.Name())
 }
 
 // listFlag is a repeatable string flag.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func functionBinary(t *testing.T) string {
 		t.Fatalf("the CLI tests run the real function: %v", err)
 	}
 	dir := t.TempDir()
-	bin, err := target.BuildFunction(testContext(t, 3*time.Minute), root, "amd64", os.Stderr)
+	bin, err := target.BuildFunction(testContext(t, 3*time.Minute), root, runtime.GOARCH, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,15 +142,16 @@ func TestMatrixLocalEndToEnd(t *testing.T) {
 }
 
 func TestMatrixEveryInvocationFails(t *testing.T) {
-	bin := functionBinary(t)
+	// The example function answers every bcrypt request with an error.
+	bin := exampleBinary(t)
 	dir := t.TempDir()
 	err := run(testContext(t, 2*time.Minute), []string{"matrix", "--binary", bin, "--memory", "1536", "--cold", "0", "--runs", "2",
-		"--payload", `{"count":0,"mode":"parallel"}`, "--out", dir}, &bytes.Buffer{}, &bytes.Buffer{})
+		"--payload", fastPayload, "--out", dir}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "no configuration was measured") || exitCode(err, &bytes.Buffer{}) != 1 {
 		t.Fatalf("err = %v, want a failure naming the cause", err)
 	}
 	md, rerr := os.ReadFile(filepath.Join(dir, "summary.md"))
-	if rerr != nil || !strings.Contains(string(md), "count must be greater than 0") {
+	if rerr != nil || !strings.Contains(string(md), "image is required") {
 		t.Fatalf("summary.md should carry the function's error: %v\n%s", rerr, md)
 	}
 }
@@ -253,7 +255,7 @@ func TestSuiteQuick(t *testing.T) {
 			t.Errorf("index.md lacks %s:\n%s", want, index)
 		}
 	}
-	for _, want := range []string{"Matrix (warm duration", "Load fast-io", "Load low-cpu", "Report: "} {
+	for _, want := range []string{"Matrix (warm duration", "Load fast-io", "Load low-cpu", "Report: ", "(saturated "} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("suite output lacks %q:\n%s", want, stdout.String())
 		}
@@ -285,8 +287,18 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"burst", "--count", "5000"}, "--count must be 1..1000", 2},
 		{[]string{"smoke", "--warm", "0"}, "--warm must be", 2},
 		{[]string{"suite", "--skip-matrix", "--skip-load"}, "nothing to run", 2},
+		{[]string{"suite", "--endpoints-in-turn", "x"}, "want auto, on or off", 2},
+		{[]string{"suite", "--keep-warm", "--lmi-target-cpu", "101"}, "--lmi-target-cpu", 2},
 		{[]string{"matrix", "extra"}, "unexpected argument", 2},
-		{[]string{"matrix", "--payload", "{bad"}, "not valid JSON", 2},
+		{[]string{"matrix", "--payload", "{bad"}, "invalid request JSON", 2},
+		{[]string{"matrix", "--payload", `{"count":0,"mode":"parallel"}`}, "count must be greater than 0", 2},
+		{[]string{"matrix", "--payload", `{"count":1001,"mode":"parallel"}`}, "count exceeds maximum of 1000", 2},
+		{[]string{"matrix", "--payload", `{"count":5,"mode":"parallel","cost":15}`}, "cost must be between 4 and 14", 2},
+		{[]string{"matrix", "--payload", `{"count":5,"mode":"fast"}`}, `unknown mode "fast"`, 2},
+		{[]string{"matrix", "--memory", "999"}, "the matrix has 1536, 2048", 2},
+		{[]string{"matrix", "--memory", ","}, "names no memory size", 2},
+		{[]string{"matrix", "--sleep-between", "-1s"}, "must not be negative", 2},
+		{[]string{"matrix", "--out", "/proc/version/sub"}, "--out", 2},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, &bytes.Buffer{}, &bytes.Buffer{})

@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"lambdabench/bench/internal/contract"
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/hostload"
+	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/target"
@@ -30,42 +34,26 @@ the function names from the matrix stack's outputs.`
 
 // matrixFlags are the matrix verb's settings.
 type matrixFlags struct {
-	target                 string
-	stack, region, profile string
-	outputsFile, binary    string
-	noCPULimits, noLogTail bool
-	cold, runs, parallel   int
-	payload                string
-	sleep                  time.Duration
-	archs, memories        string
-	strategy               string
-	weight, trim           float64
-	prices                 string
-	printPrices            bool
-	thresholds             listFlag
-	out                    string
-	endpointURL            string
+	targetFlags
+	noLogTail            bool
+	cold, runs, parallel int
+	payload              string
+	sleep                time.Duration
+	archs, memories      string
+	strategy             string
+	weight, trim         float64
+	prices               string
+	printPrices          bool
+	thresholds           listFlag
+	out                  string
 
 	// local, when set, is an already running local target to use (the suite
 	// shares one between its verbs); matrixRun does not close it.
 	local *target.LocalTarget
 }
 
-func (f *matrixFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	BoolVar(*bool, string, bool, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-	Float64Var(*float64, string, float64, string)
-}) {
-	fs.StringVar(&f.target, "target", "local", "where to run: local (a local Lambda on this machine) or aws (a deployed matrix stack)")
-	fs.StringVar(&f.stack, "stack", target.MatrixStack, "aws: the matrix stack whose outputs name the functions")
-	fs.StringVar(&f.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
-	fs.StringVar(&f.profile, "profile", "", "aws: shared config profile (default: the default chain)")
-	fs.StringVar(&f.outputsFile, "outputs-file", "", "aws: read stack outputs from this `file` (written by cdk deploy --outputs-file) instead of CloudFormation")
-	fs.StringVar(&f.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
-	fs.StringVar(&f.binary, "binary", "", "local: run this bootstrap instead of building function/ for this machine")
-	fs.BoolVar(&f.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+func (f *matrixFlags) register(fs *flag.FlagSet) {
+	f.targetFlags.register(fs, "local", targetStack|targetOutputs|targetLocal, target.MatrixStack)
 	fs.IntVar(&f.cold, "cold", 1, "forced cold starts per configuration (UpdateFunctionConfiguration, then invoke)")
 	fs.IntVar(&f.runs, "runs", 20, "warm invocations per configuration")
 	fs.IntVar(&f.parallel, "parallel-invocations", 1, "warm invocations in flight at once per configuration")
@@ -92,8 +80,11 @@ func (f *matrixFlags) validate() error {
 	if f.parallel < 1 || f.parallel > 100 {
 		return usagef("--parallel-invocations must be between 1 and 100")
 	}
-	if !json.Valid([]byte(f.payload)) {
-		return usagef("--payload is not valid JSON: %s", f.payload)
+	if _, err := contract.ParseBcryptRequest([]byte(f.payload)); err != nil {
+		return usagef("--payload %s: %v", f.payload, err)
+	}
+	if f.sleep < 0 {
+		return usagef("--sleep-between must not be negative")
 	}
 	if _, err := cost.ParseStrategy(f.strategy); err != nil {
 		return usageError{err.Error()}
@@ -104,8 +95,24 @@ func (f *matrixFlags) validate() error {
 	if f.trim < 0 || f.trim >= 0.5 {
 		return usagef("--trim must be at least 0 and below 0.5")
 	}
-	if _, err := parseMemories(f.memories); err != nil {
+	mems, err := parseMemories(f.memories)
+	if err != nil {
 		return err
+	}
+	if strings.TrimSpace(f.memories) != "" && len(mems) == 0 {
+		return usagef("--memory %q names no memory size", f.memories)
+	}
+	if f.target == string(target.Local) {
+		for _, m := range mems {
+			if !contains(locallambda.MatrixSizes, m) {
+				return usagef("--memory %d: the matrix has %s MB", m, joinInts(locallambda.MatrixSizes))
+			}
+		}
+	}
+	if f.out != "" {
+		if err := checkWritableDir(f.out); err != nil {
+			return usagef("--out %s: %v", f.out, err)
+		}
 	}
 	if _, err := parseArchs(f.archs); err != nil {
 		return err
@@ -135,6 +142,14 @@ func parseArchs(s string) ([]string, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func splitList(s string) []string {
@@ -200,6 +215,7 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 		skipWhy  string
 		maxCores float64
 		allArchs = []string{"arm64", "x86_64"}
+		mon      *hostload.Monitor
 	)
 	switch target.Kind(f.target) {
 	case target.Local:
@@ -215,11 +231,18 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 			fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", lt.Server.Confinement(), lt.Server.HostCores())
 		}
 		api, outputs = lt.Lambda, lt.Outputs
+		if m, err := hostload.New(hostload.Options{Cores: runtime.NumCPU(), Demand: lt.Server.BusyVCPUs}); err != nil {
+			fmt.Fprintf(stderr, "Not measuring this machine's load: %v\n", err)
+		} else {
+			m.Start()
+			defer m.Stop()
+			mon = m
+		}
 		skipWhy = fmt.Sprintf("the local target runs %s only (this machine's architecture); deploy and use --target aws", lt.Arch)
 		maxCores = float64(lt.Server.HostCores())
 		meta.HostCores, meta.Confinement = lt.Server.HostCores(), lt.Server.Confinement()
 	case target.AWS:
-		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: f.stack, OutputsFile: f.outputsFile, Endpoint: f.endpointURL})
+		at, err := f.aws(ctx, f.stack)
 		if err != nil {
 			return res, err
 		}
@@ -288,6 +311,13 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 	sum, err := matrix.Build(samples, meta, prices, partial)
 	if err != nil {
 		return res, errors.Join(runErr, err)
+	}
+	if mon != nil {
+		host := mon.Samples()
+		if err := hostload.WriteFile(filepath.Join(res.dir, hostload.File), host); err != nil {
+			return res, errors.Join(runErr, err)
+		}
+		matrix.MarkHost(&sum, samples, host)
 	}
 	res.summary = sum
 	if err := sum.WriteFiles(res.dir); err != nil {
@@ -362,6 +392,7 @@ func checkMatrixThresholds(ts []threshold.Threshold, s matrix.Summary) error {
 func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 	fmt.Fprintf(w, "\n%-8s %8s %5s %7s %9s %9s %9s %8s %10s %10s\n", "arch", "memory", "vCPU", "workers", "mean ms", "p50 ms", "p95 ms", "speedup", "efficiency", "$ per 1M")
 	said := map[string]bool{}
+	hostBound := false
 	for _, r := range s.Results {
 		if why, all := matrix.AllSkipped(s.Results, r.Arch); all {
 			if !said[r.Arch] {
@@ -378,11 +409,19 @@ func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 			fmt.Fprintf(w, "%-8s %6d MB %5.2f %7d   %s\n", r.Arch, r.MemoryMB, r.VCPUs, r.Workers, truncate("not measured — "+reason, 70))
 			continue
 		}
-		fmt.Fprintf(w, "%-8s %6d MB %5.2f %7d %9.1f %9.1f %9.1f %7.2f× %9.0f%% %10.2f\n", r.Arch, r.MemoryMB, r.VCPUs, r.Workers,
-			r.Warm.Mean, r.Warm.P50, r.Warm.P95, r.Speedup, r.Efficiency*100, r.CostPerMillion)
+		host := ""
+		if r.Saturation != nil && r.HostCPUSaturated {
+			host = fmt.Sprintf("  HOST-BOUND (saturated %.0f%%)", 100*r.SaturatedShare)
+			hostBound = true
+		}
+		fmt.Fprintf(w, "%-8s %6d MB %5.2f %7d %9.1f %9.1f %9.1f %7.2f× %9.0f%% %10.2f%s\n", r.Arch, r.MemoryMB, r.VCPUs, r.Workers,
+			r.Warm.Mean, r.Warm.P50, r.Warm.P95, r.Speedup, r.Efficiency*100, r.CostPerMillion, host)
+	}
+	if hostBound {
+		fmt.Fprintf(w, "HOST-BOUND: %s (its CPU was over %.0f%% busy while the environments ran).\n", strings.TrimPrefix(hostload.HostBoundNote, "host-bound: "), 100*hostload.DefaultThreshold)
 	}
 	if v := s.Verdict; v != nil {
-		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; mean %.1f ms, $%.2f per 1M invocations\n", v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion)
+		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; trimmed mean %.1f ms, $%.2f per 1M invocations\n", v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion)
 	}
 }
 

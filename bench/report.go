@@ -15,7 +15,7 @@ import (
 )
 
 const reportDescription = `Rebuilds summary.json, summary.md and every chart of a results folder from its
-samples.csv: a matrix folder, a load folder, or a suite folder holding both
+samples.csv: a matrix or tune folder, a load folder, or a suite folder holding both
 (matrix/ and load/). Use it after editing prices (--prices) or to recover the
 summary of a run that was killed.`
 
@@ -30,12 +30,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		dir = fs.Arg(0)
 		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return usageError{err.Error()}
+			return flagError(fs, err)
 		}
 		if fs.NArg() > 0 {
 			return usagef("report: unexpected argument %q", fs.Arg(0))
@@ -78,7 +78,12 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout 
 		if err != nil {
 			return err
 		}
-		printMatrixHeadline(stdout, s)
+		if s.Kind == "tune" {
+			printTuneTable(stdout, s)
+			kind = "tune"
+		} else {
+			printMatrixHeadline(stdout, s)
+		}
 	case "load":
 		if err := load.Rebuild(dir, stdout); err != nil {
 			return err

@@ -65,7 +65,8 @@ func TestServeServesUntilCanceled(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	out := stdout.String()
-	for _, want := range []string{"go-bench-x86-1vcpu-1536mb", "go-bench-hello-lmi-2048", "/prod/lmi/2048/hello", "aws lambda invoke --endpoint-url"} {
+	for _, want := range []string{"go-bench-x86-1vcpu-1536mb", "go-bench-hello-lmi-2048", "/prod/lmi/2048/hello", "aws lambda invoke --endpoint-url",
+		"target CPU 70%", "idle ones stop after 5m0s", "LMI scaling: a decision every 1s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("serve output lacks %q:\n%s", want, out)
 		}
@@ -105,11 +106,64 @@ func TestServeServesUntilCanceled(t *testing.T) {
 }
 
 func TestServeRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "arm64"}, {"--binary", "/does/not/exist"}} {
+	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "arm64"}, {"--binary", "/does/not/exist"}, {"--lmi-target-cpu", "150"}, {"--lmi-max-environments", "0"}} {
 		err := runServe(context.Background(), args, io.Discard, io.Discard)
 		var u usageError
 		if err == nil || !errors.As(err, &u) {
 			t.Errorf("serve %v: %v, want a usage error", args, err)
 		}
+	}
+}
+
+func TestServeOwnFunction(t *testing.T) {
+	bin := exampleBinary(t)
+	script := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--function", "f"}, "pass --binary"},
+		{[]string{"--function", "f", "--binary", script}, "not a Linux executable"},
+		{[]string{"--function", "f", "--binary", bin, "--memory", "64"}, "out of 128..10240"},
+		{[]string{"--function", "f", "--binary", bin, "--env", "NOEQUALS"}, "KEY=VALUE"},
+		{[]string{"--function", "f", "--binary", bin, "--env", "1X=2"}, "not a Lambda environment variable name"},
+		{[]string{"--memory", "512"}, "name it with --function"},
+	} {
+		err := runServe(context.Background(), tt.args, io.Discard, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("serve %v: %v, want a usage error containing %q", tt.args, err, tt.want)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(testContext(t, time.Minute))
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--function", "thumb", "--binary", bin, "--memory", "512", "--env", "MODE=1",
+			"--invoke-addr", "127.0.0.1:0", "--quiet"}, &stdout, io.Discard)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "Ctrl+C stops everything") {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended before it was up: %v\n%s", err, stdout.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := stdout.String()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "thumb") || !strings.Contains(out, "512 MB") || !strings.Contains(out, "bench tune --endpoint-url") || strings.Contains(out, "go-bench-") {
+		t.Errorf("serve --function should list only the function and how to tune it:\n%s", out)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"lambdabench/bench/internal/contract"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/target"
@@ -38,22 +38,19 @@ type check struct {
 
 func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("smoke", "smoke [flags]", smokeDescription, stdout, stderr)
-	tgt := fs.String("target", "local", "local or aws")
+	var tf targetFlags
+	tf.register(fs, "local", targetOutputs|targetLocal)
 	matrixStack := fs.String("matrix-stack", target.MatrixStack, "aws: the matrix stack ('' to skip it)")
 	lmiStack := fs.String("lmi-stack", target.LmiStack, "aws: the LMI stack with the hello endpoints ('' to skip it)")
-	region := fs.String("region", "", "aws: region")
-	profile := fs.String("profile", "", "aws: shared config profile")
-	outputsFile := fs.String("outputs-file", "", "aws: read both stacks' outputs from this cdk --outputs-file file")
-	endpointURL := fs.String("endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
-	binary := fs.String("binary", "", "local: run this bootstrap instead of building function/")
 	warm := fs.Int("warm", 3, "warm invocations (requests) per function (endpoint)")
 	bcryptCost := fs.Int("cost", 4, "bcrypt cost of the smoke payload (4 keeps it fast; the contract's default is 10)")
 	timeout := fs.Duration("timeout", 60*time.Second, "per invocation and request")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if _, err := target.ParseKind(*tgt); err != nil {
-		return usageError{err.Error()}
+	kind, err := tf.kind()
+	if err != nil {
+		return err
 	}
 	if *warm < 1 || *warm > 100 {
 		return usagef("--warm must be between 1 and 100")
@@ -67,8 +64,8 @@ func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		matrixOutputs map[string]string
 		lmiOutputs    map[string]string
 	)
-	if target.Kind(*tgt) == target.Local {
-		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: *binary, Matrix: true, Hello: true, BuildLog: stderr})
+	if kind == target.Local {
+		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: tf.binary, Matrix: true, Hello: true, BuildLog: stderr, NoCPUControl: tf.noCPULimits})
 		if err != nil {
 			return err
 		}
@@ -82,7 +79,7 @@ func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if s.name == "" {
 				continue
 			}
-			at, err := target.OpenAWS(ctx, target.AWSOptions{Region: *region, Profile: *profile, Stack: s.name, OutputsFile: *outputsFile, Endpoint: *endpointURL})
+			at, err := tf.aws(ctx, s.name)
 			if err != nil {
 				return err
 			}
@@ -181,21 +178,16 @@ func checkBcryptResponse(out *lambda.InvokeOutput, c matrix.Config, bcryptCost i
 	if out.FunctionError != nil {
 		return fmt.Errorf("function error: %s", out.Payload)
 	}
-	var r struct {
-		Processed    *int     `json:"processed"`
-		DurationMs   *float64 `json:"duration_ms"`
-		Mode         string   `json:"mode"`
-		Workers      *int     `json:"workers"`
-		DetectedCPUs *int     `json:"detected_cpus"`
-		AvgMs        *float64 `json:"avg_ms_per_item"`
-		MemoryUsedKB *int     `json:"memory_used_kb"`
-		ThreadsUsed  *int     `json:"threads_used"`
-		Gomaxprocs   *int     `json:"gomaxprocs"`
-		Cost         *int     `json:"cost"`
+	resp, _, err := contract.DecodeBcrypt(out.Payload, false)
+	if err != nil {
+		return err
 	}
-	if err := json.Unmarshal(out.Payload, &r); err != nil {
-		return fmt.Errorf("response is not JSON: %.200s", out.Payload)
-	}
+	r := struct {
+		Processed, Workers, DetectedCPUs, MemoryUsedKB, ThreadsUsed, Gomaxprocs, Cost *int
+		DurationMs, AvgMs                                                             *float64
+		Mode                                                                          string
+	}{asInt(resp.Processed), asInt(resp.Workers), asInt(resp.DetectedCPUs), asInt(resp.MemoryUsedKB), asInt(resp.ThreadsUsed),
+		asInt(resp.Gomaxprocs), asInt(resp.Cost), resp.DurationMs, resp.AvgMsPerItem, resp.Mode}
 	switch {
 	case r.Processed == nil || *r.Processed != smokeItems:
 		return fmt.Errorf("processed = %v, want %d", deref(r.Processed), smokeItems)
@@ -220,6 +212,14 @@ func checkBcryptResponse(out *lambda.InvokeOutput, c matrix.Config, bcryptCost i
 		return fmt.Errorf("cost = %d, want %d", *r.Cost, bcryptCost)
 	}
 	return nil
+}
+
+func asInt(p *float64) *int {
+	if p == nil {
+		return nil
+	}
+	n := int(*p)
+	return &n
 }
 
 func deref(p *int) any {
@@ -273,24 +273,15 @@ func checkHello(ctx context.Context, client *http.Client, base string, q url.Val
 	if resp.StatusCode != wantStatus {
 		return fmt.Errorf("status %d, want %d: %.200s", resp.StatusCode, wantStatus, body)
 	}
+	r, e, err := contract.DecodeHello(resp.StatusCode, body)
+	if err != nil {
+		return err
+	}
 	if wantError != "" {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if err := json.Unmarshal(body, &e); err != nil || e.Error != wantError {
+		if e.Error != wantError {
 			return fmt.Errorf("body %.200s, want error %q", body, wantError)
 		}
 		return nil
-	}
-	var r struct {
-		Message   string `json:"message"`
-		DelayMs   *int   `json:"delay_ms"`
-		HashLoops *int   `json:"hash_loops"`
-		Hash      string `json:"hash"`
-		Cold      *bool  `json:"cold"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return fmt.Errorf("body is not JSON: %.200s", body)
 	}
 	var loops int
 	fmt.Sscan(q.Get("hash_loops"), &loops)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/target"
@@ -20,8 +21,10 @@ const suiteDescription = `Runs the whole benchmark on this machine, with no AWS 
 starts a local Lambda that runs it, measures the matrix (this machine's architecture,
 all six memory sizes, cold and warm) and the load scenarios on the three hello
 endpoints (standard 128 MB and 2048 MB, and LMI 2048 MB), and writes one report
-folder with index.md linking every summary and chart. About 4 minutes on 2 cores;
---quick takes under one minute with a lighter workload.`
+folder with index.md linking every summary and chart. About 7 minutes on 2 cores;
+--quick takes about a minute with a lighter workload. On a host of at most 4 cores the
+endpoints of the CPU-bound scenarios are loaded one after another (--endpoints-in-turn),
+and every result measured while this machine's CPU was saturated is marked host-bound.`
 
 // suitePlan is what the suite runs: matrix settings and load arguments.
 type suitePlan struct {
@@ -47,14 +50,25 @@ func planSuite(quick bool) suitePlan {
 
 func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("suite", "[suite] [flags]", suiteDescription, stdout, stderr)
-	quick := fs.Bool("quick", false, "a lighter run (bcrypt cost 6, 5 warm runs, two short load scenarios): under a minute")
+	quick := fs.Bool("quick", false, "a lighter run (bcrypt cost 6, 5 warm runs, two short load scenarios): about a minute")
 	out := fs.String("out", "", "report folder (default bench-results/<timestamp>)")
-	binary := fs.String("binary", "", "run this bootstrap instead of building function/ for this machine")
-	noCPU := fs.Bool("no-cpu-limits", false, "do not confine environments to the CPU share their memory buys")
+	var tf targetFlags
+	tf.registerLocal(fs)
 	skipMatrix := fs.Bool("skip-matrix", false, "run only the load scenarios")
 	skipLoad := fs.Bool("skip-load", false, "run only the matrix")
+	inTurn := fs.String("endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (CPU-bound scenarios on a host of at most "+fmt.Sprint(smallHostCores)+" cores)")
+	var ll localLambdaFlags
+	ll.register(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if err := ll.validate(); err != nil {
+		return err
+	}
+	switch *inTurn {
+	case "auto", "on", "off":
+	default:
+		return usagef("--endpoints-in-turn %q: want auto, on or off", *inTurn)
 	}
 	if *skipMatrix && *skipLoad {
 		return usagef("--skip-matrix and --skip-load leave nothing to run")
@@ -71,12 +85,15 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	// One local Lambda serves both parts.
 	fmt.Fprintln(stderr, "Building the function and starting the local Lambda…")
-	lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: *binary, Matrix: !*skipMatrix, Hello: !*skipLoad, BuildLog: stderr, NoCPUControl: *noCPU})
+	opts := target.LocalOptions{Binary: tf.binary, Matrix: !*skipMatrix, Hello: !*skipLoad, BuildLog: stderr, NoCPUControl: tf.noCPULimits}
+	ll.apply(&opts)
+	lt, err := target.StartLocal(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer lt.Close()
 	fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", lt.Server.Confinement(), lt.Server.HostCores())
+	fmt.Fprintf(stderr, "Local Lambda scaling: %s; environments' CPU from %s.\n", ll.describe(), lt.Server.CPUSource())
 
 	var errs []error
 	var ms *matrix.Summary
@@ -107,10 +124,10 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		var f loadFlags
 		lfs := flag.NewFlagSet("load", flag.ContinueOnError)
 		f.register(lfs)
-		if err := lfs.Parse(append([]string{"--out", filepath.Join(dir, "load")}, plan.loadArgs...)); err != nil {
-			return err
+		if err := lfs.Parse(append([]string{"--out", filepath.Join(dir, "load"), "--endpoints-in-turn", *inTurn}, plan.loadArgs...)); err != nil {
+			return usageError{err.Error()}
 		}
-		f.local = lt
+		f.local, f.ll = lt, ll
 		if err := f.validate(); err != nil {
 			return err
 		}
@@ -145,14 +162,30 @@ func finishSuite(dir string, stdout io.Writer, ms *matrix.Summary, lr *load.Repo
 
 // printLoadHeadline prints, per scenario, each endpoint's totals.
 func printLoadHeadline(w io.Writer, r *load.Report) {
+	hostBound := false
 	for _, sc := range r.Scenarios {
-		fmt.Fprintf(w, "\nLoad %s (%s, %s model, stages %s):\n", sc.Name, sc.Query, sc.Model, sc.Stages)
-		fmt.Fprintf(w, "  %-13s %9s %8s %9s %9s %9s %9s %7s\n", "endpoint", "requests", "req/s", "errors %", "p50 ms", "p95 ms", "p99 ms", "cold")
+		inTurn := ""
+		if sc.InTurn {
+			inTurn = ", endpoints one after another"
+		}
+		fmt.Fprintf(w, "\nLoad %s (%s, %s model, stages %s%s):\n", sc.Name, sc.Query, sc.Model, sc.Stages, inTurn)
+		fmt.Fprintf(w, "  %-13s %9s %8s %9s %9s %9s %9s %7s  %s\n", "endpoint", "requests", "req/s", "errors %", "p50 ms", "p95 ms", "p99 ms", "cold", "host")
 		for _, e := range sc.Endpoints {
 			t := e.Total
-			fmt.Fprintf(w, "  %-13s %9d %8.1f %9.2f %9.1f %9.1f %9.1f %7d\n", e.Endpoint, t.Requests, t.Throughput, t.ErrorRate,
-				t.Latency.P50, t.Latency.P95, t.Latency.P99, t.ColdStarts)
+			host := "-"
+			if h := t.Saturation; h != nil {
+				host = fmt.Sprintf("ok (saturated %.0f%%)", 100*h.SaturatedShare)
+				if h.HostCPUSaturated {
+					host = fmt.Sprintf("HOST-BOUND (saturated %.0f%%)", 100*h.SaturatedShare)
+					hostBound = true
+				}
+			}
+			fmt.Fprintf(w, "  %-13s %9d %8.1f %9.2f %9.1f %9.1f %9.1f %7d  %s\n", e.Endpoint, t.Requests, t.Throughput, t.ErrorRate,
+				t.Latency.P50, t.Latency.P95, t.Latency.P99, t.ColdStarts, host)
 		}
+	}
+	if hostBound {
+		fmt.Fprintf(w, "  HOST-BOUND: %s (its CPU was over %.0f%% busy while the environments ran).\n", strings.TrimPrefix(hostload.HostBoundNote, "host-bound: "), 100*hostload.DefaultThreshold)
 	}
 	if r.Partial {
 		fmt.Fprintln(w, "  (partial: the load run was interrupted)")

@@ -1,6 +1,9 @@
 // Command infra is the CDK app of the Go Lambda benchmark: the bcrypt function
-// matrix stack and the standard-versus-LMI stack. cdk.json runs it from this
-// directory; CDK context (-c key=value) configures it, see settings.go.
+// matrix stack and the standard-versus-LMI stack, checked by cdk-nag's
+// AwsSolutions rule pack. cdk.json builds it and runs it from the repository
+// root (the CDK library reads paths the CLI passes relative to its own
+// directory, from the moment the jsii kernel starts); CDK context
+// (-c key=value) configures it, see settings.go.
 package main
 
 import (
@@ -40,6 +43,7 @@ func run(cliDir string) (err error) {
 		props.Outdir = jsii.String(outdir)
 	}
 	app := awscdk.NewApp(&props)
+	stacks.AddNagChecks(app)
 	s, err := readSettings(func(key string) any { return app.Node().TryGetContext(&key) })
 	if err != nil {
 		return err

@@ -273,6 +273,57 @@ func (g *Group) MaxMemoryBytes() (int64, error) {
 	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
 
+// HasCPUAccounting reports whether groups keep a CPU usage counter (see CPUUsage).
+func (m *Manager) HasCPUAccounting() bool {
+	if m.version == 2 {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(m.cpuDir, "cpuacct.usage"))
+	return err == nil
+}
+
+// ErrNoCPUAccounting is returned by CPUUsage when the group's hierarchy keeps no CPU usage counter
+// (cgroup v1 with cpuacct mounted apart from cpu).
+var ErrNoCPUAccounting = errors.New("no CPU accounting in the cpu hierarchy (cpuacct mounted separately)")
+
+// CPUUsage is the CPU time the group's processes have used since it was created: cgroup v2
+// cpu.stat usage_usec, or cgroup v1 cpuacct.usage where cpuacct shares the cpu hierarchy.
+func (g *Group) CPUUsage() (time.Duration, error) {
+	if g.m.version == 2 {
+		b, err := os.ReadFile(filepath.Join(g.cpuDir, "cpu.stat"))
+		if err != nil {
+			return 0, fmt.Errorf("read cpu.stat: %w", err)
+		}
+		return parseUsageUsec(string(b))
+	}
+	b, err := os.ReadFile(filepath.Join(g.cpuDir, "cpuacct.usage"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, ErrNoCPUAccounting
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read cpuacct.usage: %w", err)
+	}
+	ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("cpuacct.usage: %w", err)
+	}
+	return time.Duration(ns), nil
+}
+
+// parseUsageUsec reads usage_usec from a cgroup v2 cpu.stat.
+func parseUsageUsec(stat string) (time.Duration, error) {
+	for line := range strings.SplitSeq(stat, "\n") {
+		if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
+			us, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("cpu.stat usage_usec: %w", err)
+			}
+			return time.Duration(us) * time.Microsecond, nil
+		}
+	}
+	return 0, errors.New("cpu.stat has no usage_usec")
+}
+
 // OOMKills is how many processes of the group the kernel killed for exceeding the memory limit.
 func (g *Group) OOMKills() (int, error) {
 	name := "memory.oom_control"

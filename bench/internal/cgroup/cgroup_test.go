@@ -1,12 +1,14 @@
 package cgroup
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const mountinfoV1 = `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -80,6 +82,9 @@ func TestGroupLifecycle(t *testing.T) {
 	if b, err := g.MaxMemoryBytes(); err != nil || b < 0 {
 		t.Errorf("MaxMemoryBytes = %d, %v", b, err)
 	}
+	if d, err := g.CPUUsage(); err != nil && !errors.Is(err, ErrNoCPUAccounting) || d < 0 {
+		t.Errorf("CPUUsage = %v, %v", d, err)
+	}
 	// Close kills what is left in the groups and removes them.
 	dir := m.Dir()
 	if err := m.Close(); err != nil {
@@ -87,5 +92,23 @@ func TestGroupLifecycle(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("%s still exists", dir)
+	}
+}
+
+func TestParseUsageUsec(t *testing.T) {
+	tests := []struct {
+		stat string
+		want time.Duration
+		ok   bool
+	}{
+		{"usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n", 1500 * time.Millisecond, true},
+		{"user_usec 1\n", 0, false},
+		{"usage_usec x\n", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseUsageUsec(tt.stat)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseUsageUsec(%q) = %v, %v; want %v (ok %v)", tt.stat, got, err, tt.want, tt.ok)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -54,6 +55,9 @@ type LoadScenario struct {
 	// Dist holds latency values (ms) per endpoint for the distribution;
 	// it may be a sample.
 	Dist map[string][]float64
+	// Note, when set, is printed in red under the title (e.g. that the
+	// host was saturated).
+	Note string
 }
 
 // endpoints returns the scenario's endpoints in display order.
@@ -114,10 +118,14 @@ func LoadPanel(path string, sc LoadScenario) error {
 	if len(sc.Points) > 0 {
 		title += fmt.Sprintf(", %d failed (%.2f%%)", failed, 100*float64(failed)/float64(len(sc.Points)))
 	}
+	padTop := vg.Points(34)
+	if sc.Note != "" {
+		padTop = vg.Points(58)
+	}
 	return save(path, panelW, panelH, func(dc draw.Canvas) {
 		tiles := draw.Tiles{
 			Rows: 2, Cols: 2,
-			PadTop: vg.Points(34), PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(12),
+			PadTop: padTop, PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(12),
 			PadX: vg.Points(24), PadY: vg.Points(20),
 		}
 		plots := [][]*plot.Plot{{scatter, avg}, {dist, bars}}
@@ -132,8 +140,15 @@ func LoadPanel(path string, sc LoadScenario) error {
 			XAlign: draw.XCenter, YAlign: draw.YTop,
 		}
 		dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(8)}, title)
+		if sc.Note != "" {
+			sty.Color, sty.Font = noteColor, font.From(sans, 14)
+			dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(32)}, sc.Note)
+		}
 	})
 }
+
+// noteColor is the colour of a warning in a chart's title.
+var noteColor = color.RGBA{R: 0xb0, A: 0xff}
 
 // sampleSeed derives the scatter's shuffle seed from the endpoint name, so
 // each endpoint gets its own fixed sample.
@@ -469,20 +484,38 @@ type ConcurrencySeries struct {
 	Environments []float64
 	// InFlight is the number of invocations in progress at each time.
 	InFlight []float64
+	// CPU, when set, is the mean CPU utilisation of the function's
+	// environments (percent of their vCPUs) at each time; NaN = not measured.
+	CPU []float64
+	// Events are the times of scaling decisions, marked on the
+	// environments panel.
+	Events []float64
 }
 
 // Concurrency writes two stacked panels sharing the time axis: execution
 // environments (top) and in-flight invocations (bottom) per function, as
 // steps (a value holds until the next sample).
 func Concurrency(path, title string, series []ConcurrencySeries) error {
+	hasCPU := false
 	for _, s := range series {
 		if len(s.Environments) != len(s.T) || len(s.InFlight) != len(s.T) {
 			return fmt.Errorf("concurrency %s: %d times, %d environment and %d in-flight values: want the same number",
 				s.Name, len(s.T), len(s.Environments), len(s.InFlight))
 		}
+		if len(s.CPU) > 0 && len(s.CPU) != len(s.T) {
+			return fmt.Errorf("concurrency %s: %d times, %d CPU values: want the same number", s.Name, len(s.T), len(s.CPU))
+		}
+		hasCPU = hasCPU || len(s.CPU) > 0
 	}
-	envs := newPlot("Execution environments", "", "Environments")
+	envs := newPlot("Execution environments (triangles: scaling decisions)", "", "Environments")
 	inflight := newPlot("In-flight invocations", "Time since start (s)", "Invocations in flight")
+	var cpu *plot.Plot
+	panels := []*plot.Plot{envs, inflight}
+	if hasCPU {
+		inflight.X.Label.Text = ""
+		cpu = newPlot("Mean CPU utilisation of the environments (used or waited for, % of their vCPUs)", "Time since start (s)", "CPU %")
+		panels = append(panels, cpu)
+	}
 	hasData := false
 	tMin, tMax := math.Inf(1), math.Inf(-1)
 	for i, s := range series {
@@ -491,13 +524,25 @@ func Concurrency(path, title string, series []ConcurrencySeries) error {
 		}
 		hasData = true
 		tMin, tMax = min(tMin, slices.Min(s.T)), max(tMax, slices.Max(s.T))
-		for _, panel := range []struct {
+		lines := []struct {
 			p      *plot.Plot
 			values []float64
-		}{{envs, s.Environments}, {inflight, s.InFlight}} {
-			xys := make(plotter.XYs, len(s.T))
+		}{{envs, s.Environments}, {inflight, s.InFlight}}
+		if len(s.CPU) > 0 {
+			lines = append(lines, struct {
+				p      *plot.Plot
+				values []float64
+			}{cpu, s.CPU})
+		}
+		for _, panel := range lines {
+			xys := make(plotter.XYs, 0, len(s.T))
 			for j := range s.T {
-				xys[j] = plotter.XY{X: s.T[j], Y: panel.values[j]}
+				if !math.IsNaN(panel.values[j]) {
+					xys = append(xys, plotter.XY{X: s.T[j], Y: panel.values[j]})
+				}
+			}
+			if len(xys) == 0 {
+				continue
 			}
 			slices.SortStableFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 			l, err := plotter.NewLine(xys)
@@ -509,32 +554,65 @@ func Concurrency(path, title string, series []ConcurrencySeries) error {
 			panel.p.Add(l)
 			panel.p.Legend.Add(s.Name, l)
 		}
+		if len(s.Events) > 0 {
+			xys := make(plotter.XYs, len(s.Events))
+			for j, t := range s.Events {
+				xys[j] = plotter.XY{X: t, Y: valueAt(s.T, s.Environments, t)}
+			}
+			sc, err := plotter.NewScatter(xys)
+			if err != nil {
+				return fmt.Errorf("concurrency %s: %w", s.Name, err)
+			}
+			sc.GlyphStyle.Shape = draw.TriangleGlyph{}
+			sc.GlyphStyle.Color = colorAt(i)
+			sc.GlyphStyle.Radius = vg.Points(5)
+			envs.Add(sc)
+		}
 	}
-	for _, p := range []*plot.Plot{envs, inflight} {
+	for _, p := range panels {
 		if !hasData {
 			noData(p, "no samples")
 			continue
 		}
 		p.Legend.Top, p.Legend.Left = true, true
 		p.Y.Min = 0
-		p.X.Min, p.X.Max = tMin, tMax // the same time axis on both panels
+		p.X.Min, p.X.Max = tMin, tMax // the same time axis on every panel
 	}
 	return save(path, stackW, stackH, func(dc draw.Canvas) {
 		tiles := draw.Tiles{
-			Rows: 2, Cols: 1,
+			Rows: len(panels), Cols: 1,
 			PadTop: vg.Points(40), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(12),
 			PadY: vg.Points(16),
 		}
-		plots := [][]*plot.Plot{{envs}, {inflight}}
+		plots := make([][]*plot.Plot, len(panels))
+		for i, p := range panels {
+			plots[i] = []*plot.Plot{p}
+		}
 		canvases := plot.Align(plots, tiles, dc)
-		envs.Draw(canvases[0][0])
-		inflight.Draw(canvases[1][0])
+		for i, p := range panels {
+			p.Draw(canvases[i][0])
+		}
 		sty := draw.TextStyle{
 			Color: color.Black, Font: font.From(sans, 16), Handler: plot.DefaultTextHandler,
 			XAlign: draw.XCenter, YAlign: draw.YTop,
 		}
+		if strings.Contains(title, "host-bound") {
+			sty.Color = noteColor
+		}
 		dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(8)}, title)
 	})
+}
+
+// valueAt is the step function (ts, vs) at t: the value of the last time at or before t.
+func valueAt(ts, vs []float64, t float64) float64 {
+	v := 0.0
+	best := math.Inf(-1)
+	for i, x := range ts {
+		if x <= t && x > best {
+			best, v = x, vs[i]
+		}
+	}
+	return v
 }
 
 // formatMs writes a latency with the precision that matters at its size.

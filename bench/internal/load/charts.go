@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -96,6 +97,9 @@ func drawScenario(dir string, sum *ScenarioSummary, sc *charts.LoadScenario) err
 			sc.StageBoundaries = append(sc.StageBoundaries, b)
 		}
 	}
+	if hb := hostBoundEndpoints(sum); hb != "" {
+		sc.Note = "host-bound (" + hb + "): these latencies measure this machine, not Lambda"
+	}
 	if err := charts.LoadPanel(filepath.Join(dir, panelFile(sum.Name)), *sc); err != nil {
 		return fmt.Errorf("chart of %s: %w", sum.Name, err)
 	}
@@ -106,16 +110,33 @@ func drawConcurrency(dir string, sc *ScenarioSummary) error {
 	var series []charts.ConcurrencySeries
 	for _, s := range sc.Concurrency {
 		cs := charts.ConcurrencySeries{Name: s.Endpoint}
+		hasCPU := false
+		for _, p := range s.Points {
+			hasCPU = hasCPU || p.CPU != nil
+		}
 		for _, p := range s.Points {
 			cs.T = append(cs.T, p.ElapsedS)
 			cs.Environments = append(cs.Environments, p.Environments)
 			cs.InFlight = append(cs.InFlight, p.Value)
+			if hasCPU {
+				v := math.NaN()
+				if p.CPU != nil {
+					v = *p.CPU
+				}
+				cs.CPU = append(cs.CPU, v)
+			}
+			if p.Event != "" {
+				cs.Events = append(cs.Events, p.ElapsedS)
+			}
 		}
 		series = append(series, cs)
 	}
 	title := fmt.Sprintf("Scenario %q: function concurrency (%s)", sc.Name, sc.Concurrency[0].Source)
 	if sc.Concurrency[0].Source == SourceCloudWatch {
 		title = fmt.Sprintf("Scenario %q: CloudWatch ExecutionEnvironmentConcurrency (SampleCount as environments; Average × SampleCount as in flight)", sc.Name)
+	}
+	if hb := hostBoundEndpoints(sc); hb != "" {
+		title += " — host-bound (" + hb + ")"
 	}
 	if err := charts.Concurrency(filepath.Join(dir, concurrencyFile(sc.Name)), title, series); err != nil {
 		return fmt.Errorf("concurrency chart of %s: %w", sc.Name, err)
@@ -129,7 +150,11 @@ const (
 	SourceCloudWatch = "cloudwatch"
 )
 
-var concurrencyHeader = []string{"scenario", "endpoint", "function", "source", "elapsed_s", "environments", "in_flight"}
+var concurrencyHeader = []string{"scenario", "endpoint", "function", "source", "elapsed_s", "environments", "in_flight", "cpu_util_pct", "cpu_per_env", "event"}
+
+// concurrencyColumnsV1 is how many columns concurrency.csv had before the
+// CPU and scaling columns; such files are still read.
+const concurrencyColumnsV1 = 7
 
 // writeConcurrency appends a scenario's series to concurrency.csv.
 func writeConcurrency(path, scenario string, series []ConcurrencySeries) error {
@@ -144,10 +169,15 @@ func writeConcurrency(path, scenario string, series []ConcurrencySeries) error {
 	}
 	for _, s := range series {
 		for _, p := range s.Points {
+			cpu := ""
+			if p.CPU != nil {
+				cpu = strconv.FormatFloat(*p.CPU, 'f', 1, 64)
+			}
 			_ = w.Write([]string{scenario, s.Endpoint, s.Function, s.Source,
 				strconv.FormatFloat(p.ElapsedS, 'f', 3, 64),
 				strconv.FormatFloat(p.Environments, 'f', -1, 64),
-				strconv.FormatFloat(p.Value, 'f', -1, 64)})
+				strconv.FormatFloat(p.Value, 'f', -1, 64),
+				cpu, p.CPUPerEnv, p.Event})
 		}
 	}
 	w.Flush()
@@ -172,13 +202,15 @@ func readConcurrency(path string) (map[string][]ConcurrencySeries, error) {
 		return nil, fmt.Errorf("read concurrency: %w", err)
 	}
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("read concurrency %s: %w", path, err)
 	}
 	out := map[string][]ConcurrencySeries{}
 	for i, rec := range recs {
-		if i == 0 || len(rec) != len(concurrencyHeader) {
+		if i == 0 || len(rec) != len(concurrencyHeader) && len(rec) != concurrencyColumnsV1 {
 			continue
 		}
 		t, err1 := strconv.ParseFloat(rec[4], 64)
@@ -192,7 +224,18 @@ func readConcurrency(path string) (map[string][]ConcurrencySeries, error) {
 			list = append(list, ConcurrencySeries{Endpoint: rec[1], Function: rec[2], Source: rec[3]})
 		}
 		s := &list[len(list)-1]
-		s.Points = append(s.Points, ConcurrencyPoint{Elapsed: time.Duration(t * float64(time.Second)), ElapsedS: t, Environments: envs, Value: v})
+		p := ConcurrencyPoint{Elapsed: time.Duration(t * float64(time.Second)), ElapsedS: t, Environments: envs, Value: v}
+		if len(rec) == len(concurrencyHeader) {
+			if rec[7] != "" {
+				cpu, err := strconv.ParseFloat(rec[7], 64)
+				if err != nil {
+					return nil, fmt.Errorf("read concurrency %s line %d: %w", path, i+1, err)
+				}
+				p.CPU = &cpu
+			}
+			p.CPUPerEnv, p.Event = rec[8], rec[9]
+		}
+		s.Points = append(s.Points, p)
 		out[rec[0]] = list
 	}
 	return out, nil

@@ -38,7 +38,8 @@ type endpointAgg struct {
 	name   string
 	total  *counter
 	stages []*counter
-	level  float64 // VUs or rate of the latest result
+	level  float64   // VUs or rate of the latest result
+	start  time.Time // wall clock at this endpoint's elapsed 0
 }
 
 // counter is the tally of one endpoint over one stage (or the whole run).
@@ -126,7 +127,7 @@ func (m *Metrics) Add(r *Result) {
 	}
 	e := s.byName[r.Endpoint]
 	if e == nil {
-		e = &endpointAgg{name: r.Endpoint, total: newCounter()}
+		e = &endpointAgg{name: r.Endpoint, start: r.Time.Add(-r.Elapsed), total: newCounter()}
 		for range s.stages {
 			e.stages = append(e.stages, newCounter())
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/threshold"
 )
 
@@ -220,6 +221,11 @@ func rebuild(dir string, charts bool, warn io.Writer) error {
 	for i := range rep.Scenarios {
 		rep.Scenarios[i].Concurrency = conc[rep.Scenarios[i].Name]
 	}
+	host, err := hostload.ReadFile(filepath.Join(dir, hostload.File))
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	applyHost(rep.Scenarios, host)
 	if err := rep.finish(); err != nil && !errors.Is(err, threshold.ErrCrossed) {
 		return fmt.Errorf("rebuild %s: %w", dir, err)
 	}
@@ -272,12 +278,22 @@ func (r *Report) Markdown(w io.Writer) error {
 		bw.printf("%s model, stages `%s` (%s per endpoint), %.0f s. Latencies in ms; error %% = non-2xx, network errors, function errors and dropped requests over requests attempted (sent + dropped).",
 			titleCase(string(sc.Model)), sc.Stages, unit, sc.DurationS)
 		if sc.Model == Open {
-			bw.printf(" Latency runs from each request's due time; lag = how late the generator sent it (its own share of the latency).\n\n")
+			bw.printf(" Latency runs from each request's due time; lag = how late the generator sent it (its own share of the latency).")
 		} else {
-			bw.printf(" Closed model: a virtual user waits for each answer before sending the next, so a stall delays the requests that would have been sent meanwhile and hides them from the percentiles (coordinated omission); use --rate (open model) to see stalls.\n\n")
+			bw.printf(" Closed model: a virtual user waits for each answer before sending the next, so a stall delays the requests that would have been sent meanwhile and hides them from the percentiles (coordinated omission); use --rate (open model) to see stalls.")
 		}
+		if sc.InTurn {
+			bw.printf(" The endpoints were loaded one after another, not at once, so that they did not compete for this machine's cores.")
+		}
+		bw.printf("\n\n")
 		bw.table(loadTable(sc))
 		bw.printf("\n")
+		if hb := hostBoundEndpoints(&sc); hb != "" {
+			bw.printf("**%s** (%s of the time): this machine's CPU was over %.0f%% busy while environments ran invocations, so they competed for its cores (with each other, or with the machine's other processes).\n\n",
+				hostload.HostBoundNote, hb, 100*hostload.DefaultThreshold)
+		} else if hasHost(sc) {
+			bw.printf("Host: not saturated (host column: share of seconds this machine's CPU was saturated).\n\n")
+		}
 		if ct := costTable(sc); ct != nil {
 			bw.printf("Cost of this traffic on AWS (%s prices):\n\n", costRegion(r))
 			bw.table(ct)
@@ -371,6 +387,10 @@ func loadTable(sc ScenarioSummary) [][]string {
 		head = append(head, "lag p50", "lag p99")
 	}
 	head = append(head, "cold")
+	host := hasHost(sc)
+	if host {
+		head = append(head, "host")
+	}
 	rows := [][]string{head}
 	row := func(stage string, e string, s StageSummary) []string {
 		l := s.Latency
@@ -386,7 +406,11 @@ func loadTable(sc ScenarioSummary) [][]string {
 		if sc.Model == Open {
 			out = append(out, lagMs(s.SendLag.P50), lagMs(s.SendLag.P99))
 		}
-		return append(out, fmt.Sprint(s.ColdStarts))
+		out = append(out, fmt.Sprint(s.ColdStarts))
+		if host {
+			out = append(out, hostColumn(s))
+		}
+		return out
 	}
 	nStages := 0
 	for _, e := range sc.Endpoints {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/threshold"
 )
 
@@ -41,6 +42,17 @@ type RunConfig struct {
 	// Concurrency, when set, returns the function side's concurrency
 	// during a scenario's window (local Lambda timeline or CloudWatch).
 	Concurrency func(ctx context.Context, sc Scenario, start, end time.Time) ([]ConcurrencySeries, error)
+
+	// Host, when set, monitors this machine during the run (local target):
+	// its per-second samples go to host.csv and mark host-bound stages.
+	Host *hostload.Monitor
+	// InTurn, when set and true for a scenario, loads its endpoints one
+	// after another instead of all at once.
+	InTurn func(Scenario) bool
+	// Cooldown is a pause after each scenario (after each endpoint when
+	// they run in turn) during which the function side's concurrency is
+	// still recorded: its scale-in shows in the concurrency chart.
+	Cooldown time.Duration
 
 	// Progress receives the live status; Interactive redraws it in place
 	// (a terminal) instead of printing a line every ProgressEvery.
@@ -106,38 +118,67 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 				break
 			}
 		}
-		q := ""
-		if sc.Query != "" {
-			q = " (" + sc.Query + ")"
-		}
-		logf("scenario %s%s: %s model, stages %s, endpoints %s", sc.Name, q, cfg.Model, cfg.Stages, endpointNames(cfg.Endpoints))
-		start := time.Now()
-		err := runScenario(ctx, cfg, sc, enc, m)
-		end := time.Now()
-		if err != nil {
-			runErr = err
-			partial = true
-			break
-		}
-		if ctx.Err() != nil {
-			partial = true
-		}
-		if cfg.Concurrency != nil {
-			// The run may be interrupted: still read what the function side saw.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			series, err := cfg.Concurrency(cctx, sc, start, end)
-			cancel()
-			if err != nil {
-				logf("concurrency of %s: %v", sc.Name, err)
-				cfg.Info.Notes = appendOnce(cfg.Info.Notes, fmt.Sprintf("concurrency of %s not available: %v", sc.Name, err))
-			} else if len(series) > 0 {
-				conc[sc.Name] = series
-				if err := writeConcurrency(filepath.Join(cfg.Dir, ConcurrencyFile), sc.Name, series); err != nil {
-					return nil, err
-				}
+		groups := [][]Endpoint{cfg.Endpoints}
+		if cfg.InTurn != nil && len(cfg.Endpoints) > 1 && cfg.InTurn(sc) {
+			groups = nil
+			for _, e := range cfg.Endpoints {
+				groups = append(groups, []Endpoint{e})
 			}
 		}
-		if partial {
+		for _, eps := range groups {
+			if ctx.Err() != nil {
+				partial = true
+				break
+			}
+			gcfg := cfg
+			gcfg.Endpoints = eps
+			q := ""
+			if sc.Query != "" {
+				q = " (" + sc.Query + ")"
+			}
+			if len(groups) > 1 {
+				logf("scenario %s%s: %s model, stages %s, endpoint %s (endpoints one after another)", sc.Name, q, cfg.Model, cfg.Stages, endpointNames(eps))
+			} else {
+				logf("scenario %s%s: %s model, stages %s, endpoints %s", sc.Name, q, cfg.Model, cfg.Stages, endpointNames(eps))
+			}
+			start := time.Now()
+			err := runScenario(ctx, gcfg, sc, enc, m)
+			if err != nil {
+				runErr = err
+				partial = true
+				break
+			}
+			if cfg.Cooldown > 0 && ctx.Err() == nil {
+				logf("cooldown: %s without load", cfg.Cooldown)
+				select {
+				case <-ctx.Done():
+				case <-time.After(cfg.Cooldown):
+				}
+			}
+			end := time.Now()
+			if ctx.Err() != nil {
+				partial = true
+			}
+			if cfg.Concurrency != nil {
+				// The run may be interrupted: still read what the function side saw.
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				series, err := cfg.Concurrency(cctx, sc, start, end)
+				cancel()
+				if err != nil {
+					logf("concurrency of %s: %v", sc.Name, err)
+					cfg.Info.Notes = appendOnce(cfg.Info.Notes, fmt.Sprintf("concurrency of %s not available: %v", sc.Name, err))
+				} else if series = ofEndpoints(series, eps); len(series) > 0 {
+					conc[sc.Name] = append(conc[sc.Name], series...)
+					if err := writeConcurrency(filepath.Join(cfg.Dir, ConcurrencyFile), sc.Name, series); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if partial {
+				break
+			}
+		}
+		if partial || runErr != nil {
 			break
 		}
 	}
@@ -149,6 +190,13 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 	rep := &Report{Partial: partial, Run: cfg.Info, Scenarios: m.Summaries(EndpointOrder)}
 	for i := range rep.Scenarios {
 		rep.Scenarios[i].Concurrency = conc[rep.Scenarios[i].Name]
+	}
+	if cfg.Host != nil {
+		samples := cfg.Host.Samples()
+		if err := hostload.WriteFile(filepath.Join(cfg.Dir, hostload.File), samples); err != nil {
+			runErr = errors.Join(runErr, err)
+		}
+		applyHost(rep.Scenarios, samples)
 	}
 	if len(rep.Scenarios) == 0 {
 		if runErr != nil {
@@ -174,6 +222,20 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 		return rep, fmt.Errorf("%w: all %d requests failed (results in %s)", ErrAllFailed, att, cfg.Dir)
 	}
 	return rep, checkErr
+}
+
+// ofEndpoints keeps the series of the given endpoints.
+func ofEndpoints(series []ConcurrencySeries, eps []Endpoint) []ConcurrencySeries {
+	var out []ConcurrencySeries
+	for _, s := range series {
+		for _, e := range eps {
+			if s.Endpoint == e.Name {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func endpointNames(eps []Endpoint) string {

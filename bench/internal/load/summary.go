@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/stats"
 )
 
@@ -50,6 +51,10 @@ type StageSummary struct {
 	// over Reported invocations.
 	Reported int64   `json:"reported,omitempty"`
 	BilledMs float64 `json:"billed_ms,omitempty"`
+
+	// Saturation is how busy this machine was during the stage (local
+	// target): host_cpu_saturated and the share of time saturated.
+	*hostload.Saturation
 }
 
 // LagWarning reports whether the generator could not keep up: send lag p99
@@ -68,7 +73,8 @@ type EndpointSummary struct {
 
 	billedMs    float64 // for the cost estimate
 	billable    int64
-	reportBased bool // billedMs is the REPORT lines' Billed Duration
+	reportBased bool      // billedMs is the REPORT lines' Billed Duration
+	start       time.Time // wall clock at this endpoint's elapsed 0
 }
 
 // ScenarioSummary is the outcome of one scenario: every endpoint under the
@@ -85,6 +91,10 @@ type ScenarioSummary struct {
 	// Concurrency, when known, is the function side's concurrency over the
 	// scenario: from the local Lambda or CloudWatch.
 	Concurrency []ConcurrencySeries `json:"concurrency,omitempty"`
+
+	// InTurn is set when the endpoints were loaded one after another
+	// rather than at once (so that they did not compete for a small host).
+	InTurn bool `json:"endpoints_in_turn,omitempty"`
 
 	stages Stages
 }
@@ -135,6 +145,7 @@ func (m *Metrics) Summaries(endpointOrder []string) []ScenarioSummary {
 				Total:    e.total.summary(0, "all stages"),
 				billedMs: e.total.billedMs,
 				billable: e.total.billable,
+				start:    e.start,
 			}
 			if t := e.total; t.reported > 0 && t.reported == t.billable {
 				// Every billable invocation has its REPORT line: bill those.
@@ -147,6 +158,11 @@ func (m *Metrics) Summaries(endpointOrder []string) []ScenarioSummary {
 			ss.Endpoints = append(ss.Endpoints, es)
 		}
 		ss.DurationS = end.Seconds()
+		for _, e := range s.endpoints {
+			if d := e.start.Sub(s.start); d > time.Second || d < -time.Second {
+				ss.InTurn = true
+			}
+		}
 		rank := func(name string) int {
 			if i := slices.Index(endpointOrder, name); i >= 0 {
 				return i

@@ -27,6 +27,8 @@ const (
 	reasonInitTimeout = "init timeout" // no /next within the init timeout
 	reasonRetired     = "retired"      // configuration changed
 	reasonClosed      = "closed"       // the server stops
+	reasonIdle        = "idle"         // idle for longer than the idle timeout (standard)
+	reasonScaledIn    = "scaled in"    // removed by the LMI scaling
 )
 
 // maxResponseBytes is Lambda's limit on a synchronous invocation's payload and response.
@@ -56,6 +58,8 @@ type environment struct {
 	assigned int
 	stale    bool // takes no new invocation (retiring or doomed)
 	dead     bool
+	busy     bool      // had an invocation since the last Server.BusyVCPUs
+	lastUsed time.Time // when its last invocation finished (or it was created)
 
 	mu         sync.Mutex
 	cmd        *exec.Cmd
@@ -84,6 +88,7 @@ func newEnvironment(f *function, id int, spec FunctionSpec) *environment {
 		exited:   make(chan struct{}),
 		inflight: map[string]*invocation{},
 	}
+	e.lastUsed = e.created
 	e.stream = fmt.Sprintf("%s/[$LATEST]%s", e.created.UTC().Format("2006/01/02"), randomHex(16))
 	e.logs.init(e)
 	return e
@@ -136,6 +141,9 @@ func (e *environment) start() {
 	// Setpgid: the environment's processes are killed as a group. Pdeathsig: they die with us.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 
+	// INIT_START comes first in the function's log: the runtime may print and answer before the
+	// start below returns.
+	e.fnLog(fmt.Sprintf("INIT_START Runtime Version: provided:al2023\tRuntime Version ARN: arn:aws:lambda:%s::runtime:local", Region))
 	e.mu.Lock()
 	if e.reason != "" { // stopped before it started
 		e.mu.Unlock()
@@ -154,10 +162,15 @@ func (e *environment) start() {
 		defer e.f.s.wg.Done()
 		_ = srv.Serve(ln)
 	}()
+	// The log reader runs before the process does: a fast runtime can print and answer its first
+	// invocation before the lines below (cgroup writes can take milliseconds) are done, and its
+	// lines must be read while that invocation is attached. We keep a write end of the pipe:
+	// logCapture.sync writes markers through it.
+	e.logs.setPipe(pw)
+	go e.logs.run(pr)
 	if err := cmd.Start(); err != nil {
 		e.mu.Unlock()
-		pr.Close()
-		pw.Close()
+		e.logs.closeWriter() // the reader sees EOF and closes its end
 		fail("", err)
 		return
 	}
@@ -175,16 +188,12 @@ func (e *environment) start() {
 		}
 	}
 	s.logf("%s: started (pid %d, %.3g vCPU, %d MB, runtime API %s)", e.name, cmd.Process.Pid, e.vcpus, e.spec.MemoryMB, ln.Addr())
-	e.fnLog(fmt.Sprintf("INIT_START Runtime Version: provided:al2023\tRuntime Version ARN: arn:aws:lambda:%s::runtime:local", Region))
 
 	initTimer := time.AfterFunc(s.cfg.InitTimeout, func() {
 		if !e.initDone.Load() {
 			e.kill(reasonInitTimeout)
 		}
 	})
-	// We keep a write end of the pipe: logCapture.sync writes markers through it.
-	e.logs.setPipe(pw)
-	go e.logs.run(pr)
 	go func() {
 		err := cmd.Wait()
 		initTimer.Stop()
@@ -221,6 +230,9 @@ func (e *environment) environ(runtimeAPI string) []string {
 		env["AWS_LAMBDA_MAX_CONCURRENCY"] = strconv.Itoa(spec.MaxConcurrency)
 		env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST.PUBLISHED"
 		env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "lambda-managed-instances"
+	}
+	if spec.version != "" {
+		env["AWS_LAMBDA_FUNCTION_VERSION"] = spec.version
 	}
 	for k, v := range spec.Env {
 		env[k] = v

@@ -28,12 +28,15 @@ type function struct {
 	closed       bool
 	win          window   // activity since the last sample
 	timeline     []Sample // bounded; see maxSamples
+	sc           scaler   // LMI scaling
+	goneBusy     float64  // vCPUs of environments busy since the last BusyVCPUs that are gone
 }
 
 // window accumulates activity between two timeline samples.
 type window struct {
 	peakEnvs, peakInFlight                 int
 	invocations, errors, throttles, starts int
+	events                                 []ScalingEvent
 }
 
 func newFunction(s *Server, spec FunctionSpec) *function {
@@ -85,14 +88,38 @@ func (f *function) acquire(inv *invocation) (*environment, error) {
 	}
 	var pick, created *environment
 	if f.spec.Mode == LMI {
-		// The least busy environment with a free slot.
+		// The least busy ready environment with a free slot. An environment still starting takes
+		// invocations only while none is ready (the first one, or after a configuration change):
+		// otherwise, as on AWS, invocations beyond the ready environments' capacity are throttled
+		// and the scaling adds environments asynchronously.
+		readyLive := false
+		var starting *environment
 		for _, e := range f.envs {
-			if e.stale || e.assigned >= e.slots {
+			if e.stale {
+				continue
+			}
+			ready := e.initDone.Load()
+			readyLive = readyLive || ready
+			if e.assigned >= e.slots {
+				continue
+			}
+			if !ready {
+				if starting == nil || e.assigned < starting.assigned {
+					starting = e
+				}
 				continue
 			}
 			if pick == nil || e.assigned < pick.assigned {
 				pick = e
 			}
+		}
+		if pick == nil && !readyLive {
+			pick = starting
+		}
+		if pick == nil && readyLive {
+			f.win.throttles++
+			f.sc.throttles++
+			return nil, errThrottled
 		}
 	} else {
 		// The most recently created idle environment.
@@ -106,14 +133,17 @@ func (f *function) acquire(inv *invocation) (*environment, error) {
 	if pick == nil {
 		if len(f.envs) >= f.spec.maxEnvironments() {
 			f.win.throttles++
+			f.sc.throttles++
 			return nil, errThrottled
 		}
 		pick = f.newEnvironmentLocked()
 		created = pick
 	}
 	pick.assigned++
+	pick.busy = true
 	f.inFlight++
 	f.win.peakInFlight = max(f.win.peakInFlight, f.inFlight)
+	f.sc.peakIn = max(f.sc.peakIn, f.inFlight)
 	inv.env = pick
 	inv.cold = !pick.initDone.Load()
 	inv.spec = pick.spec
@@ -135,6 +165,7 @@ func (f *function) newEnvironmentLocked() *environment {
 func (f *function) release(e *environment, res *result) {
 	f.mu.Lock()
 	e.assigned--
+	e.lastUsed = time.Now()
 	f.inFlight--
 	f.win.invocations++
 	if res.functionError != "" {
@@ -176,6 +207,9 @@ func (f *function) removed(e *environment) []*invocation {
 		break
 	}
 	e.dead = true
+	if e.busy {
+		f.goneBusy += e.vcpus
+	}
 	refill := f.spec.Mode == LMI && !f.closed && e.initDone.Load()
 	f.mu.Unlock()
 	if refill {

@@ -103,7 +103,7 @@ func reportLine(inv *invocation, r *result) string {
 // Config.FunctionLog and keeps its tail for LogType Tail.
 func (e *environment) writeLogs(inv *invocation, r *result) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "START RequestId: %s Version: $LATEST\n", inv.id)
+	fmt.Fprintf(&b, "START RequestId: %s Version: %s\n", inv.id, inv.spec.versionName())
 	b.Write(r.lines)
 	if r.status == "timeout" {
 		fmt.Fprintf(&b, "%s %s Task timed out after %.2f seconds\n",
@@ -121,7 +121,7 @@ func (e *environment) writeLogs(inv *invocation, r *result) {
 		r.tail = base64.StdEncoding.EncodeToString(log)
 	}
 	if fl := e.f.s.cfg.FunctionLog; fl != nil {
-		fl(e.spec.Name, fmt.Sprintf("START RequestId: %s Version: $LATEST", inv.id))
+		fl(e.spec.Name, fmt.Sprintf("START RequestId: %s Version: %s", inv.id, inv.spec.versionName()))
 		if e.spec.Mode == Standard {
 			for line := range strings.SplitSeq(strings.TrimSuffix(string(r.lines), "\n"), "\n") {
 				if line != "" {

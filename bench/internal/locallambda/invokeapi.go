@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,6 +30,7 @@ func (s *Server) invokeHandler() http.Handler {
 	mux.HandleFunc("GET /2015-03-31/functions", s.handleListFunctions)
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", s.handleGetConcurrency)
 	mux.HandleFunc("GET /2025-11-30/functions/{name}/function-scaling-config", s.handleGetScalingConfig)
+	s.registerVersionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "UnknownOperationException", "",
 			fmt.Sprintf("the local Lambda does not implement %s %s", r.Method, r.URL.Path))
@@ -60,7 +63,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func notFound(w http.ResponseWriter, name string) {
-	apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Function not found: "+FunctionARN(name))
+	arn := name
+	if !strings.HasPrefix(arn, "arn:") {
+		arn = FunctionARN(name)
+	}
+	apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Function not found: "+arn)
 }
 
 func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
@@ -93,6 +100,9 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	version := "$LATEST"
+	if v := f.spec0.version; v != "" {
+		version = v
+	}
 	if f.spec0.Mode == LMI {
 		version = "$LATEST.PUBLISHED"
 	}
@@ -104,12 +114,8 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		return
 	case "Event":
 		// Lambda queues the event and answers at once; here it runs in the background, and a
-		// throttled event is dropped (with a log line) instead of retried.
-		if !s.startAsync(func(ctx context.Context) {
-			if _, err := f.invoke(ctx, inv); err != nil {
-				s.logf("%s: asynchronous invocation %s: %v", f.spec0.Name, inv.id, err)
-			}
-		}) {
+		// throttled event is retried as Lambda retries it (event.go).
+		if !s.startAsync(func(ctx context.Context) { s.runEvent(ctx, f, inv) }) {
 			apiError(w, http.StatusServiceUnavailable, "ServiceException", "", errClosed.Error())
 			return
 		}
@@ -224,6 +230,10 @@ func (f *function) configuration() functionConfiguration {
 		EphemeralStorage: map[string]int{"Size": 512},
 		RevisionID:       revisionString(spec.Name, rev),
 	}
+	if spec.version != "" {
+		c.Version, c.FunctionArn = spec.version, FunctionARN(spec.Name)+":"+spec.version
+		c.Description = spec.description
+	}
 	c.CodeSha256, c.CodeSize = codeDigest(spec.Binary)
 	if len(spec.Env) > 0 {
 		c.Environment = &environmentResponse{Variables: spec.Env}
@@ -292,7 +302,8 @@ func (s *Server) handleGetFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"Configuration": f.configuration(),
-		"Code":          map[string]string{"RepositoryType": "S3", "Location": "file://" + f.spec0.Binary},
+		"Code": map[string]string{"RepositoryType": "S3",
+			"Location": s.InvokeEndpoint() + "/_local/code/" + f.spec0.Name + "?Qualifier=" + url.QueryEscape(f.configuration().Version)},
 	})
 }
 
@@ -323,6 +334,18 @@ func (s *Server) handleUpdateConfiguration(w http.ResponseWriter, r *http.Reques
 		apiError(w, http.StatusPreconditionFailed, "PreconditionFailedException", "",
 			"The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 		return
+	}
+	if req.MemorySize != nil {
+		// The Lambda API validates the request before it looks at the function.
+		if m := *req.MemorySize; m < 128 || m > 10240 {
+			bound := "greater than or equal to 128"
+			if m > 10240 {
+				bound = "less than or equal to 10240"
+			}
+			apiError(w, http.StatusBadRequest, "ValidationException", "",
+				fmt.Sprintf("1 validation error detected: Value '%d' at 'memorySize' failed to satisfy constraint: Member must have value %s", m, bound))
+			return
+		}
 	}
 	_, err := f.update(func(spec *FunctionSpec) error {
 		if req.Environment != nil {

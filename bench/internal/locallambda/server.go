@@ -16,10 +16,18 @@
 //   - Max Memory Used is the larger of the environment cgroup's peak and the process's VmHWM.
 //   - Standard: one invocation per environment; the most recently created idle environment takes
 //     it, else a new one starts (a cold start) up to ReservedConcurrency, then 429.
-//   - LMI: up to MaxConcurrency invocations per environment, sent to the least busy environment
-//     with a free slot; a new environment starts only when all are full, up to MaxEnvironments,
-//     then 429. MinEnvironments start at Start (see Config.LazyLMIEnvironments) and are kept up
-//     after crashes. Environments are not scaled in.
+//   - LMI: up to MaxConcurrency invocations per environment, sent to the least busy ready
+//     environment with a free slot; beyond the ready environments' slots, 429 (no cold start on
+//     the request path). MinEnvironments start at Start (see Config.LazyLMIEnvironments) and are
+//     kept up after crashes. Every Scaling.Interval the function measures each ready
+//     environment's CPU utilisation (relative to its vCPUs) and scales as a capacity provider's
+//     target tracking does: out when the average stays above TargetCPUPercent for
+//     ScaleOutAfter (to ceil(n × utilisation ÷ target)) or at once when the slots were all taken
+//     or invocations throttled; the new environments start after Scaling.StartDelay; in by one
+//     environment when one fewer would have stayed under the target for ScaleInAfter; always
+//     between MinEnvironments and MaxEnvironments. Every decision is a ScalingEvent.
+//   - Standard environments idle for Config.IdleTimeout are stopped (the next invocation is a
+//     cold start), as Lambda reclaims idle environments.
 //   - A timeout fails the invocation with "Task timed out after N.NN seconds" (Sandbox.Timedout);
 //     a standard environment is then replaced, an LMI environment keeps serving its other
 //     invocations (the late answer is refused). A crash fails it with Runtime.ExitError, an
@@ -98,6 +106,11 @@ type Config struct {
 	// By default Start starts them, as publishing a version does on AWS, and waits until they are
 	// ready (an environment that fails to start is logged and replaced at first use).
 	LazyLMIEnvironments bool
+	// Scaling configures how LMI functions scale (zero fields take the defaults).
+	Scaling Scaling
+	// IdleTimeout is how long an idle standard environment lives before it is stopped (its
+	// function's next invocation is then a cold start): 0 = DefaultIdleTimeout, negative = never.
+	IdleTimeout time.Duration
 }
 
 // serverSeq numbers the servers of this process (their cgroups must not collide).
@@ -107,7 +120,10 @@ var serverSeq atomic.Int64
 type Server struct {
 	cfg       Config
 	hostCores int
-	logf      func(string, ...any)
+	scaling   Scaling
+	// cpuUsage reads an environment's CPU time used and waited for (tests replace it).
+	cpuUsage func(*environment) (cpuReading, error)
+	logf     func(string, ...any)
 
 	functions map[string]*function
 	order     []string // function names in configuration order
@@ -127,6 +143,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	registry registry // published versions, aliases and uploaded code (versions.go)
 }
 
 // Start starts the local Lambda: it listens, prepares cgroups and (with StartMinEnvironments)
@@ -151,7 +169,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.SampleInterval == 0 {
 		cfg.SampleInterval = DefaultSampleInterval
 	}
-	s := &Server{cfg: cfg, functions: map[string]*function{}, hostCores: cfg.HostCores}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	s := &Server{cfg: cfg, functions: map[string]*function{}, hostCores: cfg.HostCores,
+		scaling: cfg.Scaling.withDefaults(), cpuUsage: (*environment).cpuTime}
 	if s.hostCores <= 0 {
 		s.hostCores = runtime.NumCPU()
 	}
@@ -231,6 +253,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	go func() {
 		defer s.wg.Done()
 		s.sample()
+	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.scale()
 	}()
 
 	if !cfg.LazyLMIEnvironments {
@@ -375,6 +402,7 @@ func (s *Server) Close() error {
 		for _, n := range s.order {
 			s.functions[n].close()
 		}
+		errs = append(errs, s.closeVersions())
 		s.async.Wait()
 		s.wg.Wait()
 		if s.cg != nil {
@@ -392,6 +420,17 @@ func (s *Server) Close() error {
 func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
 	name := nameOrARN
 	if i := strings.Index(name, ":function:"); i >= 0 {
+		// A full ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME) or a partial one
+		// (ACCOUNT:function:NAME) names this Lambda's functions only in its region and account.
+		prefix := strings.Split(name[:i], ":")
+		foreignName := name
+		if len(prefix) == 1 {
+			foreignName = fmt.Sprintf("arn:aws:lambda:%s:%s", Region, name)
+		}
+		if account := prefix[len(prefix)-1]; account != Account ||
+			(len(prefix) > 1 && (len(prefix) != 5 || prefix[0] != "arn" || prefix[1] != "aws" || prefix[2] != "lambda" || prefix[3] != Region)) {
+			return nil, foreignName, false
+		}
 		name = name[i+len(":function:"):]
 	} else {
 		name = strings.TrimPrefix(name, "function:")
@@ -409,6 +448,9 @@ func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
 	switch qualifier {
 	case "", "$LATEST", "$LATEST.PUBLISHED":
 		return f, name, true
+	}
+	if v, ok := s.resolveQualifier(name, qualifier); ok {
+		return v, name, true
 	}
 	return nil, name + ":" + qualifier, false
 }

@@ -1,13 +1,16 @@
 package locallambda
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,6 +42,9 @@ const (
 	DefaultGiBPerVCPU          = 2.0
 	DefaultMaxConcurrency      = 16 // per environment, LMI
 	DefaultMaxEnvironments     = 4  // LMI
+	// DefaultTargetCPUPercent is the capacity provider's target CPU utilisation
+	// (LambdaCapacityProviderAverageCPUUtilization) an LMI function scales on.
+	DefaultTargetCPUPercent = 70
 	// MBPerVCPU is how much memory buys one vCPU on standard Lambda.
 	MBPerVCPU = 1769
 	// MaxStandardVCPUs is the most a standard function gets (at 10,240 MB).
@@ -68,11 +74,20 @@ type FunctionSpec struct {
 	GiBPerVCPU                       float64
 	MaxConcurrency                   int
 	MinEnvironments, MaxEnvironments int
+	// TargetCPUPercent is the average CPU utilisation of its environments (each relative to its
+	// own vCPUs) the LMI function scales to keep: the capacity provider's target tracking policy.
+	// 0 = DefaultTargetCPUPercent.
+	TargetCPUPercent float64
 
 	// OutputKey is the prefix of this function's stack outputs: StackOutputs reports
 	// "<OutputKey>FunctionName" and "<OutputKey>FunctionArn" (e.g. "X8664Mem1536", "Lmi2048").
 	// Empty = no outputs.
 	OutputKey string
+
+	// version is the published version this spec is frozen as ("" = $LATEST).
+	version string
+	// description is a published version's Description.
+	description string
 }
 
 // Route is an API Gateway REST proxy route: requests to Path (with or without the /prod stage
@@ -86,6 +101,57 @@ type Route struct {
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+// envKeyRE is the Lambda API's pattern for an environment variable's name.
+var envKeyRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]+$`)
+
+// maxEnvBytes is Lambda's limit on a function's environment variables: their JSON, 4 KB.
+const maxEnvBytes = 4096
+
+// reservedEnv are the variables Lambda sets itself; a function configuration may not set them
+// (AWS documents them as reserved; TZ, also set by Lambda, may be overridden).
+var reservedEnv = []string{
+	"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+	"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+	"AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+	"AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
+
+// validateEnv refuses what the Lambda API refuses in Environment.Variables: reserved keys,
+// names outside its pattern, and more than 4 KB in all.
+func validateEnv(env map[string]string) error {
+	var reserved []string
+	for _, k := range reservedEnv {
+		if _, ok := env[k]; ok {
+			reserved = append(reserved, k)
+		}
+	}
+	if len(reserved) > 0 {
+		return fmt.Errorf("environment variables: reserved keys that Lambda sets itself cannot be set: %s", strings.Join(reserved, ","))
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !envKeyRE.MatchString(k) {
+			return fmt.Errorf("environment variable name %q: must match [a-zA-Z]([a-zA-Z0-9_])+", k)
+		}
+	}
+	if len(env) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("environment variables: %w", err)
+	}
+	if len(b) > maxEnvBytes {
+		return fmt.Errorf("environment variables: %d bytes exceed Lambda's 4 KB limit", len(b))
+	}
+	return nil
+}
 
 // withDefaults returns the spec with zero fields filled in, or an error for an invalid spec.
 func (f FunctionSpec) withDefaults() (FunctionSpec, error) {
@@ -121,6 +187,9 @@ func (f FunctionSpec) withDefaults() (FunctionSpec, error) {
 	default:
 		return f, fmt.Errorf("function %s: architecture %q: want x86_64 or arm64", f.Name, f.Architecture)
 	}
+	if err := validateEnv(f.Env); err != nil {
+		return f, fmt.Errorf("function %s: %w", f.Name, err)
+	}
 	env := make(map[string]string, len(f.Env))
 	for k, v := range f.Env {
 		env[k] = v
@@ -152,6 +221,12 @@ func (f FunctionSpec) withDefaults() (FunctionSpec, error) {
 		}
 		if f.MinEnvironments < 0 || f.MinEnvironments > f.MaxEnvironments {
 			return f, fmt.Errorf("function %s: environments min %d max %d", f.Name, f.MinEnvironments, f.MaxEnvironments)
+		}
+		if f.TargetCPUPercent == 0 {
+			f.TargetCPUPercent = DefaultTargetCPUPercent
+		}
+		if f.TargetCPUPercent < 1 || f.TargetCPUPercent > 100 {
+			return f, fmt.Errorf("function %s: target CPU utilisation %v%% out of 1..100", f.Name, f.TargetCPUPercent)
 		}
 	default:
 		return f, fmt.Errorf("function %s: unknown mode %d", f.Name, f.Mode)
@@ -238,7 +313,7 @@ const HelloConcurrency = 200
 
 // HelloPreset is the API Gateway scenario: go-bench-hello-128 and go-bench-hello-2048 (standard),
 // go-bench-hello-lmi-2048 (LMI, 2 GiB per vCPU, 64 invocations per environment, 1 to 4
-// environments), all running binary with _HANDLER=hello and a 30 s timeout, and their three routes.
+// environments, 70% target CPU utilisation: the stack's), all running binary with _HANDLER=hello and a 30 s timeout, and their three routes.
 func HelloPreset(binary string) ([]FunctionSpec, []Route) {
 	arch := HostArchitecture()
 	specs := []FunctionSpec{
@@ -248,7 +323,7 @@ func HelloPreset(binary string) ([]FunctionSpec, []Route) {
 			Timeout: 30 * time.Second, Architecture: arch, ReservedConcurrency: HelloConcurrency, OutputKey: "Default2048"},
 		{Name: FunctionPrefix + "-hello-lmi-2048", Binary: binary, Handler: "hello", MemoryMB: 2048,
 			Timeout: 30 * time.Second, Architecture: arch, Mode: LMI, GiBPerVCPU: 2, MaxConcurrency: 64,
-			MinEnvironments: 1, MaxEnvironments: 4, OutputKey: "Lmi2048"},
+			MinEnvironments: 1, MaxEnvironments: 4, TargetCPUPercent: DefaultTargetCPUPercent, OutputKey: "Lmi2048"},
 	}
 	routes := []Route{
 		{Method: "GET", Path: "/default/128/hello", Function: specs[0].Name, OutputKey: "Default128Url"},

@@ -14,6 +14,12 @@ type Sample struct {
 	Errors           int // of which failed (function errors, timeouts, crashes)
 	Throttles        int // invocations throttled since the previous sample
 	Starts           int // environments started since the previous sample (cold starts)
+	// LMI: environments decided by a scale-out and not started yet, the CPU utilisation of each
+	// ready environment over the last scaling interval, and the scaling events since the
+	// previous sample.
+	Pending int
+	CPU     []EnvironmentCPU
+	Events  []ScalingEvent
 }
 
 // maxSamples bounds each function's timeline (one hour at 100 ms); older samples are dropped.
@@ -61,7 +67,12 @@ func (f *function) record(now time.Time) {
 		Errors:           w.errors,
 		Throttles:        w.throttles,
 		Starts:           w.starts,
+		Pending:          f.sc.pending,
+		Events:           w.events,
 	})
+	if f.spec.Mode == LMI && len(f.sc.cpu) > 0 {
+		f.timeline[len(f.timeline)-1].CPU = append([]EnvironmentCPU(nil), f.sc.cpu...)
+	}
 	if len(f.timeline) > maxSamples {
 		f.timeline = append([]Sample(nil), f.timeline[len(f.timeline)-maxSamples/2:]...)
 	}

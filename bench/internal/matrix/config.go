@@ -32,6 +32,8 @@ type Config struct {
 	VCPUs    float64 `json:"vcpus"` // what the memory buys on Lambda, capped by the target's cores
 	// Skip says why the configuration cannot be measured on this target.
 	Skip string `json:"skip,omitempty"`
+	// Qualifier is the version or alias to invoke ("" = $LATEST).
+	Qualifier string `json:"qualifier,omitempty"`
 }
 
 // Label names a configuration in tables and charts: "arm64 1536 MB".

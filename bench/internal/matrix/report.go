@@ -12,13 +12,15 @@ import (
 	"time"
 
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/stats"
 )
 
 // Meta describes how a run was made; it travels in summary.json so that a
 // rebuild from samples.csv says the same things.
 type Meta struct {
-	Target       string    `json:"target"` // local | aws
+	Kind         string    `json:"kind,omitempty"` // matrix (default) | tune
+	Target       string    `json:"target"`         // local | aws
 	Stack        string    `json:"stack,omitempty"`
 	Started      time.Time `json:"started"`
 	Payload      string    `json:"payload"`
@@ -31,6 +33,26 @@ type Meta struct {
 	HostCores    int       `json:"host_cores,omitempty"`    // local target: the cap on vCPUs
 	Confinement  string    `json:"confinement,omitempty"`   // local target: how CPU shares were enforced
 	PricesSource string    `json:"prices_source,omitempty"` // file the prices came from; "" = built in
+
+	// ColdShare is the share of invocations priced as cold starts in
+	// Result.CostPerMillion (0 = warm invocations only).
+	ColdShare float64 `json:"cold_share,omitempty"`
+	// AllowedErrors is how many failed invocations a configuration may have
+	// and still take part in the verdict (nil = any number).
+	AllowedErrors *int `json:"allowed_errors,omitempty"`
+	// Tune describes what a tune run tuned (nil for matrix runs).
+	Tune *TuneMeta `json:"tune,omitempty"`
+}
+
+// TuneMeta describes the function a tune run measured.
+type TuneMeta struct {
+	Function string   `json:"function"`           // name or ARN
+	Endpoint string   `json:"endpoint,omitempty"` // Lambda API endpoint ("" = AWS)
+	Source   string   `json:"source,omitempty"`   // --source folder or --binary path (local)
+	Handler  string   `json:"handler,omitempty"`
+	Archs    []string `json:"architectures"`
+	Payloads []string `json:"payloads,omitempty"` // names of a weighted list
+	OnlyCold bool     `json:"only_cold,omitempty"`
 }
 
 // Verdict is the configuration the chosen strategy picks.
@@ -64,16 +86,32 @@ func Build(samples []Sample, meta Meta, prices cost.PriceTable, partial bool) (S
 		}
 		return b.PerMillion()
 	}
-	s := Summary{Kind: "matrix", Meta: meta, Partial: partial, Prices: prices}
+	kind := meta.Kind
+	if kind == "" {
+		kind = "matrix"
+	}
+	s := Summary{Kind: kind, Meta: meta, Partial: partial, Prices: prices}
+	if meta.Tune != nil && meta.Tune.OnlyCold {
+		samples = coldAsDuration(samples)
+	}
 	s.Results = Summarize(samples, meta.Trim, price)
 	if priceErr != nil {
 		return s, fmt.Errorf("price the results: %w", priceErr)
 	}
 	var cands []cost.Candidate
-	for _, r := range s.Results {
-		if r.Measured() {
-			cands = append(cands, cost.Candidate{Name: r.Function, Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Warm.Mean, CostPerMillion: r.CostPerMillion})
+	for i := range s.Results {
+		r := &s.Results[i]
+		if !r.Measured() {
+			continue
 		}
+		if meta.ColdShare > 0 && r.ColdCostPerMillion > 0 {
+			r.CostPerMillion = (1-meta.ColdShare)*r.WarmCostPerMillion + meta.ColdShare*r.ColdCostPerMillion
+		}
+		if meta.AllowedErrors != nil && r.Failures > *meta.AllowedErrors {
+			r.Excluded = fmt.Sprintf("%d failed invocations, more than --allowed-errors %d", r.Failures, *meta.AllowedErrors)
+			continue
+		}
+		cands = append(cands, cost.Candidate{Name: s.NameOf(*r), Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Duration(), CostPerMillion: r.CostPerMillion})
 	}
 	if len(cands) > 0 {
 		strategy, err := cost.ParseStrategy(meta.Strategy)
@@ -101,9 +139,9 @@ func why(s cost.Strategy, w float64) string {
 	case cost.StrategyCost:
 		return "lowest cost per 1M invocations"
 	case cost.StrategySpeed:
-		return "lowest mean warm duration"
+		return "lowest trimmed mean warm duration"
 	}
-	return fmt.Sprintf("lowest %.2f × cost/max cost + %.2f × duration/max duration", w, 1-w)
+	return fmt.Sprintf("lowest %.2f × cost/max cost + %.2f × duration/max duration (trimmed means)", w, 1-w)
 }
 
 func notes(s Summary) []string {
@@ -147,11 +185,18 @@ func notes(s Summary) []string {
 			out = append(out, fmt.Sprintf("%s: %d of %d forced cold starts reported an Init Duration.", r.Label(), r.ColdSeen, s.Meta.Cold))
 		}
 	}
-	if note := batchNote(s); note != "" {
+	if note := batchNote(s); note != "" && s.Kind != "tune" {
 		out = append(out, note)
 	}
 	if s.Meta.Target == "local" && s.Meta.HostCores > 0 {
-		out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); speedup is measured against that capped share.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
+		if s.Kind == "tune" {
+			out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); these are this machine's durations, not Lambda's.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
+		} else {
+			out = append(out, fmt.Sprintf("Local target: each environment gets the vCPUs its memory buys, capped at this machine's %d cores (%s); speedup is measured against that capped share.", s.Meta.HostCores, orWord(s.Meta.Confinement, "confinement unknown")))
+		}
+	}
+	if s.Meta.Tune != nil && s.Meta.Tune.OnlyCold {
+		out = append(out, "--only-cold: the duration columns are each forced cold start's Duration + Init Duration (Power Tuning's onlyColdStarts).")
 	}
 	if s.Partial {
 		out = append(out, "The run was interrupted: this summary covers only what was measured.")
@@ -225,6 +270,9 @@ func ReadSummary(path string) (Summary, error) {
 // WriteMarkdown writes the human-readable report: the seed's tables plus
 // percentiles, cold starts and the verdict.
 func (s Summary) WriteMarkdown(w io.Writer) error {
+	if s.Kind == "tune" {
+		return s.writeTuneMarkdown(w)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Matrix benchmark — %s target\n\n", s.Meta.Target)
 	if s.Partial {
@@ -244,8 +292,14 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "Not measured: %s.\n\n", why)
 			continue
 		}
-		b.WriteString("| Memory | vCPUs | Workers | Mean | Trimmed | P50 | P90 | P95 | P99 | Max | Speedup | Ideal | Efficiency | Parallelism | Threads | CPUs seen |\n")
-		b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		host := s.hasHost()
+		if host {
+			b.WriteString("| Memory | vCPUs | Workers | Mean | Trimmed | P50 | P90 | P95 | P99 | Max | Speedup | Ideal | Efficiency | Parallelism | Threads | CPUs seen | Host |\n")
+			b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		} else {
+			b.WriteString("| Memory | vCPUs | Workers | Mean | Trimmed | P50 | P90 | P95 | P99 | Max | Speedup | Ideal | Efficiency | Parallelism | Threads | CPUs seen |\n")
+			b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		}
 		for _, r := range s.Results {
 			if r.Arch != arch {
 				continue
@@ -255,9 +309,13 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 				continue
 			}
 			w := r.Warm
-			fmt.Fprintf(&b, "| %d MB | %.2f | %d | %s | %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %.0f%% | %.2f | %.0f | %.0f |\n",
+			fmt.Fprintf(&b, "| %d MB | %.2f | %d | %s | %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %.0f%% | %.2f | %.0f | %.0f |",
 				r.MemoryMB, r.VCPUs, r.Workers, ms(w.Mean), ms(w.TrimmedMean), ms(w.P50), ms(w.P90), ms(w.P95), ms(w.P99), ms(w.Max),
 				r.Speedup, r.IdealSpeedup, r.Efficiency*100, r.Parallelism, r.ThreadsUsed, r.DetectedCPUs)
+			if host {
+				fmt.Fprintf(&b, " %s |", hostCell(r))
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString("\n")
 	}
@@ -285,7 +343,7 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 			continue
 		}
 		mark := ""
-		if slices.Contains(s.Pareto, r.Function) {
+		if slices.Contains(s.Pareto, s.NameOf(r)) {
 			mark = "✓"
 		}
 		fmt.Fprintf(&b, "| %s | %s | $%.2f | %+.0f%% | %s |\n", r.Label(), ms(r.Billed.Mean), r.CostPerMillion, (r.CostPerMillion/cheapest-1)*100, mark)
@@ -310,7 +368,7 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 		b.WriteString("No configuration was measured, so there is no verdict.\n")
 	} else {
 		v := s.Verdict
-		fmt.Fprintf(&b, "**%s %d MB** (`%s`) — strategy `%s`: %s. Mean %s, $%.2f per 1M invocations.\n",
+		fmt.Fprintf(&b, "**%s %d MB** (`%s`) — strategy `%s`: %s. Trimmed mean %s, $%.2f per 1M invocations.\n",
 			v.Choice.Arch, v.Choice.MemoryMB, v.Choice.Name, v.Strategy, v.Why, ms(v.Choice.DurationMs), v.Choice.CostPerMillion)
 	}
 	if len(s.Notes) > 0 {
@@ -425,8 +483,44 @@ func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, 
 	if err != nil {
 		return s, err
 	}
+	host, err := hostload.ReadFile(filepath.Join(dir, hostload.File))
+	if err != nil {
+		return s, fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	MarkHost(&s, samples, host)
 	if err := s.WriteFiles(dir); err != nil {
 		return s, err
 	}
 	return s, s.WriteCharts(dir)
+}
+
+// NameOf is the name the verdict and the Pareto front give a configuration:
+// its function in a matrix (one function per configuration), its label in a
+// tune run (one function in every configuration).
+func (s Summary) NameOf(r Result) string {
+	if s.Kind == "tune" || r.Function == "" {
+		return r.Label()
+	}
+	return r.Function
+}
+
+// coldAsDuration adds, for every successful cold start, a warm-kind copy
+// whose duration is Duration + Init Duration: with --only-cold the
+// durations the tables, the cost and the verdict use are the cold starts'.
+// samples.csv keeps only the real rows.
+func coldAsDuration(samples []Sample) []Sample {
+	out := slices.Clone(samples)
+	for _, s := range samples {
+		if s.Kind != KindCold || !s.OK {
+			continue
+		}
+		c := s
+		c.Kind = KindWarm
+		if !math.IsNaN(c.InitMs) && !math.IsNaN(c.DurationMs) {
+			c.DurationMs += c.InitMs
+		}
+		c.derived = true
+		out = append(out, c)
+	}
+	return out
 }

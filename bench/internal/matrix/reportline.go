@@ -17,7 +17,9 @@ type Report struct {
 	InitMs        float64 // 0 unless the invocation was a cold start
 	HasInit       bool
 	RequestID     string
-	Found         bool // false when the log tail held no REPORT line
+	Status        string // "timeout", "error" or "" (the REPORT line's Status field)
+	ErrorType     string // the REPORT line's Error Type, e.g. Runtime.OutOfMemory
+	Found         bool   // false when the log tail held no REPORT line
 	MalformedNote string
 }
 
@@ -78,6 +80,10 @@ func ParseReportLine(line string) (Report, error) {
 			r.MaxMemoryMB = int(x)
 		case "Init Duration":
 			r.InitMs, r.HasInit = x, true
+		case "Status":
+			r.Status = val
+		case "Error Type":
+			r.ErrorType = val
 		}
 	}
 	if seen < 2 {

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"lambdabench/bench/internal/contract"
 )
 
 // DefaultPayload is the seed's request: 20 items hashed in parallel.
@@ -35,6 +37,20 @@ type Options struct {
 	UpdateWait   time.Duration // how long a configuration update may take
 	PollEvery    time.Duration // how often to check an update's status
 
+	// Payloads, when set, replaces Payload with a weighted list: the
+	// invocations of each configuration are split by weight (interleaved)
+	// and each sample records its payload's name.
+	Payloads []Payload
+	// Prepare, when set, replaces ForceColdStart: it is called before each
+	// forced cold start (cold counts from 0) and, with Cold 0, before the
+	// warm-up, and returns the configuration to invoke (for example with
+	// the Qualifier of a version it published).
+	Prepare func(ctx context.Context, c Config, cold int) (Config, error)
+	// AnyResponse accepts any response of a function that did not fail
+	// (not only the bcrypt handler's JSON); durations then come from the
+	// REPORT line alone.
+	AnyResponse bool
+
 	// OnSample receives every sample as it is taken (from one goroutine at a
 	// time). An error stops the run.
 	OnSample func(Sample) error
@@ -55,8 +71,16 @@ func (o *Options) defaults() error {
 	if len(o.Payload) == 0 {
 		o.Payload = []byte(DefaultPayload)
 	}
-	if !json.Valid(o.Payload) {
-		return fmt.Errorf("--payload is not valid JSON: %s", o.Payload)
+	if len(o.Payloads) == 0 {
+		o.Payloads = []Payload{{Body: o.Payload, Weight: 1}}
+	}
+	for i, p := range o.Payloads {
+		if !json.Valid(p.Body) {
+			return fmt.Errorf("payload %d is not valid JSON: %.200s", i+1, p.Body)
+		}
+		if p.Weight <= 0 {
+			return fmt.Errorf("payload %d: weight must be positive", i+1)
+		}
 	}
 	if o.UpdateWait <= 0 {
 		o.UpdateWait = 2 * time.Minute
@@ -98,6 +122,19 @@ func runConfig(ctx context.Context, api Lambda, c Config, o Options) error {
 		s.Time, s.Kind, s.Error = time.Now(), KindSkipped, c.Skip
 		return o.OnSample(s)
 	}
+	prepare := func(i int) error {
+		if o.Prepare == nil {
+			return ForceColdStart(ctx, api, c.Function, o.UpdateWait, o.PollEvery)
+		}
+		pc, err := o.Prepare(ctx, c, i)
+		if err != nil {
+			return err
+		}
+		c = pc
+		base.Qualifier = c.Qualifier
+		return nil
+	}
+	coldPick, warmPick := schedule(o.Payloads, o.Cold), schedule(o.Payloads, o.Runs)
 	total, done := o.Total(), 0
 	progress := func() {
 		done++
@@ -106,10 +143,10 @@ func runConfig(ctx context.Context, api Lambda, c Config, o Options) error {
 		}
 	}
 	for i := range o.Cold {
-		if err := ForceColdStart(ctx, api, c.Function, o.UpdateWait, o.PollEvery); err != nil {
+		if err := prepare(i); err != nil {
 			return err
 		}
-		s := invoke(ctx, api, base, o)
+		s := invoke(ctx, api, base, o, o.Payloads[coldPick[i]])
 		s.Kind, s.Seq = KindCold, i+1
 		if err := emit(ctx, o, s); err != nil {
 			return err
@@ -117,7 +154,12 @@ func runConfig(ctx context.Context, api Lambda, c Config, o Options) error {
 		progress()
 	}
 	if o.Cold == 0 {
-		s := invoke(ctx, api, base, o)
+		if o.Prepare != nil {
+			if err := prepare(0); err != nil {
+				return err
+			}
+		}
+		s := invoke(ctx, api, base, o, o.Payloads[0])
 		s.Kind = KindWarmup
 		if err := emit(ctx, o, s); err != nil {
 			return err
@@ -137,7 +179,7 @@ func runConfig(ctx context.Context, api Lambda, c Config, o Options) error {
 	for range min(o.Parallel, max(o.Runs, 1)) {
 		wg.Go(func() {
 			for seq := range next {
-				s := invoke(runCtx, api, base, o)
+				s := invoke(runCtx, api, base, o, o.Payloads[warmPick[seq-1]])
 				s.Kind, s.Seq = KindWarm, seq
 				mu.Lock()
 				err := emit(runCtx, o, s)
@@ -224,22 +266,6 @@ func ForceColdStart(ctx context.Context, api Lambda, function string, wait, ever
 	}
 }
 
-// response is the bcrypt handler's answer (fields this package reads).
-type response struct {
-	Processed    *float64 `json:"processed"`
-	DurationMs   *float64 `json:"duration_ms"`
-	Mode         string   `json:"mode"`
-	Workers      *float64 `json:"workers"`
-	DetectedCPUs *float64 `json:"detected_cpus"`
-	Gomaxprocs   *float64 `json:"gomaxprocs"`
-	ThreadsUsed  *float64 `json:"threads_used"`
-	CPUMs        *float64 `json:"cpu_ms"`
-	Parallelism  *float64 `json:"parallelism"`
-	MemoryUsedKB *float64 `json:"memory_used_kb"`
-	ErrorMessage string   `json:"errorMessage"`
-	ErrorType    string   `json:"errorType"`
-}
-
 func blank(base Sample) Sample {
 	nan := math.NaN()
 	s := base
@@ -253,9 +279,13 @@ func noRetry(o *lambda.Options) { o.Retryer = aws.NopRetryer{} }
 
 // invoke makes one synchronous invocation and turns everything it learns into
 // a sample. A failure of any kind is recorded in the sample.
-func invoke(ctx context.Context, api Lambda, base Sample, o Options) Sample {
+func invoke(ctx context.Context, api Lambda, base Sample, o Options, p Payload) Sample {
 	s := blank(base)
-	in := &lambda.InvokeInput{FunctionName: aws.String(base.Function), Payload: o.Payload}
+	s.Payload = p.Name
+	in := &lambda.InvokeInput{FunctionName: aws.String(base.Function), Payload: p.Body}
+	if base.Qualifier != "" {
+		in.Qualifier = aws.String(base.Qualifier)
+	}
 	if o.LogTail {
 		in.LogType = types.LogTypeTail
 	}
@@ -264,9 +294,15 @@ func invoke(ctx context.Context, api Lambda, base Sample, o Options) Sample {
 	s.RoundTripMs = float64(time.Since(s.Time).Microseconds()) / 1000
 	if err != nil {
 		s.Error = fmt.Sprintf("invoke: %v", err)
+		s.ErrorKind = ErrorInvoke
+		var tooMany *types.TooManyRequestsException
+		if errors.As(err, &tooMany) {
+			s.ErrorKind = ErrorThrottle
+		}
 		return s
 	}
 	var notes []string
+	timedOut := false
 	if out.LogResult != nil {
 		r, err := ParseLogResult(aws.ToString(out.LogResult))
 		if err != nil {
@@ -277,19 +313,24 @@ func invoke(ctx context.Context, api Lambda, base Sample, o Options) Sample {
 			if r.HasInit {
 				s.InitMs = r.InitMs
 			}
+			timedOut = r.Status == "timeout"
 		}
 	}
-	var resp response
-	if err := json.Unmarshal(out.Payload, &resp); err != nil {
-		s.Error = fmt.Sprintf("response is not JSON: %.200s", out.Payload)
-		return s
+	if o.AnyResponse {
+		return anyResponse(s, out, timedOut, notes)
 	}
+	resp, ferr, err := contract.DecodeBcrypt(out.Payload, out.FunctionError != nil)
 	if out.FunctionError != nil {
-		msg := resp.ErrorMessage
+		msg := ferr.ErrorMessage
 		if msg == "" {
 			msg = string(out.Payload)
 		}
 		s.Error = fmt.Sprintf("function error (%s): %s", aws.ToString(out.FunctionError), msg)
+		s.ErrorKind = errorKind(ferr.ErrorType, timedOut)
+		return s
+	}
+	if err != nil {
+		s.Error = err.Error()
 		return s
 	}
 	s.OK = true

@@ -31,6 +31,13 @@ type Sample struct {
 	OK       bool
 	Error    string
 
+	// Columns after the matrix's own (read by name; absent in older files).
+	ErrorKind string // timeout | oom | error | throttle | invoke ("" = ok)
+	Payload   string // name of the weighted payload it sent ("" = the only one)
+	Qualifier string // version or alias invoked ("" = $LATEST)
+
+	derived bool // made from another sample for the summary (--only-cold); not an invocation
+
 	RoundTripMs float64 // client-side round trip of the Invoke call
 
 	// From the REPORT line; NaN where the target gave none.
@@ -59,6 +66,9 @@ var header = []string{
 	"cpu_ms", "parallelism", "memory_used_kb",
 }
 
+// extraHeader are columns after the matrix's; a reader must not require them.
+var extraHeader = []string{"error_kind", "payload", "qualifier"}
+
 // Duration is the invocation's duration as Lambda measured it (REPORT), or
 // the handler's own measurement where the target reported none.
 func (s Sample) Duration() float64 {
@@ -86,7 +96,7 @@ type CSVWriter struct {
 // NewCSVWriter writes the header and returns a writer for the rows.
 func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(header); err != nil {
+	if err := cw.Write(append(append([]string(nil), header...), extraHeader...)); err != nil {
 		return nil, fmt.Errorf("write samples header: %w", err)
 	}
 	cw.Flush()
@@ -101,6 +111,7 @@ func (c *CSVWriter) Write(s Sample) error {
 		num(s.RoundTripMs), num(s.DurationMs), num(s.BilledMs), num(s.InitMs), num(s.MaxMemoryMB),
 		num(s.HandlerMs), num(s.Processed), s.Mode, num(s.HandlerWork), num(s.DetectedCPUs), num(s.Gomaxprocs),
 		num(s.ThreadsUsed), num(s.CPUMs), num(s.Parallelism), num(s.MemoryUsedKB),
+		s.ErrorKind, s.Payload, s.Qualifier,
 	}
 	if err := c.w.Write(rec); err != nil {
 		return fmt.Errorf("write sample: %w", err)
@@ -154,6 +165,7 @@ func ReadCSV(r io.Reader) ([]Sample, error) {
 			MaxMemoryMB: p.f("max_memory_mb"), HandlerMs: p.f("handler_ms"), Processed: p.f("processed"), Mode: p.str("mode"),
 			HandlerWork: p.f("workers"), DetectedCPUs: p.f("detected_cpus"), Gomaxprocs: p.f("gomaxprocs"),
 			ThreadsUsed: p.f("threads_used"), CPUMs: p.f("cpu_ms"), Parallelism: p.f("parallelism"), MemoryUsedKB: p.f("memory_used_kb"),
+			ErrorKind: p.opt("error_kind"), Payload: p.opt("payload"), Qualifier: p.opt("qualifier"),
 		}
 		s.Time, err = time.Parse(time.RFC3339Nano, p.str("time"))
 		if err == nil {
@@ -174,6 +186,15 @@ type parser struct {
 }
 
 func (p *parser) str(name string) string { return p.rec[p.col[name]] }
+
+// opt reads a column that older files do not have.
+func (p *parser) opt(name string) string {
+	i, ok := p.col[name]
+	if !ok || i >= len(p.rec) {
+		return ""
+	}
+	return p.rec[i]
+}
 
 func (p *parser) f(name string) float64 {
 	s := p.str(name)

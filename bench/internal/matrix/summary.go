@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/stats"
 )
 
@@ -14,13 +15,20 @@ type Result struct {
 	Invocations int    `json:"invocations"` // cold + warm, failed included
 	Failures    int    `json:"failures"`
 	FirstError  string `json:"first_error,omitempty"`
+	Timeouts    int    `json:"timeouts,omitempty"`      // failures that were timeouts
+	OOMs        int    `json:"out_of_memory,omitempty"` // failures that ran out of memory
+	Throttles   int    `json:"throttles,omitempty"`
+	// Excluded says why the verdict left this configuration out (more
+	// failures than --allowed-errors).
+	Excluded string `json:"excluded,omitempty"`
 
 	Warm      stats.Summary `json:"warm_duration"`    // REPORT Duration (or handler duration) of warm invocations
 	Handler   stats.Summary `json:"handler_duration"` // the handler's own duration_ms
 	RoundTrip stats.Summary `json:"round_trip"`       // client round trip of warm invocations
 	Billed    stats.Summary `json:"billed_duration"`
-	ColdInit  stats.Summary `json:"cold_init"`       // Init Duration of forced cold starts
-	ColdTotal stats.Summary `json:"cold_round_trip"` // client round trip of forced cold starts
+	ColdInit  stats.Summary `json:"cold_init"`            // Init Duration of forced cold starts
+	ColdTotal stats.Summary `json:"cold_round_trip"`      // client round trip of forced cold starts
+	ColdBill  stats.Summary `json:"cold_billed_duration"` // Billed Duration of forced cold starts (init included)
 	ColdSeen  int           `json:"cold_starts_observed"`
 
 	DetectedCPUs float64 `json:"detected_cpus"`   // as the handler saw them (median)
@@ -37,7 +45,42 @@ type Result struct {
 	// than the other architecture at the same memory, as a fraction.
 	ArchDelta float64 `json:"arch_delta"`
 
-	CostPerMillion float64 `json:"cost_per_million_usd"` // billed GB-s + requests, per 1M invocations
+	// CostPerMillion is what the verdict weighs: per 1M invocations, billed
+	// GB-s and the request fee, with the cold share (Meta.ColdShare) of
+	// invocations priced as cold starts (their billed init included).
+	CostPerMillion     float64 `json:"cost_per_million_usd"`
+	WarmCostPerMillion float64 `json:"warm_cost_per_million_usd"` // 1M warm invocations
+	ColdCostPerMillion float64 `json:"cold_cost_per_million_usd"` // 1M cold starts (0 = none measured)
+
+	// Saturation is how busy this machine was while the configuration ran
+	// (local target): host_cpu_saturated and the share of time saturated.
+	*hostload.Saturation
+}
+
+// Status labels the configuration's outcome: "ok", "timeout", "out of
+// memory", or "n/N failed".
+func (r Result) Status() string {
+	switch {
+	case r.Skip != "":
+		return "not measured"
+	case r.Failures == 0:
+		return "ok"
+	case r.Timeouts == r.Failures:
+		return fmt.Sprintf("timeout %d/%d", r.Timeouts, r.Invocations)
+	case r.OOMs == r.Failures:
+		return fmt.Sprintf("out of memory %d/%d", r.OOMs, r.Invocations)
+	}
+	return fmt.Sprintf("%d/%d failed", r.Failures, r.Invocations)
+}
+
+// Duration is the representative warm duration the verdict, speedup and
+// cost charts use: the trimmed mean (Power Tuning's statistic), or the
+// mean when trimming leaves nothing.
+func (r Result) Duration() float64 {
+	if r.Warm.TrimmedMean > 0 {
+		return r.Warm.TrimmedMean
+	}
+	return r.Warm.Mean
 }
 
 // Measured reports whether any warm invocation succeeded.
@@ -53,6 +96,7 @@ func Summarize(samples []Sample, trim float64, price CostFunc) []Result {
 	type acc struct {
 		r                                       Result
 		warm, handler, rt, billed, init, coldRT []float64
+		coldBilled                              []float64
 		cpus, procs, threads, par, work         []float64
 	}
 	byKey := map[string]*acc{}
@@ -69,17 +113,28 @@ func Summarize(samples []Sample, trim float64, price CostFunc) []Result {
 			a.r.Skip = s.Error
 			continue
 		}
-		a.r.Invocations++
+		if !s.derived {
+			a.r.Invocations++
+		}
 		if !s.OK {
 			a.r.Failures++
 			if a.r.FirstError == "" {
 				a.r.FirstError = s.Error
+			}
+			switch s.ErrorKind {
+			case ErrorTimeout:
+				a.r.Timeouts++
+			case ErrorOOM:
+				a.r.OOMs++
+			case ErrorThrottle:
+				a.r.Throttles++
 			}
 			continue
 		}
 		switch s.Kind {
 		case KindCold:
 			a.coldRT = append(a.coldRT, s.RoundTripMs)
+			a.coldBilled = append(a.coldBilled, s.Billed())
 			if !math.IsNaN(s.InitMs) {
 				a.init = append(a.init, s.InitMs)
 				a.r.ColdSeen++
@@ -109,13 +164,18 @@ func Summarize(samples []Sample, trim float64, price CostFunc) []Result {
 		r.Billed = stats.Summarize(a.billed, trim)
 		r.ColdInit = stats.Summarize(a.init, trim)
 		r.ColdTotal = stats.Summarize(a.coldRT, trim)
+		r.ColdBill = stats.Summarize(a.coldBilled, trim)
 		r.DetectedCPUs = median(a.cpus)
 		r.Gomaxprocs = median(a.procs)
 		r.ThreadsUsed = median(a.threads)
 		r.Parallelism = median(a.par)
 		r.HandlerWork = median(a.work)
 		if r.Measured() && price != nil {
-			r.CostPerMillion = price(r.Arch, r.MemoryMB, a.billed)
+			r.WarmCostPerMillion = price(r.Arch, r.MemoryMB, a.billed)
+			r.CostPerMillion = r.WarmCostPerMillion
+			if len(a.coldBilled) > 0 {
+				r.ColdCostPerMillion = price(r.Arch, r.MemoryMB, a.coldBilled)
+			}
 		}
 		results = append(results, r)
 	}
@@ -145,17 +205,17 @@ func derive(results []Result) {
 	for i := range results {
 		r := &results[i]
 		b := base[r.Arch]
-		if !r.Measured() || b == nil || r.Warm.Mean <= 0 {
+		if !r.Measured() || b == nil || r.Duration() <= 0 {
 			continue
 		}
-		r.Speedup = b.Warm.Mean / r.Warm.Mean
+		r.Speedup = b.Duration() / r.Duration()
 		if b.VCPUs > 0 {
 			r.IdealSpeedup = r.VCPUs / b.VCPUs
 			r.Efficiency = r.Speedup / r.IdealSpeedup
 		}
 		for _, o := range results {
-			if o.Arch != r.Arch && o.MemoryMB == r.MemoryMB && o.Measured() && o.Warm.Mean > 0 {
-				r.ArchDelta = r.Warm.Mean/o.Warm.Mean - 1
+			if o.Arch != r.Arch && o.MemoryMB == r.MemoryMB && o.Measured() && o.Duration() > 0 {
+				r.ArchDelta = r.Duration()/o.Duration() - 1
 			}
 		}
 	}

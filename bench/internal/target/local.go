@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
@@ -15,11 +16,14 @@ import (
 
 // LocalOptions configures the local target.
 type LocalOptions struct {
-	Root     string    // project root; "" = found from the working directory
-	Binary   string    // a prebuilt bootstrap; "" = build it from function/
-	Matrix   bool      // serve the matrix functions of this machine's architecture
-	Hello    bool      // serve the three hello functions and their API routes
-	BuildLog io.Writer // compiler output (nil = discarded)
+	Root   string // project root; "" = found from the working directory
+	Binary string // a prebuilt bootstrap; "" = build it from function/
+	Matrix bool   // serve the matrix functions of this machine's architecture
+	Hello  bool   // serve the three hello functions and their API routes
+	// Functions are served as given (a user's function: tune, serve --function);
+	// with no preset, nothing is built and their own binaries run.
+	Functions []locallambda.FunctionSpec
+	BuildLog  io.Writer // compiler output (nil = discarded)
 	// InvokeAddr and APIAddr default to free ports on 127.0.0.1.
 	InvokeAddr, APIAddr string
 	NoCPUControl        bool                          // run environments without cgroup CPU and memory limits
@@ -27,6 +31,15 @@ type LocalOptions struct {
 	// FunctionLog receives every log line of the functions, with START, END
 	// and REPORT (nil = discarded; the log tail of an invocation still works).
 	FunctionLog func(function, line string)
+	// IdleTimeout stops idle standard environments (0 = the local Lambda's
+	// default, negative = never); Scaling and LMITargetCPU (percent, 0 =
+	// the stack's 70) set how the LMI function scales.
+	IdleTimeout  time.Duration
+	Scaling      locallambda.Scaling
+	LMITargetCPU float64
+	// LMIMinEnvironments and LMIMaxEnvironments override the LMI
+	// function's FunctionScalingConfig when LMIMaxEnvironments > 0.
+	LMIMinEnvironments, LMIMaxEnvironments int
 }
 
 // LocalTarget is a running local Lambda with the project's functions.
@@ -41,11 +54,13 @@ type LocalTarget struct {
 // StartLocal builds the function for this machine (unless Binary is given)
 // and starts the local Lambda with the requested presets.
 func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
-	if !o.Matrix && !o.Hello {
+	if !o.Matrix && !o.Hello && len(o.Functions) == 0 {
 		return nil, errors.New("local target: nothing to serve")
 	}
 	bin := o.Binary
-	if bin == "" {
+	if !o.Matrix && !o.Hello {
+		bin = o.Functions[0].Binary
+	} else if bin == "" {
 		root := o.Root
 		if root == "" {
 			wd, err := os.Getwd()
@@ -74,12 +89,26 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
 		CPUControl:  !o.NoCPUControl,
 		Logf:        o.Logf,
 		FunctionLog: o.FunctionLog,
+		IdleTimeout: o.IdleTimeout,
+		Scaling:     o.Scaling,
 	}
 	if o.Matrix {
 		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, arch)...)
 	}
+	cfg.Functions = append(cfg.Functions, o.Functions...)
 	if o.Hello {
 		fns, routes := locallambda.HelloPreset(bin)
+		for i := range fns {
+			if fns[i].Mode != locallambda.LMI {
+				continue
+			}
+			if o.LMITargetCPU > 0 {
+				fns[i].TargetCPUPercent = o.LMITargetCPU
+			}
+			if o.LMIMaxEnvironments > 0 {
+				fns[i].MinEnvironments, fns[i].MaxEnvironments = o.LMIMinEnvironments, o.LMIMaxEnvironments
+			}
+		}
 		cfg.Functions = append(cfg.Functions, fns...)
 		cfg.Routes = append(cfg.Routes, routes...)
 	} else {

@@ -108,7 +108,10 @@ type AWSOptions struct {
 	Stack       string // stack whose outputs name the functions
 	OutputsFile string // read outputs from this file instead of DescribeStacks
 	// Endpoint, when set, sends Lambda API calls there instead of AWS (for
-	// example the local Lambda: http://127.0.0.1:3001).
+	// example the local Lambda: http://127.0.0.1:3001). When empty, every
+	// client honours the SDK's standard AWS_ENDPOINT_URL and
+	// AWS_ENDPOINT_URL_<SERVICE> variables (e.g. AWS_ENDPOINT_URL_CLOUDFORMATION),
+	// which the configuration loader reads: nothing here overrides them.
 	Endpoint string
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"lambdabench/infra/internal/matrix"
 )
@@ -24,22 +25,23 @@ const DefaultLmiStackName = "GoLambdaBenchLmi"
 
 // Defaults of the LMI stack (seed 003).
 const (
-	DefaultLmiInstanceType       = "c8g.xlarge"
-	DefaultLmiMaxVCpuCount       = 12
-	DefaultLmiTargetCPUPercent   = 70.0
-	DefaultLmiMemoryMB           = 2048
-	DefaultLmiMemoryGiBPerVCpu   = 2.0
-	DefaultLmiMaxConcurrency     = 64
-	DefaultLmiMinEnvironments    = 1
-	DefaultLmiMaxEnvironments    = 4
-	DefaultApiThrottleRate       = 1500.0
-	DefaultApiThrottleBurst      = 3000
-	DefaultVpcMaxAzs             = 2
-	HelloHandler                 = "hello"
-	HelloTimeoutSeconds          = 30
-	StageName                    = "prod"
-	capacityProviderResourceType = "AWS::Lambda::CapacityProvider"
-	operatorManagedPolicy        = "AWSLambdaManagedEC2ResourceOperator"
+	DefaultLmiInstanceType     = "c8g.xlarge"
+	DefaultLmiMaxVCpuCount     = 12
+	DefaultLmiTargetCPUPercent = 70.0
+	DefaultLmiMemoryMB         = 2048
+	DefaultLmiMemoryGiBPerVCpu = 2.0
+	DefaultLmiMaxConcurrency   = 64
+	DefaultLmiMinEnvironments  = 1
+	DefaultLmiMaxEnvironments  = 4
+	DefaultApiThrottleRate     = 1500.0
+	DefaultApiThrottleBurst    = 3000
+	DefaultVpcMaxAzs           = 2
+	HelloHandler               = "hello"
+	HelloTimeoutSeconds        = 30
+	StageName                  = "prod"
+	operatorManagedPolicy      = "AWSLambdaManagedEC2ResourceOperator"
+	scalingModeAuto            = "Auto"
+	cpuUtilizationMetric       = "LambdaCapacityProviderAverageCPUUtilization"
 )
 
 // Limits LMI puts on its settings.
@@ -275,9 +277,18 @@ func NewLmiStack(scope constructs.Construct, id string, props *LmiStackProps) (a
 	stack := awscdk.NewStack(scope, &id, &p.StackProps)
 	awscdk.Tags_Of(stack).Add(jsii.String("Purpose"), jsii.String(PurposeTag), nil)
 
+	// Stack-wide rather than on the RestApi and its methods: metadata there
+	// would change the API deployment's logical id. The stack has one API.
+	cdknag.NagSuppressions_AddStackSuppressions(stack, nagSuppressions(
+		suppression{"AwsSolutions-APIG4", "The hello endpoints are public by design: the load generator calls them as an anonymous client would. " +
+			"They return no data and the stage throttles them.", nil},
+		suppression{"AwsSolutions-COG4", "Public benchmark endpoints (see AwsSolutions-APIG4): no user pool is involved.", nil},
+		suppression{"AwsSolutions-APIG2", "The function validates delay_ms and hash_loops itself and answers 400 with the contracted JSON error; " +
+			"API Gateway's validator would answer a different body.", nil},
+	), nil)
 	subnetIDs, securityGroupIDs := lmiNetwork(stack, p)
 	cp := capacityProvider(stack, p, subnetIDs, securityGroupIDs)
-	cpArn := cp.GetAtt(jsii.String("Arn"), awscdk.ResolutionTypeHint_STRING).ToString()
+	cpArn := cp.AttrArn()
 
 	role := executionRole(stack)
 	codes := newCodeCache(p.Code)
@@ -354,6 +365,8 @@ func lmiNetwork(stack awscdk.Stack, p LmiStackProps) (subnets, securityGroups []
 		SubnetConfiguration:          &subnetConfig,
 		RestrictDefaultSecurityGroup: jsii.Bool(false),
 	})
+	suppress(vpc, suppression{"AwsSolutions-VPC7", "The VPC holds only the capacity provider's instances, whose security group admits no inbound traffic; " +
+		"flow logs would bill every benchmark run for records no measurement uses.", nil})
 	sg := awsec2.NewSecurityGroup(stack, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              vpc,
 		Description:      jsii.String("LMI instances: no inbound traffic; outbound for logs and AWS APIs"),
@@ -362,9 +375,17 @@ func lmiNetwork(stack awscdk.Stack, p LmiStackProps) (subnets, securityGroups []
 	return *vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetType: selection}).SubnetIds, []*string{sg.SecurityGroupId()}
 }
 
-// capacityProvider creates the AWS::Lambda::CapacityProvider (no L2 in this CDK
-// version) and the operator role Lambda uses to run its instances.
-func capacityProvider(stack awscdk.Stack, p LmiStackProps, subnetIDs, securityGroupIDs []*string) awscdk.CfnResource {
+// capacityProvider creates the capacity provider and the operator role Lambda
+// uses to run its instances.
+//
+// It is the typed L1 CfnCapacityProvider rather than the L2 CapacityProvider,
+// because the L2 cannot express these settings: its ScalingOptions are either
+// Auto without policies or Manual with policies, while this stack keeps the
+// Auto mode with the CPU target policy it has always deployed; the L2 also
+// rejects a MaxVCpuCount below 12 (CloudFormation accepts 2) and would move the
+// resource to a new logical id (CapacityProvider/Resource), which replaces a
+// named capacity provider on the next deploy.
+func capacityProvider(stack awscdk.Stack, p LmiStackProps, subnetIDs, securityGroupIDs []*string) awslambda.CfnCapacityProvider {
 	operator := awsiam.NewRole(stack, jsii.String("CapacityProviderOperatorRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Lets Lambda launch and manage the capacity provider's EC2 instances"),
@@ -372,49 +393,51 @@ func capacityProvider(stack awscdk.Stack, p LmiStackProps, subnetIDs, securityGr
 			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String(operatorManagedPolicy)),
 		},
 	})
-	return awscdk.NewCfnResource(stack, jsii.String("CapacityProvider"), &awscdk.CfnResourceProps{
-		Type: jsii.String(capacityProviderResourceType),
-		Properties: &map[string]any{
-			"CapacityProviderName": CapacityProviderName(p.Prefix),
-			"VpcConfig": map[string]any{
-				"SubnetIds":        subnetIDs,
-				"SecurityGroupIds": securityGroupIDs,
-			},
-			"PermissionsConfig": map[string]any{
-				"CapacityProviderOperatorRoleArn": operator.RoleArn(),
-			},
-			"InstanceRequirements": map[string]any{
-				"Architectures":        []string{string(p.Arch)},
-				"AllowedInstanceTypes": []string{p.InstanceType},
-			},
-			"CapacityProviderScalingConfig": map[string]any{
-				"MaxVCpuCount": p.MaxVCpuCount,
-				"ScalingMode":  "Auto",
-				"ScalingPolicies": []map[string]any{{
-					"PredefinedMetricType": "LambdaCapacityProviderAverageCPUUtilization",
-					"TargetValue":          p.TargetCPUPercent,
-				}},
-			},
+	suppress(operator, suppression{"AwsSolutions-IAM4",
+		"AWSLambdaManagedEC2ResourceOperator is the policy AWS documents for a capacity provider's operator role; AWS keeps it in step with what Lambda needs to run the instances.",
+		[]string{"Policy::arn:<AWS::Partition>:iam::aws:policy/" + operatorManagedPolicy}})
+	return awslambda.NewCfnCapacityProvider(stack, jsii.String("CapacityProvider"), &awslambda.CfnCapacityProviderProps{
+		CapacityProviderName: jsii.String(CapacityProviderName(p.Prefix)),
+		VpcConfig: &awslambda.CfnCapacityProvider_CapacityProviderVpcConfigProperty{
+			SubnetIds:        &subnetIDs,
+			SecurityGroupIds: &securityGroupIDs,
+		},
+		PermissionsConfig: &awslambda.CfnCapacityProvider_CapacityProviderPermissionsConfigProperty{
+			CapacityProviderOperatorRoleArn: operator.RoleArn(),
+		},
+		InstanceRequirements: &awslambda.CfnCapacityProvider_InstanceRequirementsProperty{
+			Architectures:        jsii.Strings(string(p.Arch)),
+			AllowedInstanceTypes: jsii.Strings(p.InstanceType),
+		},
+		CapacityProviderScalingConfig: &awslambda.CfnCapacityProvider_CapacityProviderScalingConfigProperty{
+			MaxVCpuCount: jsii.Number(float64(p.MaxVCpuCount)),
+			ScalingMode:  jsii.String(scalingModeAuto),
+			ScalingPolicies: &[]*awslambda.CfnCapacityProvider_TargetTrackingScalingPolicyProperty{{
+				PredefinedMetricType: jsii.String(cpuUtilizationMetric),
+				TargetValue:          jsii.Number(p.TargetCPUPercent),
+			}},
 		},
 	})
 }
 
-// onCapacityProvider moves fn onto the capacity provider (escape hatches: this
-// CDK version predates LMI). Lambda publishes $LATEST.PUBLISHED on every deploy.
+// onCapacityProvider moves fn onto the capacity provider through the typed L1
+// properties of its CfnFunction (the L2 CapacityProvider.AddFunction sets the
+// same three, but only exists on a CapacityProvider the L2 created). Lambda
+// publishes $LATEST.PUBLISHED on every deploy.
 func onCapacityProvider(fn awslambda.Function, capacityProviderArn *string, p LmiStackProps) {
 	cfn := fn.Node().DefaultChild().(awslambda.CfnFunction)
-	cfn.AddPropertyOverride(jsii.String("CapacityProviderConfig"), map[string]any{
-		"LambdaManagedInstancesCapacityProviderConfig": map[string]any{
-			"CapacityProviderArn":                   capacityProviderArn,
-			"ExecutionEnvironmentMemoryGiBPerVCpu":  p.MemoryGiBPerVCpu,
-			"PerExecutionEnvironmentMaxConcurrency": p.MaxConcurrency,
+	cfn.SetCapacityProviderConfig(&awslambda.CfnFunction_CapacityProviderConfigProperty{
+		LambdaManagedInstancesCapacityProviderConfig: &awslambda.CfnFunction_LambdaManagedInstancesCapacityProviderConfigProperty{
+			CapacityProviderArn:                   capacityProviderArn,
+			ExecutionEnvironmentMemoryGiBPerVCpu:  jsii.Number(p.MemoryGiBPerVCpu),
+			PerExecutionEnvironmentMaxConcurrency: jsii.Number(float64(p.MaxConcurrency)),
 		},
 	})
-	cfn.AddPropertyOverride(jsii.String("FunctionScalingConfig"), map[string]any{
-		"MinExecutionEnvironments": p.MinEnvironments,
-		"MaxExecutionEnvironments": p.MaxEnvironments,
+	cfn.SetFunctionScalingConfig(&awslambda.CfnFunction_FunctionScalingConfigProperty{
+		MinExecutionEnvironments: jsii.Number(float64(p.MinEnvironments)),
+		MaxExecutionEnvironments: jsii.Number(float64(p.MaxEnvironments)),
 	})
-	cfn.AddPropertyOverride(jsii.String("PublishToLatestPublished"), true)
+	cfn.SetPublishToLatestPublished(jsii.Bool(true))
 }
 
 // restAPI creates the regional REST API with its prod stage, access logs and throttling.
@@ -449,5 +472,19 @@ func restAPI(stack awscdk.Stack, p LmiStackProps) awsapigateway.RestApi {
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), props)
 	// RestApi adds an unnamed "Endpoint" output; the stack's outputs are the contracted ones only.
 	api.Node().TryRemoveChild(jsii.String("Endpoint"))
+	// Suppressions go on the stage and the role, and stack-wide for the API
+	// itself (in NewLmiStack): metadata on the RestApi or its methods would
+	// change the deployment's logical id.
+	if role := api.Node().TryFindChild(jsii.String("CloudWatchRole")); role != nil {
+		suppress(role,
+			suppression{"AwsSolutions-IAM4", "The account-level role API Gateway writes access logs with uses AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS documents for it.",
+				[]string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}})
+	}
+	suppress(api.DeploymentStage(),
+		suppression{"AwsSolutions-APIG3", "The endpoints are a benchmark target: a WAF would add its own latency and cost to every measured request. " +
+			"The stage throttles every method instead.", nil},
+		suppression{"AwsSolutions-APIG6", "Access logs record every request; execution logging would write several more lines per request " +
+			"during load runs, adding cost and latency to what is measured.", nil},
+	)
 	return api
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
 	"lambdabench/infra/internal/bundle"
@@ -21,11 +22,7 @@ import (
 
 // The real function source and the real bundler: synth builds the bootstrap
 // binaries (once per architecture for the whole test binary).
-var (
-	builder  *bundle.Builder
-	specPath = filepath.Join("..", "..", "..", "node_modules", "@aws-cdk", "aws-service-spec", "db.json.gz")
-	spec     *templatecheck.Spec
-)
+var builder *bundle.Builder
 
 func TestMain(m *testing.M) { os.Exit(jsiitest.Main(setup{m})) }
 
@@ -40,21 +37,22 @@ func (s setup) Run() int {
 		return 1
 	}
 	defer builder.Close()
-	spec, err = templatecheck.LoadSpec(specPath)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v (run `make node_modules` at the repository root)\n", err)
-		return 1
-	}
 	return s.m.Run()
 }
 
+// newApp returns an app that synthesizes into a temporary directory, with
+// cdk-nag's AwsSolutions checks applied as the CDK app applies them.
 func newApp(t *testing.T) awscdk.App {
 	t.Helper()
-	return awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	AddNagChecks(app)
+	return app
 }
 
-// synthesized returns the assertions template and the decoded JSON of a stack,
-// after checking the JSON against the resource specification and the security rules.
+// synthesized returns the assertions template and the decoded JSON of a stack.
+// It fails the test on every unsuppressed cdk-nag finding (error or warning)
+// and on every finding of the project's own assembly checks (code assets,
+// the matrix table, the outputs bench reads).
 func synthesized(t *testing.T, stack awscdk.Stack) (assertions.Template, map[string]any) {
 	t.Helper()
 	tpl := assertions.Template_FromStack(stack, nil)
@@ -66,10 +64,44 @@ func synthesized(t *testing.T, stack awscdk.Stack) (assertions.Template, map[str
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range templatecheck.Check(spec, doc) {
-		t.Errorf("template check: %s", f)
+	for _, f := range nagFindings(stack) {
+		t.Errorf("cdk-nag: %s", f)
+	}
+	a, err := templatecheck.LoadAssembly(*awscdk.Stage_Of(stack).Outdir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := false
+	for _, s := range a.Stacks {
+		if s.Name == *stack.ArtifactId() {
+			checked = true
+			for _, f := range templatecheck.CheckStack(s) {
+				t.Errorf("template check: %s", f)
+			}
+		}
+	}
+	if !checked {
+		t.Errorf("stack %s is not in the assembly", *stack.ArtifactId())
 	}
 	return tpl, doc
+}
+
+// nagFindings returns the unsuppressed findings of the AwsSolutions pack on a
+// synthesized stack: cdk-nag reports each as an error or warning annotation.
+func nagFindings(stack awscdk.Stack) []string {
+	ann := assertions.Annotations_FromStack(stack)
+	rule := assertions.Match_StringLikeRegexp(jsii.String(NagPack + "-.*"))
+	// Each message as JSON (level, construct path, text): the Go struct's
+	// fields are marked deprecated in favour of a type jsii does not export.
+	var out []string
+	for _, m := range append(*ann.FindError(jsii.String("*"), rule), *ann.FindWarning(jsii.String("*"), rule)...) {
+		b, err := json.Marshal(m)
+		if err != nil {
+			b = []byte(err.Error())
+		}
+		out = append(out, string(b))
+	}
+	return out
 }
 
 // resourcesOfType returns the properties of every resource of a type, by logical id.
@@ -213,6 +245,8 @@ func TestLmiStackDefault(t *testing.T) {
 			"SecurityGroupIds": []any{map[string]any{"Fn::GetAtt": assertions.Match_AnyValue()}},
 		},
 		"PermissionsConfig": map[string]any{"CapacityProviderOperatorRoleArn": map[string]any{"Fn::GetAtt": assertions.Match_AnyValue()}},
+		// The typed L1 is taggable: the stack's Purpose tag reaches the capacity provider.
+		"Tags": []any{map[string]any{"Key": "Purpose", "Value": PurposeTag}},
 	})
 	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), &map[string]any{
 		"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{
@@ -450,4 +484,29 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestNagChecksReport shows that the checks the stack tests rely on do report:
+// a role with an AWS managed policy and no suppression is an AwsSolutions-IAM4
+// finding, and a suppression with its reason silences exactly that one.
+func TestNagChecksReport(t *testing.T) {
+	for _, suppressed := range []bool{false, true} {
+		app := newApp(t)
+		stack := awscdk.NewStack(app, jsii.String(fmt.Sprintf("Nag%t", suppressed)), nil)
+		role := awsiam.NewRole(stack, jsii.String("Role"), &awsiam.RoleProps{
+			AssumedBy:       awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("ReadOnlyAccess"))},
+		})
+		if suppressed {
+			suppress(role, suppression{"AwsSolutions-IAM4", "a test of the suppression", nil})
+		}
+		assertions.Template_FromStack(stack, nil)
+		got := nagFindings(stack)
+		if suppressed && len(got) != 0 {
+			t.Errorf("suppressed: findings %v, want none", got)
+		}
+		if !suppressed && (len(got) != 1 || !strings.Contains(got[0], "AwsSolutions-IAM4")) {
+			t.Errorf("findings %v, want one AwsSolutions-IAM4", got)
+		}
+	}
 }

@@ -4,7 +4,7 @@
 //
 // A direct invocation's event is {"action": "...", ...}; an API Gateway event's query parameter
 // "action" selects the same. Actions: echo (default), print (N log lines), crash (exit 3),
-// oom (allocate until killed), sleep (ms), error (a function error), raw (respond with "raw"
+// oom (allocate until killed), sleep (ms), spin (burn CPU for ms), error (a function error), raw (respond with "raw"
 // verbatim). FAKE_INIT=fail reports an init error and exits; FAKE_INIT=exit exits at once;
 // FAKE_PREALLOC_MB=N takes N MB during init.
 package main
@@ -125,6 +125,15 @@ func handle(base, id string, payload []byte) {
 	case "sleep":
 		time.Sleep(time.Duration(ev.MS) * time.Millisecond)
 		respond("/response", []byte(`{"slept":true}`))
+	case "spin":
+		deadline := time.Now().Add(time.Duration(ev.MS) * time.Millisecond)
+		x := uint64(1)
+		for time.Now().Before(deadline) {
+			for range 10000 {
+				x = x*6364136223846793005 + 1442695040888963407
+			}
+		}
+		respond("/response", []byte(fmt.Sprintf(`{"spun":%d}`, x%2)))
 	case "error":
 		respond("/error", []byte(`{"errorType":"FakeError","errorMessage":"fake failure"}`))
 	case "raw":

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"lambdabench/bench/internal/target"
+)
+
+// targetUse says which of the shared target flags a verb takes.
+type targetUse int
+
+const (
+	targetStack   targetUse = 1 << iota // --stack: the verb reads one stack's outputs
+	targetOutputs                       // --outputs-file: stack outputs from a file
+	targetLocal                         // --binary and --no-cpu-limits: the verb can start a local Lambda
+
+	targetTune = targetLocal // tune names its function itself: no stack
+)
+
+// targetFlags are the flags that say where a verb sends its invocations,
+// registered in one place for every verb.
+type targetFlags struct {
+	target      string
+	stack       string
+	region      string
+	profile     string
+	outputsFile string
+	endpointURL string
+	binary      string
+	noCPULimits bool
+}
+
+// register adds the target flags to fs; def is the default --target and
+// stack the default --stack (when the verb reads one).
+func (t *targetFlags) register(fs *flag.FlagSet, def string, use targetUse, stack ...string) {
+	fs.StringVar(&t.target, "target", def, "where to run: local (a local Lambda on this machine) or aws (your account, or --endpoint-url)")
+	if use&targetStack != 0 {
+		d := ""
+		if len(stack) > 0 {
+			d = stack[0]
+		}
+		fs.StringVar(&t.stack, "stack", d, "aws: the stack whose outputs name the functions")
+	}
+	if use&targetOutputs != 0 {
+		fs.StringVar(&t.outputsFile, "outputs-file", "", "aws: read stack outputs from this `file` (written by cdk deploy --outputs-file) instead of CloudFormation")
+	}
+	fs.StringVar(&t.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
+	fs.StringVar(&t.profile, "profile", "", "aws: shared config profile (default: the default chain)")
+	fs.StringVar(&t.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
+	if use&targetLocal != 0 {
+		t.registerLocal(fs)
+	}
+}
+
+// registerLocal adds only the local Lambda's flags (for verbs that run
+// locally only: the suite and serve).
+func (t *targetFlags) registerLocal(fs *flag.FlagSet) {
+	fs.StringVar(&t.binary, "binary", "", "local: run this bootstrap `path` instead of building the function for this machine")
+	fs.BoolVar(&t.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+}
+
+// aws opens the aws target: the outputs of stack (--outputs-file or
+// CloudFormation) and a Lambda client.
+func (t *targetFlags) aws(ctx context.Context, stack string) (*target.AWSTarget, error) {
+	return target.OpenAWS(ctx, target.AWSOptions{Region: t.region, Profile: t.profile, Stack: stack, OutputsFile: t.outputsFile, Endpoint: t.endpointURL})
+}
+
+// kind validates --target.
+func (t *targetFlags) kind() (target.Kind, error) {
+	k, err := target.ParseKind(t.target)
+	if err != nil {
+		return "", usageError{err.Error()}
+	}
+	return k, nil
+}
+
+// lambdaClient is a Lambda client for the aws target: the default
+// credential chain, --region, --profile, and --endpoint-url when set (with
+// placeholder credentials when the chain has none, as a local endpoint
+// does not check them).
+func (t *targetFlags) lambdaClient(ctx context.Context) (*lambda.Client, error) {
+	if t.endpointURL != "" && t.region == "" && t.profile == "" {
+		return target.LocalLambdaClient(t.endpointURL), nil
+	}
+	cfg, err := target.LoadAWSConfig(ctx, t.region, t.profile)
+	if err != nil {
+		return nil, err
+	}
+	return lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		if t.endpointURL != "" {
+			o.BaseEndpoint = aws.String(t.endpointURL)
+		}
+	}), nil
+}
+
+// envVarName is Lambda's rule for environment variable names.
+var envVarName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]+$`)
+
+// parseEnv reads repeated KEY=VALUE flags into a map (bad usage: exit 2).
+func parseEnv(kvs []string) (map[string]string, error) {
+	env := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("--env %q: want KEY=VALUE", kv)
+		}
+		if !envVarName.MatchString(k) {
+			return nil, usagef("--env %q: %q is not a Lambda environment variable name (a letter, then letters, digits or _)", kv, k)
+		}
+		env[k] = v
+	}
+	return env, nil
+}

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/matrix"
+	"lambdabench/bench/internal/stats"
+	"lambdabench/bench/internal/target"
+	"lambdabench/bench/internal/threshold"
+	"lambdabench/bench/internal/tune"
+)
+
+const tuneDescription = `Tunes any Lambda function over memory × architecture, as AWS Lambda Power Tuning
+does but with percentiles, forced cold starts, the request fee and billed init in the
+cost, and both architectures in one run. Per configuration it sets the memory (and
+the architecture, with code built for it) on $LATEST, waits until the update is
+done, publishes a version, points an alias bench-tune-… at it, and invokes the
+alias: --cold forced cold starts, then --runs warm invocations. At the end (also
+on Ctrl-C and on errors) it deletes every alias and version it made and restores
+$LATEST's memory, environment, architecture and code; a journal in the results
+folder lets 'tune --cleanup DIR' finish that after a crash.
+
+--target aws (the default) tunes --function NAME|ARN in your account (or at
+--endpoint-url). --target local tunes a function before it is deployed: --source
+DIR (a Go main package, built like 'make function') or --binary PATH, run by the
+local Lambda, which gives each memory size the CPU share it buys. This machine
+runs code of its own architecture only: the other architecture is reported as
+not measured, never invented.`
+
+// defaultTuneMemories is a Power-Tuning-like spread from 128 to 10240 MB.
+const defaultTuneMemories = "128,256,512,1024,1536,2048,3008,4096,6144,8192,10240"
+
+// tuneFlags are the tune verb's settings.
+type tuneFlags struct {
+	target                      targetFlags
+	function                    string
+	source, handler             string
+	env                         listFlag
+	timeout                     time.Duration
+	memories, archs             string
+	cold, runs, parallel        int
+	sleep                       time.Duration
+	onlyCold                    bool
+	payload, payloadFile, pList string
+	allowedErrors               int
+	strategy                    string
+	weight, trim, coldShare     float64
+	prices                      string
+	thresholds                  listFlag
+	out                         string
+	dryRun                      bool
+	cleanup                     string
+}
+
+func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f tuneFlags
+	fs := newFlagSet("tune", "tune [flags]", tuneDescription, stdout, stderr)
+	f.target.register(fs, "aws", targetTune)
+	fs.StringVar(&f.function, "function", "", "aws: the function to tune (name or ARN); local: its name (default tune-<folder>)")
+	fs.StringVar(&f.source, "source", "", "a Go main package `folder` of a Lambda function: built for each architecture like 'make function'")
+	fs.StringVar(&f.handler, "handler", "bootstrap", "local: the function's handler (_HANDLER)")
+	fs.Var(&f.env, "env", "local: an environment variable KEY=VALUE of the function (repeatable)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "local: the function's timeout (1s..15m)")
+	fs.StringVar(&f.memories, "memory", defaultTuneMemories, "memory sizes in MB, comma-separated (128..10240), or 'all' (every 64 MB)")
+	fs.StringVar(&f.archs, "arch", "", "architectures, comma-separated (arm64,x86_64); default the function's own")
+	fs.IntVar(&f.cold, "cold", 1, "forced cold starts per configuration (each publishes a version)")
+	fs.IntVar(&f.runs, "runs", 20, "warm invocations per configuration")
+	fs.IntVar(&f.parallel, "parallel-invocations", 1, "warm invocations in flight at once per configuration (1..100)")
+	fs.DurationVar(&f.sleep, "sleep-between", 0, "pause after each warm invocation")
+	fs.BoolVar(&f.onlyCold, "only-cold", false, "measure cold starts only: --runs forced cold starts, no warm invocations")
+	fs.StringVar(&f.payload, "payload", "", "request payload (JSON; default {})")
+	fs.StringVar(&f.payloadFile, "payload-file", "", "read the request payload from this JSON `file`")
+	fs.StringVar(&f.pList, "payloads", "", "weighted payloads `file`: [{\"payload\": …, \"weight\": N}, …]; invocations split by weight")
+	fs.IntVar(&f.allowedErrors, "allowed-errors", 0, "failed invocations a configuration may have and still take part in the verdict")
+	fs.StringVar(&f.strategy, "strategy", "balanced", "verdict: cost, speed or balanced")
+	fs.Float64Var(&f.weight, "balanced-weight", cost.DefaultBalancedWeight, "balanced verdict: weight of cost (0..1); duration gets 1-weight")
+	fs.Float64Var(&f.trim, "trim", stats.DefaultTrim, "share of warm samples dropped at each end for the trimmed mean the verdict uses (0..0.49)")
+	fs.Float64Var(&f.coldShare, "cold-share", -1, "share of invocations priced as cold starts (billed init included) in the cost (0..1; default: the share measured)")
+	fs.StringVar(&f.prices, "prices", "", "JSON price table overriding the built-in prices (see matrix --print-prices)")
+	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when a configuration's warm duration crosses this, e.g. 'p95<500ms', 'error_rate<1%' (repeatable)")
+	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-tune)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and every change it would make; change and invoke nothing")
+	fs.StringVar(&f.cleanup, "cleanup", "", "undo what an interrupted or crashed run left: read the journal in this results `folder`")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if f.cleanup != "" {
+		return tuneCleanup(ctx, f, stdout, stderr)
+	}
+	plan, err := f.validate()
+	if err != nil {
+		return err
+	}
+	return tuneRun(ctx, f, plan, stdout, stderr)
+}
+
+// tunePlan is what validation resolved.
+type tunePlan struct {
+	kind       target.Kind
+	memories   []int
+	archs      []string // as asked ("" = the function's own)
+	payloads   []matrix.Payload
+	env        map[string]string
+	thresholds []threshold.Threshold
+	prices     cost.PriceTable
+	binaryArch string // local --binary: its architecture
+}
+
+func (f *tuneFlags) validate() (tunePlan, error) {
+	var p tunePlan
+	var err error
+	if p.kind, err = f.target.kind(); err != nil {
+		return p, err
+	}
+	switch p.kind {
+	case target.AWS:
+		if f.function == "" {
+			return p, usagef("tune: --function NAME|ARN is required with --target aws (or tune a function on this machine: --target local --source DIR)")
+		}
+		if f.target.binary != "" {
+			return p, usagef("tune: --binary is for --target local; on AWS pass --source to upload code built for each architecture")
+		}
+	case target.Local:
+		if (f.source == "") == (f.target.binary == "") {
+			return p, usagef("tune --target local: pass --source DIR or --binary PATH (one of them)")
+		}
+		if f.function == "" {
+			base := f.source
+			if base == "" {
+				base = filepath.Dir(f.target.binary)
+			}
+			abs, _ := filepath.Abs(base)
+			f.function = "tune-" + filepath.Base(abs)
+		}
+		if f.timeout < time.Second || f.timeout > 15*time.Minute {
+			return p, usagef("tune: --timeout %s out of 1s..15m", f.timeout)
+		}
+	}
+	if strings.TrimSpace(f.memories) == "all" {
+		for m := 128; m <= 10240; m += 64 {
+			p.memories = append(p.memories, m)
+		}
+	} else if p.memories, err = parseMemories(f.memories); err != nil {
+		return p, err
+	} else if len(p.memories) == 0 {
+		return p, usagef("--memory: no memory size given")
+	}
+	if p.archs, err = parseArchs(f.archs); err != nil {
+		return p, err
+	}
+	if f.cold < 0 || f.runs < 0 || f.cold+f.runs == 0 {
+		return p, usagef("--runs and --cold must be ≥ 0 and not both 0")
+	}
+	if f.onlyCold && f.runs == 0 {
+		return p, usagef("--only-cold takes its number of cold starts from --runs, which is 0")
+	}
+	if f.parallel < 1 || f.parallel > 100 {
+		return p, usagef("--parallel-invocations must be between 1 and 100")
+	}
+	if f.sleep < 0 {
+		return p, usagef("--sleep-between must not be negative")
+	}
+	if f.allowedErrors < 0 {
+		return p, usagef("--allowed-errors must not be negative")
+	}
+	if _, err := cost.ParseStrategy(f.strategy); err != nil {
+		return p, usageError{err.Error()}
+	}
+	if f.weight < 0 || f.weight > 1 {
+		return p, usagef("--balanced-weight must be between 0 and 1")
+	}
+	if f.trim < 0 || f.trim >= 0.5 {
+		return p, usagef("--trim must be at least 0 and below 0.5")
+	}
+	if f.coldShare != -1 && (f.coldShare < 0 || f.coldShare > 1) {
+		return p, usagef("--cold-share must be between 0 and 1")
+	}
+	if p.payloads, err = tune.Payloads(f.payload, f.payloadFile, f.pList); err != nil {
+		return p, usageError{err.Error()}
+	}
+	if p.env, err = parseEnv(f.env); err != nil {
+		return p, err
+	}
+	if p.thresholds, err = threshold.ParseAll(f.thresholds); err != nil {
+		return p, usageError{err.Error()}
+	}
+	p.prices = cost.Default()
+	if f.prices != "" {
+		if p.prices, err = cost.Load(f.prices); err != nil {
+			return p, usageError{err.Error()}
+		}
+	}
+	if p.kind == target.Local && f.target.binary != "" {
+		if p.binaryArch, err = tune.BinaryArch(f.target.binary); err != nil {
+			return p, usageError{err.Error()}
+		}
+		if p.binaryArch != target.HostArch() {
+			return p, usagef("--binary %s is linux/%s code; this %s machine runs only its own architecture: build it for linux/%s, or tune it on AWS",
+				f.target.binary, tune.GOARCH(p.binaryArch), target.HostArch(), tune.GOARCH(target.HostArch()))
+		}
+	}
+	if !f.dryRun {
+		if f.out == "" {
+			f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-tune")
+		}
+		if err := checkWritableDir(f.out); err != nil {
+			return p, usagef("--out %s: %v", f.out, err)
+		}
+	}
+	return p, nil
+}
+
+// checkWritableDir creates dir if needed and proves a file can be written in it.
+func checkWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-")
+	if err != nil {
+		return err
+	}
+	name := probe.Name()
+	probe.Close()
+	return os.Remove(name)
+}
+
+func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Writer) error {
+	prog := newProgress(ctx, stderr)
+	sum, err := tune.Run(ctx, tune.Options{
+		Target: p.kind, Function: f.function, Source: f.source, Binary: f.target.binary,
+		Handler: f.handler, Env: p.env, Timeout: f.timeout, NoCPULimits: f.target.noCPULimits,
+		Client:   func(ctx context.Context) (tune.API, error) { return f.target.lambdaClient(ctx) },
+		Endpoint: f.target.endpointURL, Region: f.target.region, Profile: f.target.profile,
+		Memories: p.memories, Archs: p.archs, Cold: f.cold, Runs: f.runs, OnlyCold: f.onlyCold,
+		Parallel: f.parallel, Sleep: f.sleep, Payloads: p.payloads, PayloadLabel: payloadLabel(f),
+		AllowedErrors: f.allowedErrors, Strategy: f.strategy, Weight: f.weight, Trim: f.trim, ColdShare: f.coldShare,
+		Prices: p.prices, PricesSource: f.prices, Out: f.out, DryRun: f.dryRun, Plan: stdout, Log: stderr,
+		OnSample: func(c matrix.Config, done, total int, last matrix.Sample) {
+			note := "ok"
+			if !last.OK {
+				note = "error: " + truncate(last.Error, 60)
+			} else if !isNaN(last.Duration()) {
+				note = fmt.Sprintf("%s %.1f ms", last.Kind, last.Duration())
+			}
+			prog.Step(c.Label(), done, total, note)
+		},
+	})
+	prog.Wait()
+	if sum.Kind != "" {
+		printTuneTable(stdout, sum)
+		fmt.Fprintf(stdout, "\nResults: %s\n", f.out)
+	}
+	if err != nil {
+		return asUsage(err)
+	}
+	if f.dryRun {
+		return nil
+	}
+	return checkMatrixThresholds(p.thresholds, sum)
+}
+
+func payloadLabel(f tuneFlags) string {
+	switch {
+	case f.payload != "":
+		return f.payload
+	case f.payloadFile != "":
+		return "@" + f.payloadFile
+	case f.pList != "":
+		return "weighted list " + f.pList
+	}
+	return "{}"
+}
+
+// asUsage turns the errors that mean "bad input" into usage errors (exit 2).
+func asUsage(err error) error {
+	var (
+		nf  *tune.NotFoundError
+		un  *tune.UnsupportedError
+		ue  *tune.UsageError
+		be  *tune.BuildError
+		bin *tune.BinaryError
+	)
+	if errors.As(err, &nf) || errors.As(err, &un) || errors.As(err, &be) || errors.As(err, &bin) || errors.As(err, &ue) {
+		return usageError{err.Error()}
+	}
+	return err
+}
+
+// printTuneTable prints one line per configuration and the verdict.
+func printTuneTable(w io.Writer, s matrix.Summary) {
+	fmt.Fprintf(w, "\n%-7s %8s %5s %-14s %8s %8s %8s %8s %9s %10s\n", "arch", "memory", "vCPU", "status", "p50 ms", "p95 ms", "p99 ms", "trim ms", "init ms", "$ per 1M")
+	said := map[string]bool{}
+	for _, r := range s.Results {
+		if why, all := matrix.AllSkipped(s.Results, r.Arch); all {
+			if !said[r.Arch] {
+				fmt.Fprintf(w, "%-7s not measured: %s\n", r.Arch, why)
+				said[r.Arch] = true
+			}
+			continue
+		}
+		if !r.Measured() {
+			fmt.Fprintf(w, "%-7s %5d MB %5.2f %-14s %s\n", r.Arch, r.MemoryMB, r.VCPUs, r.Status(), truncate(r.FirstError, 60))
+			continue
+		}
+		init := "—"
+		if r.ColdInit.N > 0 {
+			init = fmt.Sprintf("%.1f", r.ColdInit.P50)
+		}
+		fmt.Fprintf(w, "%-7s %5d MB %5.2f %-14s %8.1f %8.1f %8.1f %8.1f %9s %10.4f\n", r.Arch, r.MemoryMB, r.VCPUs, r.Status(),
+			r.Warm.P50, r.Warm.P95, r.Warm.P99, r.Duration(), init, r.CostPerMillion)
+	}
+	if v := s.Verdict; v != nil {
+		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; trimmed mean %.1f ms, $%.4f per 1M invocations (%.0f%% priced as cold starts)\n",
+			v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion, s.Meta.ColdShare*100)
+	}
+}
+
+// tuneCleanup finishes the cleanup of a run from its journal.
+func tuneCleanup(ctx context.Context, f tuneFlags, stdout, stderr io.Writer) error {
+	j, err := tune.Open(f.cleanup)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if j.CleanedUp {
+		fmt.Fprintf(stdout, "Run %s on %s was already cleaned up.\n", j.RunID, j.Original.FunctionName)
+		return nil
+	}
+	if j.Target == string(target.Local) {
+		fmt.Fprintf(stdout, "Run %s ran on the local Lambda, which ended with it: nothing is left to clean up.\n", j.RunID)
+		return nil
+	}
+	tf := f.target
+	if tf.region == "" {
+		tf.region = j.Region
+	}
+	if tf.profile == "" {
+		tf.profile = j.Profile
+	}
+	if tf.endpointURL == "" {
+		tf.endpointURL = j.Endpoint
+	}
+	client, err := tf.lambdaClient(ctx)
+	if err != nil {
+		return err
+	}
+	var code []byte
+	if j.CodeChanged {
+		if code, err = os.ReadFile(filepath.Join(f.cleanup, tune.OriginalCodeFile)); err != nil {
+			code = nil
+		}
+	}
+	fmt.Fprintf(stderr, "Cleaning up run %s on %s (%d version(s), %d alias(es) in the journal) …\n", j.RunID, j.Original.FunctionName, len(j.Versions), len(j.Aliases))
+	sess := &tune.Session{API: client, Journal: j, Log: stderr}
+	if err := sess.Cleanup(ctx, code); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Cleanup done: %s is as it was found (%d MB, %s).\n", j.Original.FunctionName, j.Original.MemoryMB, j.Original.Arch)
+	return nil
+}
+
+var _ tune.API = (*lambda.Client)(nil)

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// A flag mistake is one line on stderr (printed by main from the error), never the
+// whole usage, for every verb.
+func TestFlagMistakeIsOneLine(t *testing.T) {
+	for _, v := range verbs() {
+		for _, args := range [][]string{{"--no-such-flag"}, {"--out"}} {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append([]string{v.name}, args...), &stdout, &stderr)
+			if err == nil {
+				t.Errorf("%s %v: no error", v.name, args)
+				continue
+			}
+			var shown bytes.Buffer
+			if code := exitCode(err, &shown); code != 2 {
+				t.Errorf("%s %v: exit %d, want 2 (%v)", v.name, args, code, err)
+			}
+			if stdout.Len() != 0 || stderr.Len() != 0 {
+				t.Errorf("%s %v: printed besides the error:\nstdout: %q\nstderr: %q", v.name, args, stdout.String(), stderr.String())
+			}
+			line := shown.String()
+			if strings.Count(line, "\n") != 1 || !strings.Contains(line, "--help") {
+				t.Errorf("%s %v: error output %q, want one line pointing to --help", v.name, args, line)
+			}
+		}
+	}
+}
