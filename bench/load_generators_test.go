@@ -46,6 +46,9 @@ func TestLoadGeneratorsLocal(t *testing.T) {
 	if len(rep.Generators) != 4 || len(rep.Scenarios) != 1 || len(rep.Scenarios[0].Endpoints) != 1 {
 		t.Fatalf("report: %d generators, scenarios %+v", len(rep.Generators), rep.Scenarios)
 	}
+	if rep.Scenarios[0].InTurn {
+		t.Error("the generators loaded the endpoint at once, but the report says in turn")
+	}
 	if rep.Scenarios[0].Stages != "0s:20,2s:20" {
 		t.Errorf("report stages %q, want the whole run's", rep.Scenarios[0].Stages)
 	}

@@ -65,9 +65,11 @@ func recorded(t *testing.T) []*Result {
 	t.Helper()
 	st := mustStages(t, "0s:10,1s:10,1s:20", false)
 	var out []*Result
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := range 2000 {
+		el := time.Duration(i) * 3 * time.Millisecond
 		r := &Result{Scenario: "load", Endpoint: "api", Model: Open, Stages: st, Stage: 2 + i%2, Status: 200,
-			Elapsed: time.Duration(i) * 3 * time.Millisecond, Latency: time.Duration(i*i%4099+1) * 23 * time.Microsecond,
+			Time: start.Add(el), Elapsed: el, Latency: time.Duration(i*i%4099+1) * 23 * time.Microsecond,
 			Lag: time.Duration(i%13) * time.Microsecond}
 		switch {
 		case i%11 == 0:
@@ -127,6 +129,9 @@ func TestGeneratorsMergeLikeOneEngine(t *testing.T) {
 		merged.Merge(back.Metrics)
 	}
 	got, want := merged.Summaries(nil), whole.Summaries(nil)
+	if got[0].InTurn || !got[0].Start.Equal(want[0].Start) || got[0].DurationS != want[0].DurationS {
+		t.Errorf("merged scenario starts %s, lasts %v s, in turn %v; one engine %s, %v s", got[0].Start, got[0].DurationS, got[0].InTurn, want[0].Start, want[0].DurationS)
+	}
 	g, w := got[0].Endpoints[0], want[0].Endpoints[0]
 	if g.Total.Requests != sumReq || g.Total.Dropped != sumDrop || g.Total.OK != sumOK || g.Total.Status5xx != sum5xx {
 		t.Errorf("merged totals %d sent, %d dropped, %d 2xx, %d 5xx; generators' sums %d, %d, %d, %d",

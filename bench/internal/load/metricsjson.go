@@ -39,6 +39,7 @@ type endpointJSON struct {
 	Total  counterJSON   `json:"total"`
 	Stages []counterJSON `json:"stages"`
 	Level  float64       `json:"level"`
+	Start  time.Time     `json:"start"` // wall clock at the endpoint's elapsed 0
 }
 
 type scenarioJSON struct {
@@ -78,7 +79,7 @@ func (m *Metrics) MarshalJSON() ([]byte, error) {
 	for _, s := range m.scenarios {
 		sj := scenarioJSON{Name: s.name, Query: s.query, Model: s.model, Stages: s.stages, Start: s.start}
 		for _, e := range s.endpoints {
-			ej := endpointJSON{Name: e.name, Total: e.total.toJSON(), Level: e.level}
+			ej := endpointJSON{Name: e.name, Total: e.total.toJSON(), Level: e.level, Start: e.start}
 			for _, c := range e.stages {
 				ej.Stages = append(ej.Stages, c.toJSON())
 			}
@@ -114,7 +115,7 @@ func (m *Metrics) UnmarshalJSON(b []byte) error {
 			if err != nil {
 				return fmt.Errorf("decode metrics: %s/%s: %w", sj.Name, ej.Name, err)
 			}
-			e := &endpointAgg{name: ej.Name, total: total, level: ej.Level}
+			e := &endpointAgg{name: ej.Name, total: total, level: ej.Level, start: ej.Start}
 			for i, cj := range ej.Stages {
 				c, err := cj.counter()
 				if err != nil {
