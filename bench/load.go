@@ -104,7 +104,8 @@ Examples:
   go run ./bench load --function my-fn --payload '{"n":1}' --log-tail --rate 0s:20,30s:20
   go run ./bench load --scenario low-cpu
   go run ./bench load --scenario fast-io --rate 0s:20,20s:20 --threshold 'p99<500ms'
-  go run ./bench load --target aws --stack GoLambdaBenchLmi --cloudwatch`
+  go run ./bench load --target aws --stack GoLambdaBenchLmi --cloudwatch
+  go run ./bench load --generators 4 --url api=http://127.0.0.1:8080/ --rate 0s:400,20s:400`
 
 // Default load profiles: the seed's on AWS, and one this 2-core machine
 // runs in 40 s per scenario against the local Lambda.

@@ -366,3 +366,35 @@ func TestPlanValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestGenerateStopsBeforeDeadline: a generator whose invocation ends before
+// its profile does stops deadlineMargin early and marks its result partial,
+// keeping what it measured.
+func TestGenerateStopsBeforeDeadline(t *testing.T) {
+	srv := helloServer(t)
+	plan := GenPlan{Version: GenPlanVersion, Generator: 2, Generators: 2, StartAt: time.Now(),
+		Endpoints: []Endpoint{{Name: "api", URL: srv.URL + "/"}}, Scenarios: []Scenario{{Name: "load"}},
+		Model: Open, Stages: mustStages(t, "0s:20,30s:20", false), Timeout: time.Second, MaxInFlight: 10}
+	ctx, cancel := context.WithTimeout(context.Background(), deadlineMargin+500*time.Millisecond)
+	defer cancel()
+	res, err := Generate(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Partial || res.Generator != 2 || res.Metrics == nil {
+		t.Fatalf("result: partial %v, generator %d", res.Partial, res.Generator)
+	}
+	var sent int64
+	for _, s := range res.Seconds {
+		sent += s.Sent + s.Dropped
+	}
+	sums := res.Metrics.Summaries(nil)
+	if len(sums) == 1 {
+		tot := sums[0].Endpoints[0].Total
+		if tot.Requests+tot.Dropped != sent {
+			t.Errorf("per-second rows count %d attempts, the metrics %d", sent, tot.Requests+tot.Dropped)
+		}
+	} else if sent != 0 {
+		t.Errorf("no metrics but %d attempts per second", sent)
+	}
+}
