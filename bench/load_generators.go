@@ -28,6 +28,9 @@ var generatorLead = map[target.Kind]time.Duration{target.Local: 3 * time.Second,
 // validateGenerators checks --generators and what it combines with.
 func (f *loadFlags) validateGenerators() error {
 	if !f.set["generators"] {
+		if f.set["generator-samples"] {
+			return usagef("--generator-samples applies to --generators, which is not given")
+		}
 		return nil
 	}
 	switch {
@@ -68,7 +71,8 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 	dc := load.DistributeConfig{
 		Dir: res.dir, Generators: f.generators, Lead: generatorLead[target.Kind(f.target)], Progress: stderr,
 		Plan: load.GenPlan{Endpoints: cfg.Endpoints, Scenarios: cfg.Scenarios, Model: cfg.Model, Stages: cfg.Stages,
-			Timeout: cfg.Timeout, MaxInFlight: f.maxInFlight},
+			Timeout: cfg.Timeout, MaxInFlight: f.maxInFlight, Samples: f.generatorSamples},
+		NoCharts: f.noCharts,
 	}
 	switch target.Kind(f.target) {
 	case target.Local:

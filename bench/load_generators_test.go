@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"lambdabench/bench/internal/load"
+	"lambdabench/bench/internal/stats"
 )
 
 // TestLoadGeneratorsLocal runs the whole distributed path on this machine:
@@ -34,7 +39,7 @@ func TestLoadGeneratorsLocal(t *testing.T) {
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "run")
 	var stdout, stderr bytes.Buffer
-	err := runLoad(ctx, []string{"--generators", "4", "--target", "local", "--no-cpu-limits",
+	err := runLoad(ctx, []string{"--generators", "4", "--target", "local", "--no-cpu-limits", "--generator-samples", "--no-charts",
 		"--url", "api=" + srv.URL + "/", "--rate", "0s:20,2s:20", "--out", dir}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
@@ -79,6 +84,36 @@ func TestLoadGeneratorsLocal(t *testing.T) {
 	want := one.Summaries(nil)[0].Endpoints[0].Total
 	if want.Requests != tot.Requests || want.Latency.P99 != tot.Latency.P99 || want.Latency.P50 != tot.Latency.P50 || want.Latency.Max != tot.Latency.Max {
 		t.Errorf("summary total %+v\ngenerators.json merged %+v", tot, want)
+	}
+	// With --generator-samples, samples.csv holds every request, and
+	// rebuilding the summary from it gives the merged totals.
+	f, err := os.Open(filepath.Join(dir, load.SamplesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var n int64
+	var lat []float64
+	dec := load.NewCSVDecoder(f)
+	for {
+		var r load.Result
+		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !r.Dropped() {
+			lat = append(lat, float64(r.Latency)/float64(time.Millisecond))
+		}
+	}
+	if n != tot.Requests+tot.Dropped {
+		t.Errorf("samples.csv has %d requests, the merged summary %d", n, tot.Requests+tot.Dropped)
+	}
+	slices.Sort(lat)
+	// The samples are stored to the microsecond, the histogram to 0.1%.
+	if exact := stats.NearestRank(lat, 99); math.Abs(exact-tot.Latency.P99) > exact*0.001+0.002 {
+		t.Errorf("merged p99 %v ms, nearest rank of the samples %v ms", tot.Latency.P99, exact)
 	}
 	if md := stdout.String(); !strings.Contains(md, "## Generators") || !strings.Contains(md, "The generators themselves cost") {
 		t.Errorf("summary:\n%s", md)

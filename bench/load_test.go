@@ -160,6 +160,7 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 		// Generators.
 		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "1"}, "--generators 1"},
 		{[]string{"--generators", "4"}, "--url or --targets"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generator-samples"}, "applies to --generators"},
 		{[]string{"--function", "fn", "--generators", "2"}, "--function"},
 		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--target", "aws", "--rate", "0s:10,20m:10"}, "15m0s"},
 	}

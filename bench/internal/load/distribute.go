@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,6 +87,9 @@ type DistributeConfig struct {
 	Lead time.Duration
 	Cost GeneratorCost
 	Info RunInfo
+	// NoCharts skips the charts, which are drawn only when the plan asks
+	// for samples (Plan.Samples) and every generator sent them.
+	NoCharts bool
 	// Progress receives what the run does.
 	Progress io.Writer
 }
@@ -176,9 +181,21 @@ func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 	m.Close()
 	rep := &Report{Partial: ctx.Err() != nil, Run: cfg.Info, Scenarios: m.Summaries(EndpointOrder), Generators: rows,
 		GeneratorCost: &cfg.Cost}
-	rep.Run.Notes = appendOnce(rep.Run.Notes, "charts are not drawn for a run over several generators: they send histograms and per-second aggregates, not samples ("+PerSecondFile+")")
+	haveSamples := false
+	if plan.Samples && len(kept) > 0 {
+		var err error
+		if haveSamples, err = writeSamples(cfg.Dir, kept); err != nil {
+			return nil, err
+		}
+		if !haveSamples {
+			rep.Run.Notes = appendOnce(rep.Run.Notes, "no samples.csv: a generator's samples did not fit Lambda's response limit (the figures come from the histograms, which are complete)")
+		}
+	}
+	if !haveSamples {
+		rep.Run.Notes = appendOnce(rep.Run.Notes, "no charts and no samples.csv (compare and report need it): the generators sent histograms and per-second aggregates ("+PerSecondFile+"); --generator-samples asks for samples")
+	}
 	checkErr := rep.finish()
-	if err := rep.write(cfg.Dir, false); err != nil {
+	if err := rep.write(cfg.Dir, haveSamples && !cfg.NoCharts); err != nil {
 		return rep, err
 	}
 	if err := writeGenerators(cfg.Dir, kept); err != nil {
@@ -334,4 +351,37 @@ func (m *Metrics) setStages(st Stages) {
 			s.stages = st
 		}
 	}
+}
+
+// writeSamples writes samples.csv from every generator's samples, in time
+// order; false (and no file) when a generator sent none.
+func writeSamples(dir string, results []*GenResult) (bool, error) {
+	var all []*Result
+	for _, r := range results {
+		if r.samples == nil {
+			return false, nil
+		}
+		dec := NewCSVDecoder(bytes.NewReader(r.samples))
+		for {
+			var res Result
+			err := dec.Decode(&res)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return false, fmt.Errorf("generator %d samples: %w", r.Generator, err)
+			}
+			all = append(all, &res)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b *Result) int { return a.Time.Compare(b.Time) })
+	return true, writeFileAtomic(filepath.Join(dir, SamplesFile), func(w io.Writer) error {
+		enc := NewCSVEncoder(w)
+		for _, r := range all {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return enc.Flush()
+	})
 }

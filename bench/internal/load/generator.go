@@ -38,6 +38,9 @@ type GenPlan struct {
 	Stages      Stages        `json:"stages"`
 	Timeout     time.Duration `json:"timeout_ns"`
 	MaxInFlight int           `json:"max_in_flight"` // the whole run's, per endpoint
+	// Samples asks for every request's sample (samples.csv lines) in the
+	// answer, as far as Lambda's response limit allows.
+	Samples bool `json:"samples,omitempty"`
 }
 
 // Validate checks a plan before anything is sent.
@@ -133,7 +136,13 @@ type GenResult struct {
 	Metrics *Metrics `json:"metrics"`
 	Seconds []Second `json:"per_second"`
 	Note    string   `json:"note,omitempty"`
+
+	samples []byte // samples.csv of every request (GenPlan.Samples)
 }
+
+// Samples is the generator's samples.csv (header and one line per
+// request), nil when none were asked for or they did not fit the answer.
+func (r *GenResult) Samples() []byte { return r.samples }
 
 // deadlineMargin is kept before a generator's deadline to encode and
 // return what it measured.
@@ -159,6 +168,13 @@ func Generate(ctx context.Context, plan GenPlan) (*GenResult, error) {
 	opts := AttackOptions{Model: plan.Model, Stages: stages, Timeout: plan.Timeout,
 		MaxInFlight: ShareMaxInFlight(plan.MaxInFlight, plan.Generators)}
 	seconds := map[[2]string]map[int]*Second{}
+	var (
+		csvBuf bytes.Buffer
+		csvEnc *CSVEncoder
+	)
+	if plan.Samples {
+		csvEnc = NewCSVEncoder(&csvBuf)
+	}
 	for k, sc := range plan.Scenarios {
 		if !sleepUntil(ctx, plan.ScenarioStart(k)) {
 			res.Partial = true
@@ -179,7 +195,13 @@ func Generate(ctx context.Context, plan GenPlan) (*GenResult, error) {
 			return nil, err
 		}
 		for r := range ch {
+			r.Stages = plan.Stages // the whole run's profile, as every generator's share is part of it
 			res.Metrics.Add(r)
+			if csvEnc != nil {
+				if err := csvEnc.Encode(r); err != nil {
+					return nil, fmt.Errorf("samples: %w", err)
+				}
+			}
 			key := [2]string{r.Scenario, r.Endpoint}
 			if seconds[key] == nil {
 				seconds[key] = map[int]*Second{}
@@ -222,6 +244,12 @@ func Generate(ctx context.Context, plan GenPlan) (*GenResult, error) {
 			}
 		}
 	}
+	if csvEnc != nil {
+		if err := csvEnc.Flush(); err != nil {
+			return nil, fmt.Errorf("samples: %w", err)
+		}
+		res.samples = csvBuf.Bytes()
+	}
 	res.Ended = time.Now().UTC()
 	if res.Started.IsZero() {
 		res.Started = res.Ended
@@ -260,11 +288,27 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 type GenResponse struct {
 	Version int    `json:"version"`
 	Gzip    []byte `json:"result_gzip"`
+	// SamplesGzip is the generator's samples.csv, gzip-compressed, when
+	// asked for and within the response limit.
+	SamplesGzip []byte `json:"samples_csv_gzip,omitempty"`
 }
 
 // EncodeResponse compresses a result into the generator's answer, and fails
 // when it would not fit in Lambda's response limit.
 func EncodeResponse(res *GenResult) (*GenResponse, error) {
+	var zs []byte
+	if res.samples != nil {
+		var err error
+		if zs, err = gzipBytes(res.samples); err != nil {
+			return nil, fmt.Errorf("encode samples: %w", err)
+		}
+		if b64(len(zs)) > MaxResponseBytes/2 {
+			// The histograms are the result; the samples only what is
+			// left of the limit.
+			zs = nil
+			res.Note = "samples left out: over Lambda's response limit"
+		}
+	}
 	b, err := json.Marshal(res)
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
@@ -273,11 +317,29 @@ func EncodeResponse(res *GenResult) (*GenResponse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
 	}
-	// base64 adds a third, plus the JSON around it.
-	if size := (len(z)+2)/3*4 + 64; size > MaxResponseBytes {
+	if size := b64(len(z)) + b64(len(zs)) + 128; size > MaxResponseBytes {
 		return nil, fmt.Errorf("encoded result is %d bytes, over Lambda's %d-byte response limit", size, MaxResponseBytes)
 	}
-	return &GenResponse{Version: GenPlanVersion, Gzip: z}, nil
+	return &GenResponse{Version: GenPlanVersion, Gzip: z, SamplesGzip: zs}, nil
+}
+
+// b64 is the length of n bytes in base64.
+func b64(n int) int { return (n + 2) / 3 * 4 }
+
+// gunzip decompresses at most maxResultBytes.
+func gunzip(z []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(zr, maxResultBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxResultBytes {
+		return nil, errors.New("too large")
+	}
+	return b, nil
 }
 
 func gzipBytes(b []byte) ([]byte, error) {
@@ -305,16 +367,9 @@ func DecodeResponse(payload []byte) (*GenResult, error) {
 	if r.Version != GenPlanVersion {
 		return nil, fmt.Errorf("decode generator answer: version %d, want %d (redeploy the generator)", r.Version, GenPlanVersion)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(r.Gzip))
+	b, err := gunzip(r.Gzip)
 	if err != nil {
 		return nil, fmt.Errorf("decode generator answer: %w", err)
-	}
-	b, err := io.ReadAll(io.LimitReader(zr, maxResultBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("decode generator answer: %w", err)
-	}
-	if len(b) > maxResultBytes {
-		return nil, errors.New("decode generator answer: result too large")
 	}
 	var res GenResult
 	if err := json.Unmarshal(b, &res); err != nil {
@@ -322,6 +377,11 @@ func DecodeResponse(payload []byte) (*GenResult, error) {
 	}
 	if res.Metrics == nil {
 		return nil, errors.New("decode generator answer: no metrics")
+	}
+	if len(r.SamplesGzip) > 0 {
+		if res.samples, err = gunzip(r.SamplesGzip); err != nil {
+			return nil, fmt.Errorf("decode generator samples: %w", err)
+		}
 	}
 	return &res, nil
 }

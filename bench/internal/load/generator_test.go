@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -397,4 +398,46 @@ func TestGenerateStopsBeforeDeadline(t *testing.T) {
 	} else if sent != 0 {
 		t.Errorf("no metrics but %d attempts per second", sent)
 	}
+}
+
+// TestResponseSamples: samples travel compressed beside the result, and
+// are left out, with a note, when they would not fit the response limit.
+func TestResponseSamples(t *testing.T) {
+	small := []byte("header\nline 1\nline 2\n")
+	for _, tc := range []struct {
+		name    string
+		samples []byte
+		want    []byte
+		note    bool
+	}{
+		{"fits", small, small, false},
+		{"over the limit", randomBytes(MaxResponseBytes / 2), nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := EncodeResponse(&GenResult{Version: GenPlanVersion, Generator: 1, Generators: 2, Metrics: NewMetrics(), samples: tc.samples})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(resp)
+			if len(b) > MaxResponseBytes {
+				t.Fatalf("answer of %d bytes", len(b))
+			}
+			res, err := DecodeResponse(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(res.Samples()) != string(tc.want) || (res.Note != "") != tc.note {
+				t.Errorf("samples %d bytes, note %q; want %d bytes, a note %v", len(res.Samples()), res.Note, len(tc.want), tc.note)
+			}
+		})
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
 }
