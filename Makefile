@@ -24,6 +24,14 @@ $(DIST)/linux-%/bootstrap: FORCE
 	cd function && CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build $(GOFLAGS_BUILD) -o ../$@ .
 	@ls -l $@ | awk '{print "  built " $$NF " (" $$5 " bytes)"}'
 
+.PHONY: loadgen
+loadgen: $(foreach a,$(ARCHES),dist/loadgen/linux-$(a)/bootstrap) ## Build the load-generator Lambda (bench/cmd/loadgen) for linux/amd64 and linux/arm64
+
+dist/loadgen/linux-%/bootstrap: FORCE
+	@mkdir -p $(@D)
+	cd bench && GOWORK=off CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build $(GOFLAGS_BUILD) -o ../$@ ./cmd/loadgen
+	@ls -l $@ | awk '{print "  built " $$NF " (" $$5 " bytes)"}'
+
 .PHONY: FORCE
 FORCE:
 

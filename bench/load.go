@@ -104,7 +104,8 @@ Examples:
   go run ./bench load --function my-fn --payload '{"n":1}' --log-tail --rate 0s:20,30s:20
   go run ./bench load --scenario low-cpu
   go run ./bench load --scenario fast-io --rate 0s:20,20s:20 --threshold 'p99<500ms'
-  go run ./bench load --target aws --stack GoLambdaBenchLmi --cloudwatch`
+  go run ./bench load --target aws --stack GoLambdaBenchLmi --cloudwatch
+  go run ./bench load --generators 4 --url api=http://127.0.0.1:8080/ --rate 0s:400,20s:400`
 
 // Default load profiles: the seed's on AWS, and one this 2-core machine
 // runs in 40 s per scenario against the local Lambda.
@@ -154,6 +155,8 @@ type loadFlags struct {
 	costModel                             string
 	set                                   map[string]bool // flags given on the command line
 	generic                               []load.Endpoint // built by validate from --url, --targets, --function
+	generators                            int             // load-generator invocations sharing the load (0 = this machine)
+	generatorSamples                      bool            // the generators send every request's sample
 }
 
 func (f *loadFlags) register(fs interface {
@@ -209,6 +212,8 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-load)")
 	fs.BoolVar(&f.force, "force", false, forceHelp)
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
+	fs.IntVar(&f.generators, "generators", 0, "send the --url/--targets load from N (2 or more) load-generator functions at once, each with 1/N of it, merged exactly: --target local runs them as local Lambda functions, aws invokes the "+target.LoadGenStack+" stack's function")
+	fs.BoolVar(&f.generatorSamples, "generator-samples", false, "--generators: each generator also sends every request's sample (within Lambda's 6 MB answer), so samples.csv, charts, report and compare work as for a run from this machine")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
 	fs.StringVar(&f.inTurn, "endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (local target, CPU-bound scenario, host of at most "+fmt.Sprint(smallHostCores)+" cores)")
 	fs.DurationVar(&f.cooldown, "cooldown", 0, "after each scenario (each endpoint, in turn), wait this long without load while the function side's concurrency is still charted, e.g. to see LMI scale in")
@@ -355,6 +360,9 @@ func (f *loadFlags) validate() error {
 			return usagef("--threshold %q: %q matches none of the endpoints (%s) in scenarios %s", t.Raw, t.Scope, strings.Join(names, ", "), scenarioNames(scenarios))
 		}
 	}
+	if err := f.validateGenerators(); err != nil {
+		return err
+	}
 	return prepareOut(f.outDir(), f.force)
 }
 
@@ -408,6 +416,9 @@ func (f *loadFlags) buildGeneric() error {
 	}
 	for _, n := range []string{"target", "stack", "endpoints", "scenario", "outputs-file", "binary", "no-cpu-limits",
 		"fast-io-delay-ms", "slow-io-delay-ms", "low-cpu-hash-loops", "high-cpu-hash-loops", "capacity-provider-arn", "cloudwatch"} {
+		if f.generators > 0 && (n == "target" || n == "stack" || n == "outputs-file" || n == "no-cpu-limits") {
+			continue // where the generators run
+		}
 		if f.set[n] {
 			return usagef("--%s picks the hello scenarios of our stacks; it does not combine with --url, --targets or --function", n)
 		}
@@ -691,6 +702,9 @@ func loadGeneric(ctx context.Context, f loadFlags, cfg load.RunConfig, info load
 		if f.costModel != "" {
 			info.Cost.Models[e.Name] = f.costModel
 		}
+	}
+	if f.generators > 0 {
+		return loadDistributed(ctx, f, cfg, info, stdout, stderr)
 	}
 	if len(f.functions) > 0 {
 		client, err := f.lambdaClient(ctx)

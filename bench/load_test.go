@@ -157,6 +157,12 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 		{[]string{"--function", "fn", "--payload-file", "/nonexistent/event.json"}, "--payload-file"},
 		{[]string{"--header", "X: y"}, "applies to"},
 		{[]string{"--log-tail"}, "applies to"},
+		// Generators.
+		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "1"}, "--generators 1"},
+		{[]string{"--generators", "4"}, "--url or --targets"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generator-samples"}, "applies to --generators"},
+		{[]string{"--function", "fn", "--generators", "2"}, "--function"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--target", "aws", "--rate", "0s:10,20m:10"}, "15m0s"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

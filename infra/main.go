@@ -61,21 +61,34 @@ func run(cliDir string) (err error) {
 			err = cerr
 		}
 	}()
-	if err := defineStacks(app, s, builder); err != nil {
+	loadgen, err := loadGenBuilder(dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := loadgen.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if err := defineStacks(app, s, builder, loadgen); err != nil {
 		return err
 	}
 	return synth(app)
 }
 
-// defineStacks adds both stacks to app.
-func defineStacks(app awscdk.App, s settings, code stacks.CodeSource) error {
+// defineStacks adds the stacks to app: code builds the function, loadgen
+// the load generator.
+func defineStacks(app awscdk.App, s settings, code, loadgen stacks.CodeSource) error {
 	s.Matrix.Code = code
 	s.Lmi.Code = code
 	s.Matrix.Description = stackDescription("bcrypt function matrix")
 	s.Lmi.Description = stackDescription("standard Lambda versus Lambda Managed Instances behind API Gateway")
 	_, merr := stacks.NewMatrixStack(app, s.MatrixStackName, &s.Matrix)
 	_, lerr := stacks.NewLmiStack(app, s.LmiStackName, &s.Lmi)
-	return errors.Join(merr, lerr)
+	lg := stacks.LoadGenStackProps{Prefix: s.Matrix.Prefix, LogRetentionDays: s.Matrix.LogRetentionDays, Code: loadgen}
+	lg.Description = stackDescription("load generator running bench's load engine on Lambda")
+	_, gerr := stacks.NewLoadGenStack(app, s.LoadGenStackName, &lg)
+	return errors.Join(merr, lerr, gerr)
 }
 
 func stackDescription(what string) *string {
@@ -121,4 +134,15 @@ func functionDir(fromContext string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("function module not found (looked in %v; set context %s)", candidates, ctxFunctionDir)
+}
+
+// loadGenBuilder builds the load generator (bench/cmd/loadgen), found next
+// to the function module.
+func loadGenBuilder(functionDir string) (*bundle.Builder, error) {
+	b, err := bundle.New(filepath.Join(filepath.Dir(functionDir), "bench"))
+	if err != nil {
+		return nil, fmt.Errorf("load generator: %w", err)
+	}
+	b.Package = "./cmd/loadgen"
+	return b, nil
 }

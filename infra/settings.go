@@ -16,6 +16,7 @@ const (
 	ctxPrefix            = "prefix"
 	ctxMatrixStackName   = "matrixStackName"
 	ctxLmiStackName      = "lmiStackName"
+	ctxLoadGenStackName  = "loadGenStackName"
 	ctxArchitectures     = "architectures"
 	ctxMemorySizes       = "memorySizes"
 	ctxWorkers           = "workers"
@@ -40,11 +41,12 @@ const (
 
 // settings is everything the app takes from context, ready for the stacks.
 type settings struct {
-	MatrixStackName string
-	LmiStackName    string
-	FunctionDir     string
-	Matrix          stacks.MatrixStackProps
-	Lmi             stacks.LmiStackProps
+	MatrixStackName  string
+	LmiStackName     string
+	LoadGenStackName string
+	FunctionDir      string
+	Matrix           stacks.MatrixStackProps
+	Lmi              stacks.LmiStackProps
 }
 
 // contextReader reads typed values from CDK context, collecting every error so
@@ -208,6 +210,7 @@ func readSettings(get func(key string) any) (settings, error) {
 	var s settings
 	s.MatrixStackName = r.str(ctxMatrixStackName, stacks.DefaultMatrixStackName)
 	s.LmiStackName = r.str(ctxLmiStackName, stacks.DefaultLmiStackName)
+	s.LoadGenStackName = r.str(ctxLoadGenStackName, stacks.DefaultLoadGenStackName)
 	s.FunctionDir = r.str(ctxFunctionDir, "")
 	prefix := r.str(ctxPrefix, matrix.DefaultPrefix)
 	retention := r.positiveInt(ctxLogRetentionDays, stacks.DefaultLogRetentionDays)

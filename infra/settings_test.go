@@ -126,7 +126,7 @@ func TestAppContext(t *testing.T) {
 	if len(s.Matrix.Configs) != 2 || s.Matrix.Configs[1].Key() != "X8664Mem10240" || s.Matrix.Configs[1].Workers != 6 {
 		t.Errorf("matrix %+v", s.Matrix.Configs)
 	}
-	if err := defineStacks(app, s, nil); err == nil || !strings.Contains(err.Error(), "no code source") {
+	if err := defineStacks(app, s, nil, nil); err == nil || !strings.Contains(err.Error(), "no code source") {
 		t.Errorf("defineStacks without code: %v", err)
 	}
 }

@@ -248,12 +248,15 @@ func (m *Metrics) Merge(o *Metrics) {
 		for _, oe := range os.endpoints {
 			e := s.byName[oe.name]
 			if e == nil {
-				e = &endpointAgg{name: oe.name, total: newCounter()}
+				e = &endpointAgg{name: oe.name, start: oe.start, total: newCounter()}
 				for range s.stages {
 					e.stages = append(e.stages, newCounter())
 				}
 				s.byName[oe.name] = e
 				s.endpoints = append(s.endpoints, e)
+			}
+			if oe.start.Before(e.start) {
+				e.start = oe.start
 			}
 			e.total.merge(oe.total)
 			for i := range min(len(e.stages), len(oe.stages)) {

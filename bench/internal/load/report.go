@@ -53,6 +53,10 @@ type Report struct {
 	// NoCharts is set when the charts were not drawn (--no-charts):
 	// summary.md then links no images.
 	NoCharts bool `json:"no_charts,omitempty"`
+	// Generators, in a run fanned out over several generators
+	// (--generators), describes each; GeneratorCost how they are priced.
+	Generators    []GeneratorRow `json:"generators,omitempty"`
+	GeneratorCost *GeneratorCost `json:"generator_cost,omitempty"`
 }
 
 // Failures counts the attempted requests (sent or dropped) of every
@@ -323,7 +327,10 @@ func (r *Report) Markdown(w io.Writer) error {
 			}
 		}
 	}
-	if r.NoCharts {
+	if len(r.Generators) > 0 {
+		r.generatorsMarkdown(bw)
+	}
+	if r.NoCharts && len(r.Generators) == 0 {
 		bw.printf("Charts not drawn (--no-charts): `go run ./bench report DIR` draws them from samples.csv.\n\n")
 	}
 	if notes := costNotes(r); len(notes) > 0 {
@@ -489,6 +496,17 @@ func costTable(sc ScenarioSummary) [][]string {
 // requests dropped, a generator that could not keep up.
 func (r *Report) warnings() []string {
 	var out []string
+	for _, g := range r.Generators {
+		switch g.Status {
+		case GenMissing:
+			out = append(out, fmt.Sprintf("Generator %d failed (%s): its share of the load (%.1f%%) is MISSING from every figure below.", g.Generator, g.Error, 100*g.Share))
+		case GenPartial:
+			out = append(out, fmt.Sprintf("Generator %d stopped before the end of its profile: its share of the load (%.1f%%) is only partly counted.", g.Generator, 100*g.Share))
+		}
+		if g.FellBehind {
+			out = append(out, fmt.Sprintf("Generator %d fell behind: send lag p99 %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.", g.Generator, g.SendLagP99Ms, g.SendLagMaxMs))
+		}
+	}
 	if att, failed := r.Failures(); att > 0 && failed == att {
 		out = append(out, fmt.Sprintf("Every one of the %d requests failed.", att))
 	}
@@ -559,5 +577,31 @@ func (e *errWriter) table(rows [][]string) {
 	e.printf("|%s|\n", strings.Join(cells, "|"))
 	for _, r := range rows[1:] {
 		line(r)
+	}
+}
+
+// generatorsMarkdown writes the per-generator table and what the generators
+// cost.
+func (r *Report) generatorsMarkdown(bw *errWriter) {
+	bw.printf("## Generators\n\n")
+	bw.printf("%d generators sent the load, each its share, all starting at the same time; the figures above merge their histograms exactly. Start lag = how late a generator began after the common start; send lag over all its endpoints.\n\n", len(r.Generators))
+	rows := [][]string{{"generator", "function", "status", "share", "requests", "dropped", "start lag ms", "send lag p99 ms", "send lag max ms", "billed ms", "cost USD"}}
+	var total, billed float64
+	for _, g := range r.Generators {
+		st := g.Status
+		if g.FellBehind {
+			st += ", fell behind"
+		}
+		rows = append(rows, []string{fmt.Sprint(g.Generator), g.Function, st, fmt.Sprintf("%.1f%%", 100*g.Share),
+			fmt.Sprint(g.Requests), fmt.Sprint(g.Dropped), lagMs(g.StartLagMs), lagMs(g.SendLagP99Ms), lagMs(g.SendLagMaxMs),
+			fmt.Sprintf("%.0f", g.BilledMs), usd(g.CostUSD)})
+		total += g.CostUSD
+		billed += g.BilledMs
+	}
+	bw.table(rows)
+	bw.printf("\n")
+	if c := r.GeneratorCost; c != nil && c.MemoryMB > 0 {
+		bw.printf("The generators themselves cost %s USD on AWS (%s prices): %.0f ms billed in all at %d MB %s, plus %d requests.\n\n",
+			usd(total), costRegion(r), billed, c.MemoryMB, c.Arch, len(r.Generators))
 	}
 }

@@ -33,6 +33,8 @@ type Builder struct {
 	SourceDir string
 	// Go is the go command to run; "go" when empty.
 	Go string
+	// Package is the package to build, relative to SourceDir; "." when empty.
+	Package string
 
 	mu     sync.Mutex
 	cache  string            // directory holding one binary per GOARCH
@@ -87,7 +89,11 @@ func (b *Builder) Binary(goarch string) (string, error) {
 		goCmd = "go"
 	}
 	args := append([]string{"build"}, BuildFlags...)
-	args = append(args, "-o", out, ".")
+	pkg := b.Package
+	if pkg == "" {
+		pkg = "."
+	}
+	args = append(args, "-o", out, pkg)
 	cmd := exec.Command(goCmd, args...)
 	cmd.Dir = b.SourceDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)

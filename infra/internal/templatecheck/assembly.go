@@ -162,8 +162,12 @@ func CheckStack(s Stack) []Finding {
 		return c.findings
 	}
 	c.assets(s.Assets)
-	matrixFns, helloFns := c.functionsByHandler()
+	matrixFns, helloFns, loadgenFns := c.functionsByHandler()
 	switch {
+	case len(loadgenFns) > 0 && len(matrixFns)+len(helloFns) > 0:
+		c.add("stack", "", "holds the load generator with benchmark functions: the load-generator stack is a stack of its own")
+	case len(loadgenFns) > 0:
+		c.loadgen(loadgenFns)
 	case len(matrixFns) > 0 && len(helloFns) > 0:
 		c.add("stack", "", "holds both bcrypt and hello functions: the matrix and the LMI stack are separate stacks")
 	case len(matrixFns) > 0:
@@ -171,7 +175,7 @@ func CheckStack(s Stack) []Finding {
 	case len(helloFns) > 0 || len(c.ofType(capacityProviderType)) > 0:
 		c.lmi(helloFns)
 	default:
-		c.add("stack", "", "neither the matrix stack (bcrypt functions) nor the LMI stack (hello functions, a capacity provider)")
+		c.add("stack", "", "neither the matrix stack (bcrypt functions), the LMI stack (hello functions, a capacity provider) nor the load-generator stack (a loadgen function)")
 	}
 	return c.findings
 }
@@ -209,20 +213,22 @@ func (c *checker) props(id string) map[string]any {
 	return mapOf(mapOf(c.resources[id])["Properties"])
 }
 
-// functionsByHandler splits the stack's functions into the bcrypt (matrix)
-// and hello (LMI stack) ones, by logical id.
-func (c *checker) functionsByHandler() (matrix, hello []string) {
+// functionsByHandler splits the stack's functions into the bcrypt (matrix),
+// hello (LMI stack) and loadgen (load-generator stack) ones, by logical id.
+func (c *checker) functionsByHandler() (matrix, hello, loadgen []string) {
 	for _, id := range c.ofType(functionType) {
 		switch c.props(id)["Handler"] {
 		case "bcrypt":
 			matrix = append(matrix, id)
 		case "hello":
 			hello = append(hello, id)
+		case "loadgen":
+			loadgen = append(loadgen, id)
 		default:
-			c.add("stack", "Resources."+id+".Properties.Handler", "handler %v: want bcrypt or hello", c.props(id)["Handler"])
+			c.add("stack", "Resources."+id+".Properties.Handler", "handler %v: want bcrypt, hello or loadgen", c.props(id)["Handler"])
 		}
 	}
-	return matrix, hello
+	return matrix, hello, loadgen
 }
 
 // functionArch is a function's architecture as Lambda spells it (x86_64 when unset, as Lambda defaults).
