@@ -80,7 +80,8 @@ func runFiles(dir string) []string {
 			case n == SamplesFile, n == "summary.json", n == "index.md":
 				run = true
 				out = append(out, filepath.Join(d, n))
-			case n == "summary.md", n == "concurrency.csv", strings.HasSuffix(n, ".png"):
+			case n == "summary.md", n == "concurrency.csv", n == "host.csv", n == "generators.json", n == "per_second.csv",
+				n == "summary.json.damaged", n == "tune-journal.json", n == "original-code.zip", strings.HasSuffix(n, ".png"):
 				more = append(more, filepath.Join(d, n))
 			}
 		}
