@@ -38,7 +38,7 @@ func TestPrepare(t *testing.T) {
 		{name: "force replaces the run's files only", force: true,
 			files: map[string]string{"samples.csv": "h\n", "summary.md": "x", "old.png": "x", "notes.txt": "x", "load/samples.csv": "h\n", "load/concurrency.csv": "x",
 				"host.csv": "x", "generators.json": "{}", "per_second.csv": "x", "tune-journal.json": "{}"},
-			kept:  []string{"notes.txt"}, gone: []string{"samples.csv", "summary.md", "old.png", "load/samples.csv", "load/concurrency.csv",
+			kept: []string{"notes.txt"}, gone: []string{"samples.csv", "summary.md", "old.png", "load/samples.csv", "load/concurrency.csv",
 				"host.csv", "generators.json", "per_second.csv", "tune-journal.json"}},
 	}
 	for _, tt := range tests {
