@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -230,166 +228,37 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 	if err != nil {
 		return res, usageError{err.Error()}
 	}
-	prices, pricesSource := cost.Default(), ""
-	if f.prices != "" {
-		if prices, err = cost.Load(f.prices); err != nil {
-			return res, err
-		}
-		pricesSource = f.prices
-	}
 	wantArchs, _ := parseArchs(f.archs)
 	wantMems, _ := parseMemories(f.memories)
-
-	meta := matrix.Meta{Target: f.target, Started: time.Now(), Payload: f.payload, Cold: f.cold, Runs: f.runs,
-		Parallel: f.parallel, Trim: f.trim, Strategy: f.strategy, Weight: f.weight, PricesSource: pricesSource}
-	var (
-		api      matrix.Lambda
-		outputs  map[string]string
-		skipWhy  string
-		maxCores float64
-		allArchs = []string{"arm64", "x86_64"}
-		mon      *hostload.Monitor
-	)
-	switch target.Kind(f.target) {
-	case target.Local:
-		lt := f.local
-		if lt == nil {
-			fmt.Fprintln(stderr, "Starting the local Lambda (building the function for this machine)…")
-			var err error
-			lt, err = target.StartLocal(ctx, target.LocalOptions{Binary: f.binary, Matrix: true, BuildLog: stderr, NoCPUControl: f.noCPULimits})
+	r, err := matrix.Execute(ctx, matrix.ExecOptions{
+		Target: f.target, Stack: f.stack, Binary: f.binary, NoCPULimits: f.noCPULimits, Local: f.local,
+		AWS: func(ctx context.Context) (matrix.Lambda, map[string]string, error) {
+			at, err := f.aws(ctx, f.stack)
 			if err != nil {
-				return res, err
+				return nil, nil, err
 			}
-			defer lt.Close()
-			fmt.Fprintf(stderr, "Local Lambda: %s; %d host cores cap each environment's vCPUs.\n", lt.Server.Confinement(), lt.Server.HostCores())
-		}
-		api, outputs = lt.Lambda, lt.Outputs
-		if m, err := hostload.New(hostload.Options{Cores: runtime.NumCPU(), Demand: lt.Server.BusyVCPUs}); err != nil {
-			fmt.Fprintf(stderr, "Not measuring this machine's load: %v\n", err)
-		} else {
-			m.Start()
-			defer m.Stop()
-			mon = m
-		}
-		skipWhy = fmt.Sprintf("the local target runs %s only (this machine's architecture); deploy and use --target aws", lt.Arch)
-		maxCores = float64(lt.Server.HostCores())
-		meta.HostCores, meta.Confinement = lt.Server.HostCores(), lt.Server.Confinement()
-	case target.AWS:
-		at, err := f.aws(ctx, f.stack)
-		if err != nil {
-			return res, err
-		}
-		api, outputs = at.Lambda, at.Outputs
-		meta.Stack = f.stack
-		skipWhy = "the stack has no function for this architecture (see the infra context key architectures)"
+			return at.Lambda, at.Outputs, nil
+		},
+		Archs: wantArchs, Memories: wantMems, Cold: f.cold, Runs: f.runs, Parallel: f.parallel,
+		Payload: f.payload, Sleep: f.sleep, NoLogTail: f.noLogTail, Strategy: f.strategy, Weight: f.weight,
+		Trim: f.trim, Prices: f.prices, Thresholds: thresholds, Out: f.out,
+		Log: stderr, NewProgress: func() matrix.Progress { return newProgress(ctx, stderr) },
+	})
+	res.dir, res.summary = r.Dir, r.Summary
+	if r.Written {
+		printMatrixHeadline(stdout, r.Summary)
 	}
-	cfgs, err := matrix.Discover(ctx, api, outputs, allArchs, skipWhy, maxCores)
+	var ue *matrix.UsageError
+	if errors.As(err, &ue) {
+		return res, usageError{ue.Error()}
+	}
 	if err != nil {
 		return res, err
 	}
-	cfgs = filterConfigs(cfgs, wantArchs, wantMems)
-	if len(cfgs) == 0 {
-		return res, usagef("--arch/--memory select no configuration")
-	}
-	var names []string
-	for _, c := range cfgs {
-		if c.Skip == "" {
-			names = append(names, c.Label())
-		}
-	}
-	if err := threshold.CheckScopes(thresholds, names); err != nil {
-		return res, usageError{err.Error()}
-	}
-
-	res.dir = f.out
-	if res.dir == "" {
-		res.dir = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-matrix")
-	}
-	if err := os.MkdirAll(res.dir, 0o755); err != nil {
-		return res, fmt.Errorf("results folder: %w", err)
-	}
-	csvFile, err := os.Create(filepath.Join(res.dir, "samples.csv"))
-	if err != nil {
-		return res, fmt.Errorf("samples.csv: %w", err)
-	}
-	defer csvFile.Close()
-	w, err := matrix.NewCSVWriter(csvFile)
-	if err != nil {
-		return res, err
-	}
-
-	measured := 0
-	for _, c := range cfgs {
-		if c.Skip == "" {
-			measured++
-		}
-	}
-	fmt.Fprintf(stderr, "Measuring %d configuration(s): %d cold + %d warm invocation(s) each, payload %s\n", measured, f.cold, f.runs, f.payload)
-	var samples []matrix.Sample
-	prog := newProgress(ctx, stderr)
-	opts := matrix.Options{Cold: f.cold, Runs: f.runs, Payload: []byte(f.payload), Parallel: f.parallel, SleepBetween: f.sleep, LogTail: !f.noLogTail,
-		OnSample: func(s matrix.Sample) error {
-			samples = append(samples, s)
-			return w.Write(s)
-		},
-		OnProgress: func(c matrix.Config, done, total int) {
-			last := samples[len(samples)-1]
-			note := "ok"
-			if !last.OK {
-				note = "error: " + truncate(last.Error, 60)
-			} else if !isNaN(last.Duration()) {
-				note = fmt.Sprintf("%s %.0f ms", last.Kind, last.Duration())
-			}
-			prog.Step(c.Label(), done, total, note)
-		},
-	}
-	runErr := matrix.Run(ctx, api, cfgs, opts)
-	prog.Wait()
-	partial := runErr != nil
-	if partial && !errors.Is(runErr, context.Canceled) {
-		fmt.Fprintf(stderr, "matrix stopped: %v\n", runErr)
-	}
-
-	sum, err := matrix.Build(samples, meta, prices, partial)
-	if err != nil {
-		return res, errors.Join(runErr, err)
-	}
-	if mon != nil {
-		host := mon.Samples()
-		if err := hostload.WriteFile(filepath.Join(res.dir, hostload.File), host); err != nil {
-			return res, errors.Join(runErr, err)
-		}
-		matrix.MarkHost(&sum, samples, host)
-	}
-	res.summary = sum
-	if err := sum.WriteFiles(res.dir); err != nil {
-		return res, errors.Join(runErr, err)
-	}
-	if err := sum.WriteCharts(res.dir); err != nil {
-		fmt.Fprintf(stderr, "charts: %v\n", err)
-	}
-	printMatrixHeadline(stdout, sum)
-	if runErr != nil {
-		return res, runErr
-	}
-	if sum.Verdict == nil {
+	if r.Summary.Verdict == nil {
 		return res, fmt.Errorf("no configuration was measured: every invocation failed or was skipped (see %s)", filepath.Join(res.dir, "summary.md"))
 	}
-	return res, checkMatrixThresholds(thresholds, sum)
-}
-
-func filterConfigs(cfgs []matrix.Config, archs []string, mems []int) []matrix.Config {
-	var out []matrix.Config
-	for _, c := range cfgs {
-		if len(archs) > 0 && !contains(archs, c.Arch) {
-			continue
-		}
-		if len(mems) > 0 && !contains(mems, c.MemoryMB) {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
+	return res, checkMatrixThresholds(thresholds, r.Summary)
 }
 
 func contains[T comparable](list []T, v T) bool {
@@ -467,11 +336,6 @@ func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 	}
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
-}
+func truncate(s string, n int) string { return matrix.Truncate(s, n) }
 
 func isNaN(f float64) bool { return f != f }
