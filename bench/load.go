@@ -116,10 +116,7 @@ const (
 
 // loadFlags are the load verb's settings.
 type loadFlags struct {
-	target                 string
-	stack, region, profile string
-	outputsFile, binary    string
-	noCPULimits            bool
+	targetFlags // --target, --stack, --region, --profile, --outputs-file, --endpoint-url, --binary, --no-cpu-limits
 
 	scenario, query, endpoints string
 	workload                   load.Workload
@@ -151,7 +148,6 @@ type loadFlags struct {
 	method, body, bodyFile                string
 	payload, payloadFile                  string
 	logTail                               bool
-	endpointURL                           string
 	costModel                             string
 	set                                   map[string]bool // flags given on the command line
 	generic                               []load.Endpoint // built by validate from --url, --targets, --function
@@ -177,15 +173,8 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.payload, "payload", "", "--function: JSON event to send (default {})")
 	fs.StringVar(&f.payloadFile, "payload-file", "", "--function: read the JSON event from this file")
 	fs.BoolVar(&f.logTail, "log-tail", false, "--function: ask for each invocation's log tail and record its REPORT Duration and Billed Duration (cost from billed time)")
-	fs.StringVar(&f.endpointURL, "endpoint-url", "", "--function: send the Invoke API calls to this URL instead of AWS (e.g. the local Lambda of 'serve': http://127.0.0.1:3001)")
 	fs.StringVar(&f.costModel, "cost-model", "", "price --url/--targets/--function endpoints as 'standard:MEMORY_MB:ARCH' (e.g. standard:2048:arm64) or 'lmi:INSTANCE_TYPE:INSTANCES' (e.g. lmi:c8g.xlarge:3); without it they are an unknown target (functions: their configuration)")
-	fs.StringVar(&f.target, "target", "local", "where to send the load: local (a local Lambda on this machine) or aws (a deployed LMI stack)")
-	fs.StringVar(&f.stack, "stack", target.LmiStack, "aws: the LMI stack whose outputs give the endpoint URLs")
-	fs.StringVar(&f.region, "region", "", "aws and --function: region (default: AWS_REGION or the profile's)")
-	fs.StringVar(&f.profile, "profile", "", "aws and --function: shared config profile (default: the default chain)")
-	fs.StringVar(&f.outputsFile, "outputs-file", "", "aws: read stack outputs from this file (written by cdk deploy --outputs-file) instead of CloudFormation")
-	fs.StringVar(&f.binary, "binary", "", "local: run this bootstrap instead of building function/ for this machine")
-	fs.BoolVar(&f.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+	f.targetFlags.register(fs, "local", targetStack|targetOutputs|targetLocal, target.LmiStack)
 
 	fs.StringVar(&f.scenario, "scenario", "all", "fast-io, slow-io, low-cpu, high-cpu, all, custom, or a comma-separated list")
 	fs.StringVar(&f.query, "query", "", "custom scenario: the query string to send, e.g. 'delay_ms=50&hash_loops=10000' (alone, implies --scenario custom)")
@@ -285,8 +274,8 @@ func (f *loadFlags) loadProfile() (load.Model, load.Stages, error) {
 // validate checks every flag before anything starts: no local Lambda, no
 // request, no AWS call happens for a command line that cannot run.
 func (f *loadFlags) validate() error {
-	if _, err := target.ParseKind(f.target); err != nil {
-		return usageError{err.Error()}
+	if _, err := f.kind(); err != nil {
+		return err
 	}
 	if _, _, err := f.loadProfile(); err != nil {
 		return err
@@ -295,6 +284,9 @@ func (f *loadFlags) validate() error {
 		f.scenario = "custom"
 	}
 	if err := f.buildGeneric(); err != nil {
+		return err
+	}
+	if err := f.checkEndpoint(); err != nil {
 		return err
 	}
 	scenarios, err := f.scenarios()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"net/url"
 	"regexp"
 	"strings"
@@ -38,9 +37,16 @@ type targetFlags struct {
 	noCPULimits bool
 }
 
+// flagAdder is the part of a *flag.FlagSet the target flags need, so a
+// verb that registers its flags through an interface can pass it on.
+type flagAdder interface {
+	StringVar(p *string, name, value, usage string)
+	BoolVar(p *bool, name string, value bool, usage string)
+}
+
 // register adds the target flags to fs; def is the default --target and
 // stack the default --stack (when the verb reads one).
-func (t *targetFlags) register(fs *flag.FlagSet, def string, use targetUse, stack ...string) {
+func (t *targetFlags) register(fs flagAdder, def string, use targetUse, stack ...string) {
 	fs.StringVar(&t.target, "target", def, "where to run: local (a local Lambda on this machine) or aws (your account, or --endpoint-url)")
 	if use&targetStack != 0 {
 		d := ""
@@ -62,7 +68,7 @@ func (t *targetFlags) register(fs *flag.FlagSet, def string, use targetUse, stac
 
 // registerLocal adds only the local Lambda's flags (for verbs that run
 // locally only: the suite and serve).
-func (t *targetFlags) registerLocal(fs *flag.FlagSet) {
+func (t *targetFlags) registerLocal(fs flagAdder) {
 	fs.StringVar(&t.binary, "binary", "", "local: run this bootstrap `path` instead of building the function for this machine")
 	fs.BoolVar(&t.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
 }
