@@ -48,19 +48,29 @@ func HostArch() string {
 // runs a stale binary. The compiler's output goes to log.
 func BuildFunction(ctx context.Context, root, goarch string, log io.Writer) (string, error) {
 	out := filepath.Join(root, "dist", "function", "linux-"+goarch, "bootstrap")
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return "", fmt.Errorf("build function: %w", err)
+	if err := buildBootstrap(ctx, "function", filepath.Join(root, "function"), ".", out, goarch, log); err != nil {
+		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
-	cmd.Dir = filepath.Join(root, "function")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	return out, nil
+}
+
+// buildBootstrap builds the Go main package pkg of the module in dir as a provided.al2023
+// bootstrap for linux/goarch at out, with `make function`'s flags (static, lambda.norpc,
+// trimmed, stripped) and the module on its own (GOWORK=off). what names it in errors.
+func buildBootstrap(ctx context.Context, what, dir, pkg, out, goarch string, log io.Writer) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("build %s: %w", what, err)
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOWORK=off")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return "", fmt.Errorf("build function for linux/%s failed (see the compiler output above): %w", goarch, err)
+			return fmt.Errorf("build %s for linux/%s failed (see the compiler output above): %w", what, goarch, err)
 		}
-		return "", fmt.Errorf("build function: %w (is Go installed and on PATH?)", err)
+		return fmt.Errorf("build %s: %w (is Go installed and on PATH?)", what, err)
 	}
-	return out, nil
+	return nil
 }

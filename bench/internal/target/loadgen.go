@@ -2,11 +2,9 @@ package target
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -28,19 +26,8 @@ const (
 // `make loadgen` does, and returns its path.
 func BuildLoadGen(ctx context.Context, root, goarch string, log io.Writer) (string, error) {
 	out := filepath.Join(root, "dist", "loadgen", "linux-"+goarch, "bootstrap")
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return "", fmt.Errorf("build loadgen: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, "./cmd/loadgen")
-	cmd.Dir = filepath.Join(root, "bench")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOWORK=off")
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return "", fmt.Errorf("build loadgen for linux/%s failed (see the compiler output above): %w", goarch, err)
-		}
-		return "", fmt.Errorf("build loadgen: %w (is Go installed and on PATH?)", err)
+	if err := buildBootstrap(ctx, "loadgen", filepath.Join(root, "bench"), "./cmd/loadgen", out, goarch, log); err != nil {
+		return "", err
 	}
 	return out, nil
 }
