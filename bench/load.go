@@ -53,7 +53,8 @@ What to load (the first three replace the hello scenarios; combine freely):
                         sends the Invoke calls to a local Lambda ('serve').
   (none of them)        the hello scenarios below, on --target local or aws.
 Only the URLs and functions given ever receive traffic; redirects are not
-followed. Cost is estimated only where the target is known: our stacks,
+followed; a failed request is reported, not retried (but for a keep-alive
+connection the server closed before answering, retried once). Cost is estimated only where the target is known: our stacks,
 --function (its memory and architecture), or --cost-model.
 
 Load models:
@@ -186,7 +187,7 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.stages, "stages", "", "closed model: VU stages per endpoint, duration:target pairs (default "+defaultStagesLocal+" local, "+defaultStagesAWS+" aws)")
 	fs.StringVar(&f.rate, "rate", "", "open model: requests-per-second stages per endpoint, e.g. 0s:50,1m:50 (constant 50/s for 1m) or 30s:100 (ramp 0→100/s)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", load.DefaultMaxInFlight, "open model: most requests in flight per endpoint; requests due beyond it are dropped and reported")
-	fs.DurationVar(&f.timeout, "timeout", load.DefaultTimeout, "per-request timeout (API Gateway's own limit is 29s)")
+	fs.DurationVar(&f.timeout, "timeout", load.DefaultTimeout, "per-request timeout from the moment it is sent: later answers count as timeouts (API Gateway's own limit is 29s)")
 
 	fs.BoolVar(&f.waitScaleIn, "wait-for-scale-in", true, "aws: before each scenario after the first, wait until the capacity provider is back to its pre-run EC2 instance count")
 	fs.DurationVar(&f.scaleInCheck, "scale-in-check", time.Minute, "aws: how often to count the capacity provider's instances while waiting")
