@@ -388,9 +388,10 @@ type connSet struct {
 }
 
 // trackedConn is a connection of a connSet. It also enforces the request
-// timeout: a request starts with a Write, and the connection's deadline is
-// moved only when it would fall less than timeout after that Write, then
-// to timeout plus deadlineSlack. fasthttp's own per-request deadlines
+// timeout: a request starts with the first Write after a Read (HTTP/1.1
+// answers each request before the next is written), and the connection's
+// deadline is moved only when it would fall less than timeout after that
+// Write, then to timeout plus deadlineSlack. fasthttp's own per-request deadlines
 // (DoDeadline) cost two SetDeadline calls, each a runtime timer update,
 // per request — a twentieth of the generator's time in the closed model;
 // this costs one per connection every deadlineSlack. A request the
@@ -402,6 +403,7 @@ type trackedConn struct {
 	once     sync.Once
 	timeout  time.Duration
 	deadline time.Time
+	read     bool // a Read since the last Write: the next Write starts a request
 }
 
 // deadlineSlack is how far beyond a request's timeout its connection's
@@ -409,13 +411,21 @@ type trackedConn struct {
 func deadlineSlack(timeout time.Duration) time.Duration { return timeout / 8 }
 
 func (c *trackedConn) Write(b []byte) (int, error) {
-	if now := time.Now(); now.Add(c.timeout).After(c.deadline) {
-		c.deadline = now.Add(c.timeout + deadlineSlack(c.timeout))
-		if err := c.Conn.SetDeadline(c.deadline); err != nil {
-			return 0, err
+	if c.read || c.deadline.IsZero() {
+		c.read = false
+		if now := time.Now(); now.Add(c.timeout).After(c.deadline) {
+			c.deadline = now.Add(c.timeout + deadlineSlack(c.timeout))
+			if err := c.Conn.SetDeadline(c.deadline); err != nil {
+				return 0, err
+			}
 		}
 	}
 	return c.Conn.Write(b)
+}
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	c.read = true
+	return c.Conn.Read(b)
 }
 
 func (c *trackedConn) Close() error {
