@@ -153,6 +153,7 @@ type loadFlags struct {
 	generic                               []load.Endpoint // built by validate from --url, --targets, --function
 	generators                            int             // load-generator invocations sharing the load (0 = this machine)
 	generatorSamples                      bool            // the generators send every request's sample
+	generatorWindow                       time.Duration   // the longest stretch one generator invocation sends (0 = as long as fits)
 }
 
 func (f *loadFlags) register(fs interface {
@@ -203,6 +204,7 @@ func (f *loadFlags) register(fs interface {
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
 	fs.IntVar(&f.generators, "generators", 0, "send the --url/--targets load from N (2 or more) load-generator functions at once, each with 1/N of it, merged exactly: --target local runs them as local Lambda functions, aws invokes the "+target.LoadGenStack+" stack's function")
 	fs.BoolVar(&f.generatorSamples, "generator-samples", false, "--generators: each generator also sends every request's sample (within Lambda's 6 MB answer), so samples.csv, charts, report and compare work as for a run from this machine")
+	fs.DurationVar(&f.generatorWindow, "generator-window", 0, "--generators: the longest stretch of the run one generator invocation sends; a longer run is chained over several windows, each generator invoked once per window (default: as long as fits one 15-minute invocation with the start lead, --timeout and a margin: 14m with the default --timeout)")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
 	fs.StringVar(&f.inTurn, "endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (local target, CPU-bound scenario, host of at most "+fmt.Sprint(smallHostCores)+" cores)")
 	fs.DurationVar(&f.cooldown, "cooldown", 0, "after each scenario (each endpoint, in turn), wait this long without load while the function side's concurrency is still charted, e.g. to see LMI scale in")

@@ -25,11 +25,30 @@ const maxGenerators = 1000
 // is set: long enough for every generator's cold start.
 var generatorLead = map[target.Kind]time.Duration{target.Local: 3 * time.Second, target.AWS: 10 * time.Second}
 
+// maxGeneratorWindows bounds how many windows a run is chained over: with
+// the default window, about 46 hours of load.
+const maxGeneratorWindows = 200
+
+// minGeneratorWindow is the shortest --generator-window: each window costs
+// every generator an invocation and its start lead.
+const minGeneratorWindow = time.Second
+
+// generatorWindowLength is the longest stretch of the run one generator
+// invocation sends: --generator-window, or as long as fits one invocation.
+func (f *loadFlags) generatorWindowLength() time.Duration {
+	if f.generatorWindow > 0 {
+		return f.generatorWindow
+	}
+	return load.MaxWindow(target.LoadGenTimeout, generatorLead[target.Kind(f.target)], f.timeout)
+}
+
 // validateGenerators checks --generators and what it combines with.
 func (f *loadFlags) validateGenerators() error {
 	if !f.set["generators"] {
-		if f.set["generator-samples"] {
-			return usagef("--generator-samples applies to --generators, which is not given")
+		for _, n := range []string{"generator-samples", "generator-window"} {
+			if f.set[n] {
+				return usagef("--%s applies to --generators, which is not given", n)
+			}
 		}
 		return nil
 	}
@@ -51,14 +70,27 @@ func (f *loadFlags) validateGenerators() error {
 	}
 	plan := load.GenPlan{Version: load.GenPlanVersion, Generator: 1, Generators: f.generators, StartAt: time.Now().Add(time.Hour),
 		Endpoints: f.generic, Scenarios: scs, Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}
+	// Each invocation sends one window of the run: invoked a lead ahead,
+	// it must then answer its window's last requests (within --timeout)
+	// and return, all within the generator's timeout.
+	lead := generatorLead[target.Kind(f.target)]
+	longest := load.MaxWindow(target.LoadGenTimeout, lead, f.timeout)
+	switch {
+	case longest < minGeneratorWindow:
+		return usagef("--generators: --timeout %s leaves no time to send load in one %s generator invocation (with the %s start lead and a %s margin); give a shorter --timeout",
+			f.timeout, target.LoadGenTimeout, lead, load.WindowMargin)
+	case f.set["generator-window"] && (f.generatorWindow < minGeneratorWindow || f.generatorWindow > longest):
+		return usagef("--generator-window %s: give %s to %s (one %s invocation less the %s start lead, --timeout %s and a %s margin)",
+			f.generatorWindow, minGeneratorWindow, longest, target.LoadGenTimeout, lead, f.timeout, load.WindowMargin)
+	}
+	windows := plan.SplitWindows(f.generatorWindowLength())
+	if len(windows) > maxGeneratorWindows {
+		return usagef("--generators: the run (%s of load per scenario, %d scenarios) needs %d windows of %s, over %d; shorten the stages or run it in parts",
+			stages.Total(), len(scs), len(windows), f.generatorWindowLength(), maxGeneratorWindows)
+	}
+	plan.Window, plan.WindowIndex, plan.Windows = windows[0], 1, len(windows)
 	if err := plan.Validate(); err != nil {
 		return usageError{err.Error()}
-	}
-	// One invocation runs the whole profile: it must end, with the margin
-	// to answer, within the generator's timeout.
-	if need := plan.End().Sub(plan.StartAt) + generatorLead[target.AWS] + 10*time.Second; target.Kind(f.target) == target.AWS && need > target.LoadGenTimeout {
-		return usagef("--generators: the profile (%s, plus the request timeout and start) needs %s, over one generator invocation's %s; shorten the stages",
-			stages.Total(), need.Round(time.Second), target.LoadGenTimeout)
 	}
 	return nil
 }
@@ -69,7 +101,7 @@ func (f *loadFlags) validateGenerators() error {
 func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info load.RunInfo, stdout, stderr io.Writer) (loadResult, error) {
 	res := loadResult{dir: f.outDir()}
 	dc := load.DistributeConfig{
-		Dir: res.dir, Generators: f.generators, Lead: generatorLead[target.Kind(f.target)], Progress: stderr,
+		Dir: res.dir, Generators: f.generators, Lead: generatorLead[target.Kind(f.target)], Window: f.generatorWindowLength(), Progress: stderr,
 		Plan: load.GenPlan{Endpoints: cfg.Endpoints, Scenarios: cfg.Scenarios, Model: cfg.Model, Stages: cfg.Stages,
 			Timeout: cfg.Timeout, MaxInFlight: f.maxInFlight, Samples: f.generatorSamples},
 		NoCharts: f.noCharts,
