@@ -52,8 +52,8 @@ type GeneratorRow struct {
 	WindowFromS float64 `json:"window_from_s"`
 	WindowToS   float64 `json:"window_to_s"`
 	Function    string  `json:"function"`
-	Status    string `json:"status"`
-	Error     string `json:"error,omitempty"`
+	Status      string  `json:"status"`
+	Error       string  `json:"error,omitempty"`
 	// Share is the fraction of the load this generator was given (in its
 	// window).
 	Share    float64 `json:"share"`
@@ -100,8 +100,8 @@ type DistributeConfig struct {
 	// window, window k+1's invocations made while window k's still run so
 	// that its load begins exactly where window k's ends.
 	Window time.Duration
-	Cost GeneratorCost
-	Info RunInfo
+	Cost   GeneratorCost
+	Info   RunInfo
 	// NoCharts skips the charts, which are drawn only when the plan asks
 	// for samples (Plan.Samples) and every generator sent them.
 	NoCharts bool

@@ -224,8 +224,8 @@ type genInvoker struct {
 	t             *testing.T
 	failing       map[int]bool
 	failingWindow map[[2]int]bool // generator, window
-	requests int
-	calls    atomic.Int64
+	requests      int
+	calls         atomic.Int64
 }
 
 func (g *genInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {

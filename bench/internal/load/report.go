@@ -635,6 +635,8 @@ func (r *Report) generatorsMarkdown(bw *errWriter) {
 // windowSpan is a generator row's window as offsets from the run's start:
 // "14m–28m".
 func windowSpan(g GeneratorRow) string {
-	d := func(s float64) string { return shortDuration(time.Duration(s * float64(time.Second)).Round(time.Millisecond)) }
+	d := func(s float64) string {
+		return shortDuration(time.Duration(s * float64(time.Second)).Round(time.Millisecond))
+	}
 	return d(g.WindowFromS) + "–" + d(g.WindowToS)
 }
