@@ -42,6 +42,32 @@ func (f *loadFlags) generatorWindowLength() time.Duration {
 	return load.MaxWindow(target.LoadGenTimeout, generatorLead[target.Kind(f.target)], f.timeout)
 }
 
+// generatorPlan is the run's plan as validate checked it (no start time:
+// the windows do not depend on it).
+func (f *loadFlags) generatorPlan() (load.GenPlan, error) {
+	model, stages, err := f.loadProfile()
+	if err != nil {
+		return load.GenPlan{}, err
+	}
+	scs, err := f.scenarios()
+	if err != nil {
+		return load.GenPlan{}, err
+	}
+	return load.GenPlan{Version: load.GenPlanVersion, Generator: 1, Generators: f.generators, StartAt: time.Now().Add(time.Hour),
+		Endpoints: f.generic, Scenarios: scs, Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}, nil
+}
+
+// generatorOverlap is how many invocations of one generator run at once
+// at most: each window's is made a lead ahead and ends after its last
+// answers.
+func (f *loadFlags) generatorOverlap() int {
+	plan, err := f.generatorPlan()
+	if err != nil {
+		return 1
+	}
+	return load.MaxOverlap(plan.SplitWindows(f.generatorWindowLength()), generatorLead[target.Kind(f.target)], f.timeout)
+}
+
 // validateGenerators checks --generators and what it combines with.
 func (f *loadFlags) validateGenerators() error {
 	if !f.set["generators"] {
@@ -60,16 +86,10 @@ func (f *loadFlags) validateGenerators() error {
 	case len(f.functions) > 0:
 		return usagef("--generators: --function endpoints are loaded from this machine only; use --url or --targets")
 	}
-	model, stages, err := f.loadProfile()
+	plan, err := f.generatorPlan()
 	if err != nil {
 		return err
 	}
-	scs, err := f.scenarios()
-	if err != nil {
-		return err
-	}
-	plan := load.GenPlan{Version: load.GenPlanVersion, Generator: 1, Generators: f.generators, StartAt: time.Now().Add(time.Hour),
-		Endpoints: f.generic, Scenarios: scs, Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}
 	// Each invocation sends one window of the run: invoked a lead ahead,
 	// it must then answer its window's last requests (within --timeout)
 	// and return, all within the generator's timeout.
@@ -86,7 +106,7 @@ func (f *loadFlags) validateGenerators() error {
 	windows := plan.SplitWindows(f.generatorWindowLength())
 	if len(windows) > maxGeneratorWindows {
 		return usagef("--generators: the run (%s of load per scenario, %d scenarios) needs %d windows of %s, over %d; shorten the stages or run it in parts",
-			stages.Total(), len(scs), len(windows), f.generatorWindowLength(), maxGeneratorWindows)
+			plan.Stages.Total(), len(plan.Scenarios), len(windows), f.generatorWindowLength(), maxGeneratorWindows)
 	}
 	plan.Window, plan.WindowIndex, plan.Windows = windows[0], 1, len(windows)
 	if err := plan.Validate(); err != nil {
@@ -117,7 +137,9 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		if err != nil {
 			return loadResult{}, err
 		}
-		gens, err := target.StartLocalGenerators(ctx, bin, f.generators, !f.noCPULimits, nil)
+		// Each generator's function takes as many invocations at once as
+		// the chained windows overlap.
+		gens, err := target.StartLocalGenerators(ctx, bin, f.generators, f.generatorOverlap(), !f.noCPULimits, nil)
 		if err != nil {
 			return loadResult{}, err
 		}

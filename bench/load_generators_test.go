@@ -119,3 +119,106 @@ func TestLoadGeneratorsLocal(t *testing.T) {
 		t.Errorf("summary:\n%s", md)
 	}
 }
+
+// TestLoadGeneratorsChainedLocal runs a distributed run longer than one
+// generator window on this machine: two local generator functions, the
+// run chained over three windows of 2 s, each generator invoked once per
+// window. It checks that every invocation answered, that the merged totals
+// equal the sum over generators and windows, and that the merged run is
+// one unbroken run: exactly the requests the whole profile has due, in
+// continuous stage rows and per-second rows.
+func TestLoadGeneratorsChainedLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the generator and runs two local Lambda functions")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "run")
+	const profile = "0s:20,2500ms:20,2500ms:40"
+	var stdout, stderr bytes.Buffer
+	err := runLoad(ctx, []string{"--generators", "2", "--target", "local", "--no-cpu-limits", "--no-charts", "--generator-window", "2s",
+		"--url", "api=" + srv.URL + "/", "--rate", profile, "--out", dir}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "Window 3/3") {
+		t.Errorf("no progress per window on stderr:\n%s", stderr.String())
+	}
+	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.GeneratorWindows) != 3 || len(rep.Generators) != 6 || len(rep.Scenarios) != 1 {
+		t.Fatalf("report: windows %v, %d generator rows, %d scenarios", rep.GeneratorWindows, len(rep.Generators), len(rep.Scenarios))
+	}
+	var rowReq, rowDrop int64
+	for i, g := range rep.Generators {
+		if g.Status != load.GenOK || g.Generator != 1+i/3 || g.Window != 1+i%3 || g.Share != 0.5 || g.CostUSD <= 0 {
+			t.Errorf("row %d: %+v", i, g)
+		}
+		rowReq += g.Requests
+		rowDrop += g.Dropped
+	}
+	e := rep.Scenarios[0].Endpoints[0]
+	if e.Total.Requests != rowReq || e.Total.Dropped != rowDrop {
+		t.Errorf("merged %d sent, %d dropped; rows of every generator and window add up to %d, %d", e.Total.Requests, e.Total.Dropped, rowReq, rowDrop)
+	}
+	// Exactly the requests one unbroken run has due: each generator's
+	// share of the whole profile, stage by stage.
+	st, err := load.ParseStages(profile, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Scenarios[0].Stages != st.String() || len(e.Stages) != len(st) {
+		t.Fatalf("report stages %q (%d rows), want %q", rep.Scenarios[0].Stages, len(e.Stages), profile)
+	}
+	var all int64
+	for i := range st {
+		var want int64
+		for g := 1; g <= 2; g++ {
+			sh := load.ShareStages(st, load.Open, g, 2)
+			want += int64(sh.FirstDue(st.Start(i)+st[i].Duration) - sh.FirstDue(st.Start(i)))
+		}
+		if got := e.Stages[i].Requests + e.Stages[i].Dropped; got != want {
+			t.Errorf("stage %d: %d requests, the profile has %d due", i+1, got, want)
+		}
+		all += want
+	}
+	if got := e.Total.Requests + e.Total.Dropped; got != all || all == 0 {
+		t.Errorf("total %d requests, the profile has %d due", got, all)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, load.PerSecondFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seconds := map[int]int64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		var sc, ep string
+		var sec int
+		var sent, ok, errs, dropped int64
+		if _, err := fmt.Sscanf(strings.ReplaceAll(line, ",", " "), "%s %s %d %d %d %d %d", &sc, &ep, &sec, &sent, &ok, &errs, &dropped); err != nil {
+			t.Fatalf("per_second.csv line %q: %v", line, err)
+		}
+		if _, dup := seconds[sec]; dup {
+			t.Errorf("per_second.csv: second %d twice", sec)
+		}
+		seconds[sec] = sent + dropped
+	}
+	var perSec int64
+	for s := range 5 {
+		if seconds[s] == 0 {
+			t.Errorf("per_second.csv: nothing in second %d (%v)", s, seconds)
+		}
+		perSec += seconds[s]
+	}
+	if perSec != all || len(seconds) != 5 {
+		t.Errorf("per_second.csv: %d requests in seconds %v, want %d in seconds 0-4", perSec, seconds, all)
+	}
+	if md := stdout.String(); !strings.Contains(md, "3 windows of up to 2s") || !strings.Contains(md, "| 2, 3 (4s–5s)") {
+		t.Errorf("summary:\n%s", md)
+	}
+}

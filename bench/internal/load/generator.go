@@ -77,6 +77,26 @@ func MaxWindow(limit, lead, requestTimeout time.Duration) time.Duration {
 	return limit - lead - requestTimeout - WindowMargin
 }
 
+// MaxOverlap is how many invocations of one generator run at once at most
+// when each window's is made lead before the window starts and lasts until
+// its last requests have had their timeout and it has answered
+// (WindowMargin): 2 when windows are longer than lead and timeout
+// together, more for shorter windows.
+func MaxOverlap(windows []Window, lead, timeout time.Duration) int {
+	most := 0
+	for i, w := range windows {
+		n := 0
+		at := w.From - lead // when window i's invocation is made
+		for _, o := range windows[:i+1] {
+			if o.To+timeout+WindowMargin > at {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
 // span is how long one scenario takes: its profile, then the request
 // timeout for the last answers.
 func (p *GenPlan) span() time.Duration { return p.Stages.Total() + p.Timeout }
