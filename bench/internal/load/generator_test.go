@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -226,6 +227,8 @@ type genInvoker struct {
 	failingWindow map[[2]int]bool // generator, window
 	requests      int
 	calls         atomic.Int64
+	mu            sync.Mutex
+	plans         []GenPlan
 }
 
 func (g *genInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
@@ -237,6 +240,9 @@ func (g *genInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	g.mu.Lock()
+	g.plans = append(g.plans, p)
+	g.mu.Unlock()
 	if g.failing[p.Generator] || g.failingWindow[[2]int{p.Generator, p.WindowIndex}] {
 		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"), Payload: []byte(`{"errorMessage":"boom"}`)}, nil
 	}

@@ -500,20 +500,19 @@ func costTable(sc ScenarioSummary) [][]string {
 // requests dropped, a generator that could not keep up.
 func (r *Report) warnings() []string {
 	var out []string
-	for _, g := range r.Generators {
-		who, of := fmt.Sprintf("Generator %d", g.Generator), "the load"
-		if len(r.GeneratorWindows) > 1 {
-			who += fmt.Sprintf(" in window %d (%s)", g.Window, windowSpan(g))
-			of = "that window's load"
-		}
-		switch g.Status {
-		case GenMissing:
-			out = append(out, fmt.Sprintf("%s failed (%s): its share of %s (%.1f%%) is MISSING from every figure below.", who, g.Error, of, 100*g.Share))
-		case GenPartial:
-			out = append(out, fmt.Sprintf("%s stopped before the end of its profile: its share of %s (%.1f%%) is only partly counted.", who, of, 100*g.Share))
-		}
-		if g.FellBehind {
-			out = append(out, fmt.Sprintf("%s fell behind: send lag p99 %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.", who, g.SendLagP99Ms, g.SendLagMaxMs))
+	if len(r.GeneratorWindows) > 1 {
+		out = append(out, r.windowWarnings()...)
+	} else {
+		for _, g := range r.Generators {
+			switch g.Status {
+			case GenMissing:
+				out = append(out, fmt.Sprintf("Generator %d failed (%s): its share of the load (%.1f%%) is MISSING from every figure below.", g.Generator, g.Error, 100*g.Share))
+			case GenPartial:
+				out = append(out, fmt.Sprintf("Generator %d stopped before the end of its profile: its share of the load (%.1f%%) is only partly counted.", g.Generator, 100*g.Share))
+			}
+			if g.FellBehind {
+				out = append(out, fmt.Sprintf("Generator %d fell behind: send lag p99 %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.", g.Generator, g.SendLagP99Ms, g.SendLagMaxMs))
+			}
 		}
 	}
 	if att, failed := r.Failures(); att > 0 && failed == att {
@@ -630,6 +629,48 @@ func (r *Report) generatorsMarkdown(bw *errWriter) {
 		bw.printf("The generators themselves cost %s USD on AWS (%s prices): %.0f ms billed in all at %d MB %s, plus %d requests (one per invocation).\n\n",
 			usd(total), costRegion(r), billed, c.MemoryMB, c.Arch, len(r.Generators))
 	}
+}
+
+// windowWarnings are the generators' warnings of a run chained over
+// several windows: one line per generator and kind, naming the windows.
+func (r *Report) windowWarnings() []string {
+	var out []string
+	for i := 0; i < len(r.Generators); {
+		j := i
+		for j < len(r.Generators) && r.Generators[j].Generator == r.Generators[i].Generator {
+			j++
+		}
+		var missing, partial, behind []string
+		var p99, mx float64
+		for _, g := range r.Generators[i:j] {
+			w := fmt.Sprintf("%d (%s)", g.Window, windowSpan(g))
+			switch g.Status {
+			case GenMissing:
+				missing = append(missing, w+": "+g.Error)
+			case GenPartial:
+				partial = append(partial, w)
+			}
+			if g.FellBehind {
+				behind = append(behind, w)
+				p99, mx = max(p99, g.SendLagP99Ms), max(mx, g.SendLagMaxMs)
+			}
+		}
+		g := r.Generators[i]
+		if len(missing) > 0 {
+			out = append(out, fmt.Sprintf("Generator %d failed in window %s: its share of the load of those windows (%.1f%%) is MISSING from every figure below.",
+				g.Generator, strings.Join(missing, "; "), 100*g.Share))
+		}
+		if len(partial) > 0 {
+			out = append(out, fmt.Sprintf("Generator %d stopped before the end of window %s: its share of the load of those windows (%.1f%%) is only partly counted.",
+				g.Generator, strings.Join(partial, ", "), 100*g.Share))
+		}
+		if len(behind) > 0 {
+			out = append(out, fmt.Sprintf("Generator %d fell behind in window %s: send lag p99 up to %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.",
+				g.Generator, strings.Join(behind, ", "), p99, mx))
+		}
+		i = j
+	}
+	return out
 }
 
 // windowSpan is a generator row's window as offsets from the run's start:

@@ -10,6 +10,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -274,5 +276,96 @@ func TestAttackClosedWindow(t *testing.T) {
 	}
 	if n == 0 || !stages[2] || !stages[3] {
 		t.Errorf("%d requests in stages %v, want some in stages 2 and 3", n, stages)
+	}
+}
+
+// TestDistributeWindows: a run longer than one window invokes every
+// generator once per window, all with the same start time and windows that
+// tile the run; a failed window of one generator is a row marked missing,
+// a warning naming the generator and window, and an error; everything else
+// is merged, and the generators' cost counts every invocation.
+func TestDistributeWindows(t *testing.T) {
+	inv := &genInvoker{t: t, failingWindow: map[[2]int]bool{{2, 2}: true}, requests: 10}
+	const n = 3
+	cfg := distributeConfig(t, inv, n)
+	cfg.Plan.Stages = mustStages(t, "300ms:40", false)
+	cfg.Window = 100 * time.Millisecond
+	cfg.Lead = 20 * time.Millisecond
+	rep, err := Distribute(context.Background(), cfg)
+	if !errors.Is(err, ErrGeneratorMissing) {
+		t.Fatalf("error %v, want ErrGeneratorMissing", err)
+	}
+	if got := inv.calls.Load(); got != 3*n {
+		t.Fatalf("%d invocations, want %d (3 windows of %d generators)", got, 3*n, n)
+	}
+	start := inv.plans[0].StartAt
+	seen := map[[2]int]Window{}
+	for _, p := range inv.plans {
+		if !p.StartAt.Equal(start) || p.Windows != 3 {
+			t.Errorf("plan of generator %d window %d: start %s, %d windows; want %s, 3", p.Generator, p.WindowIndex, p.StartAt, p.Windows, start)
+		}
+		seen[[2]int{p.Generator, p.WindowIndex}] = p.Window
+	}
+	for g := 1; g <= n; g++ {
+		for w := 1; w <= 3; w++ {
+			want := Window{time.Duration(w-1) * cfg.Window, time.Duration(w) * cfg.Window}
+			if got, ok := seen[[2]int{g, w}]; !ok || got != want {
+				t.Errorf("generator %d window %d: %v (sent %v), want %v", g, w, got, ok, want)
+			}
+		}
+	}
+	if len(rep.Generators) != 3*n || len(rep.GeneratorWindows) != 3 {
+		t.Fatalf("%d rows, windows %v", len(rep.Generators), rep.GeneratorWindows)
+	}
+	var billed float64
+	for i, g := range rep.Generators {
+		wantStatus := GenOK
+		if g.Generator == 2 && g.Window == 2 {
+			wantStatus = GenMissing
+		}
+		if g.Generator != 1+i/3 || g.Window != 1+i%3 || g.Status != wantStatus || g.BilledMs <= 0 {
+			t.Errorf("row %d: %+v", i, g)
+		}
+		billed += g.BilledMs
+	}
+	if tot := rep.Scenarios[0].Endpoints[0].Total; tot.Requests != int64(inv.requests*(3*n-1)) {
+		t.Errorf("merged %d requests, want %d from the %d invocations that answered", tot.Requests, inv.requests*(3*n-1), 3*n-1)
+	}
+	md, err := os.ReadFile(filepath.Join(cfg.Dir, SummaryMDFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Generator 2 failed in window 2 (100ms–200ms", "is MISSING", "in 3 windows of up to 100ms",
+		"| 2, 2 (100ms–200ms) |", fmt.Sprintf("%.0f ms billed in all", billed), "plus 9 requests"} {
+		if !bytes.Contains(md, []byte(want)) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestMaxOverlap(t *testing.T) {
+	const s = time.Second
+	ws := func(w time.Duration, n int) []Window {
+		var out []Window
+		for i := range n {
+			out = append(out, Window{time.Duration(i) * w, time.Duration(i+1) * w})
+		}
+		return out
+	}
+	tests := []struct {
+		name          string
+		windows       []Window
+		lead, timeout time.Duration
+		want          int
+	}{
+		{"one window", ws(14*time.Minute, 1), 10 * s, 30 * s, 1},
+		{"long windows: the next while the last answers", ws(14*time.Minute, 5), 10 * s, 30 * s, 2},
+		{"windows shorter than lead, timeout and margin", ws(2*s, 10), 3 * s, 30 * s, 10},
+		{"windows shorter than lead, timeout and margin: 10s windows, invocations of 34s", ws(10*s, 10), 3 * s, s, 4},
+	}
+	for _, tc := range tests {
+		if got := MaxOverlap(tc.windows, tc.lead, tc.timeout); got != tc.want {
+			t.Errorf("%s: %d invocations at once, want %d", tc.name, got, tc.want)
+		}
 	}
 }
