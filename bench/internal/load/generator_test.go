@@ -229,6 +229,9 @@ type genInvoker struct {
 	calls         atomic.Int64
 	mu            sync.Mutex
 	plans         []GenPlan
+	// cancel is called when window cancelAt is invoked (an interruption).
+	cancel   context.CancelFunc
+	cancelAt int
 }
 
 func (g *genInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
@@ -243,6 +246,9 @@ func (g *genInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func
 	g.mu.Lock()
 	g.plans = append(g.plans, p)
 	g.mu.Unlock()
+	if g.cancel != nil && p.WindowIndex == g.cancelAt {
+		g.cancel()
+	}
 	if g.failing[p.Generator] || g.failingWindow[[2]int{p.Generator, p.WindowIndex}] {
 		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"), Payload: []byte(`{"errorMessage":"boom"}`)}, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -367,5 +368,35 @@ func TestMaxOverlap(t *testing.T) {
 		if got := MaxOverlap(tc.windows, tc.lead, tc.timeout); got != tc.want {
 			t.Errorf("%s: %d invocations at once, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestDistributeWindowsInterrupted: an interruption stops the chain — no
+// later window is invoked — and what the windows measured is kept, the
+// report marked partial and saying which windows were never sent.
+func TestDistributeWindowsInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inv := &genInvoker{t: t, requests: 10, cancel: cancel, cancelAt: 2}
+	const n = 2
+	cfg := distributeConfig(t, inv, n)
+	cfg.Plan.Stages = mustStages(t, "400ms:40", false)
+	cfg.Window = 100 * time.Millisecond
+	cfg.Lead = 20 * time.Millisecond
+	rep, err := Distribute(ctx, cfg)
+	if err == nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want an interruption", err)
+	}
+	if got := inv.calls.Load(); got != 2*n {
+		t.Errorf("%d invocations, want %d: windows 3 and 4 must not be invoked", got, 2*n)
+	}
+	if rep == nil || !rep.Partial || len(rep.Generators) != 2*n {
+		t.Fatalf("report %+v", rep)
+	}
+	if tot := rep.Scenarios[0].Endpoints[0].Total; tot.Requests != int64(2*n*inv.requests) {
+		t.Errorf("kept %d requests, want the %d the invoked windows measured", tot.Requests, 2*n*inv.requests)
+	}
+	if !slices.ContainsFunc(rep.Run.Notes, func(s string) bool { return strings.Contains(s, "windows 3 to 4 of 4") }) {
+		t.Errorf("notes %q do not say which windows were never sent", rep.Run.Notes)
 	}
 }
