@@ -626,8 +626,12 @@ func (r *Report) generatorsMarkdown(bw *errWriter) {
 	bw.table(rows)
 	bw.printf("\n")
 	if c := r.GeneratorCost; c != nil && c.MemoryMB > 0 {
-		bw.printf("The generators themselves cost %s USD on AWS (%s prices): %.0f ms billed in all at %d MB %s, plus %d requests (one per invocation).\n\n",
-			usd(total), costRegion(r), billed, c.MemoryMB, c.Arch, len(r.Generators))
+		per := ""
+		if len(r.GeneratorWindows) > 1 {
+			per = " (one per invocation)"
+		}
+		bw.printf("The generators themselves cost %s USD on AWS (%s prices): %.0f ms billed in all at %d MB %s, plus %d requests%s.\n\n",
+			usd(total), costRegion(r), billed, c.MemoryMB, c.Arch, len(r.Generators), per)
 	}
 }
 
@@ -656,17 +660,23 @@ func (r *Report) windowWarnings() []string {
 			}
 		}
 		g := r.Generators[i]
+		windows := func(ws []string) string {
+			if len(ws) == 1 {
+				return "window " + ws[0]
+			}
+			return "windows " + strings.Join(ws, "; ")
+		}
 		if len(missing) > 0 {
-			out = append(out, fmt.Sprintf("Generator %d failed in window %s: its share of the load of those windows (%.1f%%) is MISSING from every figure below.",
-				g.Generator, strings.Join(missing, "; "), 100*g.Share))
+			out = append(out, fmt.Sprintf("Generator %d failed in %s: its share of the load in that time (%.1f%%) is MISSING from every figure below.",
+				g.Generator, windows(missing), 100*g.Share))
 		}
 		if len(partial) > 0 {
-			out = append(out, fmt.Sprintf("Generator %d stopped before the end of window %s: its share of the load of those windows (%.1f%%) is only partly counted.",
-				g.Generator, strings.Join(partial, ", "), 100*g.Share))
+			out = append(out, fmt.Sprintf("Generator %d stopped before the end of %s: its share of the load in that time (%.1f%%) is only partly counted.",
+				g.Generator, windows(partial), 100*g.Share))
 		}
 		if len(behind) > 0 {
-			out = append(out, fmt.Sprintf("Generator %d fell behind in window %s: send lag p99 up to %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.",
-				g.Generator, strings.Join(behind, ", "), p99, mx))
+			out = append(out, fmt.Sprintf("Generator %d fell behind in %s: send lag p99 up to %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.",
+				g.Generator, windows(behind), p99, mx))
 		}
 		i = j
 	}
