@@ -589,7 +589,11 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 			fmt.Fprintf(stderr, "Local Lambda scaling: %s; environments' CPU from %s.\n", f.ll.describe(), lt.Server.CPUSource())
 		}
 		mon, err := hostload.New(hostload.Options{Cores: runtime.NumCPU(), Demand: lt.Server.BusyVCPUs})
-		if err != nil {
+		if f.generators > 0 {
+			// The generators run beside the functions on this machine:
+			// the run measures neither alone, and the report says so.
+			info.Notes = append(info.Notes, "the local generators and the local Lambda shared this machine's cores: host saturation is not measured")
+		} else if err != nil {
 			fmt.Fprintf(stderr, "Not measuring this machine's load: %v\n", err)
 			info.Notes = append(info.Notes, "host saturation not measured: "+err.Error())
 		} else {
@@ -613,6 +617,14 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		return res, usageError{err.Error()}
 	}
 	cfg.Endpoints = eps
+	if f.generators > 0 {
+		info.URLs = map[string]string{}
+		for _, e := range eps {
+			info.URLs[e.Name] = e.URL
+		}
+		info.Notes = append(info.Notes, fmt.Sprintf("the generators ran the scenarios back to back, each followed by --timeout (%s) for its last answers: no wait for scale-in, no cooldown", f.timeout))
+		return loadDistributed(ctx, f, cfg, info, stdout, stderr)
+	}
 	cfg.InTurn = f.inTurnFunc(lt != nil, runtime.NumCPU())
 	if cfg.InTurn != nil && len(eps) > 1 {
 		var names []string

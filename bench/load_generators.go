@@ -53,8 +53,14 @@ func (f *loadFlags) generatorPlan() (load.GenPlan, error) {
 	if err != nil {
 		return load.GenPlan{}, err
 	}
+	eps := f.generic
+	if eps == nil {
+		// The hello endpoints' URLs are known once the target is up: any
+		// URL stands for them here.
+		eps = []load.Endpoint{{Name: "hello", URL: "http://127.0.0.1/", Hello: true}}
+	}
 	return load.GenPlan{Version: load.GenPlanVersion, Generator: 1, Generators: f.generators, StartAt: time.Now().Add(time.Hour),
-		Endpoints: f.generic, Scenarios: scs, Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}, nil
+		Endpoints: eps, Scenarios: scs, Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}, nil
 }
 
 // generatorOverlap is how many invocations of one generator run at once
@@ -81,10 +87,21 @@ func (f *loadFlags) validateGenerators() error {
 	switch {
 	case f.generators < 2 || f.generators > maxGenerators:
 		return usagef("--generators %d: give 2 to %d (without it, this machine sends the load)", f.generators, maxGenerators)
-	case f.generic == nil:
-		return usagef("--generators sends --url or --targets load: give one of them")
 	case len(f.functions) > 0:
 		return usagef("--generators: --function endpoints are loaded from this machine only; use --url or --targets")
+	}
+	if f.generic == nil {
+		// The hello scenarios: their endpoints are URLs, loaded by the
+		// generators; what needs this machine between or during the
+		// scenarios does not combine.
+		for _, n := range []string{"cooldown", "cloudwatch", "wait-for-scale-in", "scale-in-check", "scale-in-max-wait", "capacity-provider-arn"} {
+			if f.set[n] {
+				return usagef("--%s does not combine with --generators: the generators run the scenarios back to back on a fixed schedule", n)
+			}
+		}
+		if f.inTurn == "on" {
+			return usagef("--endpoints-in-turn on does not combine with --generators: the generators load the endpoints at once")
+		}
 	}
 	plan, err := f.generatorPlan()
 	if err != nil {
@@ -115,9 +132,10 @@ func (f *loadFlags) validateGenerators() error {
 	return nil
 }
 
-// loadDistributed runs --url/--targets load from f.generators load-generator
-// functions: local ones on this machine (--target local) or the deployed
-// generator stack's (--target aws).
+// loadDistributed runs the load of cfg — --url/--targets endpoints, or the
+// hello scenarios' URLs — from f.generators load-generator functions: local
+// ones on this machine (--target local) or the deployed generator stack's
+// (--target aws).
 func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info load.RunInfo, stdout, stderr io.Writer) (loadResult, error) {
 	res := loadResult{dir: f.outDir()}
 	dc := load.DistributeConfig{
@@ -153,8 +171,8 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		info.Notes = append(info.Notes, "generators ran as local Lambda functions on this machine: their cost is priced as if they ran on AWS")
 	case target.AWS:
 		stack := target.LoadGenStack
-		if f.set["stack"] {
-			stack = f.stack
+		if f.set["stack"] && f.generic != nil {
+			stack = f.stack // with the hello scenarios, --stack names theirs
 		}
 		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: stack, OutputsFile: f.outputsFile})
 		if err != nil {
@@ -170,14 +188,16 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		info.Generator = fmt.Sprintf("%d invocations of %s (%d MB, arm64) in %s", f.generators, fn, target.LoadGenMemoryMB, at.Config.Region)
 		info.Region = at.Config.Region
 	}
-	info.Target = "given"
+	if f.generic != nil {
+		info.Target = "given"
+	}
 	dc.Info = info
 	unit := "VUs"
 	if cfg.Model == load.Open {
 		unit = "requests/s"
 	}
-	fmt.Fprintf(stderr, "Load: %s, %s model, stages %s (%s per endpoint, all generators together), %d generators, writing %s\n",
-		strings.Join(endpointNames(cfg.Endpoints), ", "), cfg.Model, cfg.Stages, unit, f.generators, res.dir)
+	fmt.Fprintf(stderr, "Load: %d scenario(s) × %s, %s model, stages %s (%s per endpoint, all generators together), %d generators, writing %s\n",
+		len(cfg.Scenarios), strings.Join(endpointNames(cfg.Endpoints), ", "), cfg.Model, cfg.Stages, unit, f.generators, res.dir)
 	rep, err := load.Distribute(ctx, dc)
 	res.report = rep
 	if rep != nil {
