@@ -222,3 +222,57 @@ func TestLoadGeneratorsChainedLocal(t *testing.T) {
 		t.Errorf("summary:\n%s", md)
 	}
 }
+
+// TestLoadGeneratorsHelloLocal: the hello scenarios against the local
+// Lambda, sent by two local generators over two chained windows: both
+// scenarios and both endpoints are measured, the hello answers parsed
+// (cold starts), priced as our stacks, and the rows cover every generator
+// and window.
+func TestLoadGeneratorsHelloLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function and the generator and runs two local Lambdas")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	err := runLoad(ctx, []string{"--generators", "2", "--no-cpu-limits", "--no-charts", "--generator-window", "2s",
+		"--scenario", "fast-io,low-cpu", "--fast-io-delay-ms", "5", "--low-cpu-hash-loops", "1000", "--endpoints", "default-2048,lmi-2048",
+		"--stages", "0s:2,2s:2", "--timeout", "5s", "--out", dir}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+	}
+	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Run.Target != "local" || len(rep.Scenarios) != 2 || len(rep.GeneratorWindows) != 2 || len(rep.Generators) != 4 {
+		t.Fatalf("report: target %q, %d scenarios, windows %v, %d generator rows", rep.Run.Target, len(rep.Scenarios), rep.GeneratorWindows, len(rep.Generators))
+	}
+	var rowReq int64
+	for _, g := range rep.Generators {
+		if g.Status != load.GenOK {
+			t.Errorf("generator row %+v", g)
+		}
+		rowReq += g.Requests
+	}
+	var sum int64
+	for i, sc := range rep.Scenarios {
+		if want := []string{"fast-io", "low-cpu"}[i]; sc.Name != want || len(sc.Endpoints) != 2 {
+			t.Fatalf("scenario %d: %s with %d endpoints, want %s with 2", i, sc.Name, len(sc.Endpoints), want)
+		}
+		for _, e := range sc.Endpoints {
+			tot := e.Total
+			if tot.Requests == 0 || tot.OK != tot.Requests || e.Cost == nil || e.Cost.Bill.TotalUSD <= 0 {
+				t.Errorf("%s/%s: %d requests, %d OK, cost %+v", sc.Name, e.Endpoint, tot.Requests, tot.OK, e.Cost)
+			}
+			if sc.Name == "fast-io" && tot.ColdStarts < 1 {
+				t.Errorf("%s/%s: no cold start parsed from the hello answers", sc.Name, e.Endpoint)
+			}
+			sum += tot.Requests
+		}
+	}
+	if sum != rowReq {
+		t.Errorf("scenarios add up to %d requests, the generators' rows to %d", sum, rowReq)
+	}
+}
