@@ -202,7 +202,7 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-load)")
 	fs.BoolVar(&f.force, "force", false, forceHelp)
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
-	fs.IntVar(&f.generators, "generators", 0, "send the --url/--targets load from N (2 or more) load-generator functions at once, each with 1/N of it, merged exactly: --target local runs them as local Lambda functions, aws invokes the "+target.LoadGenStack+" stack's function")
+	fs.IntVar(&f.generators, "generators", 0, "send the --url/--targets load, or the hello scenarios', from N (2 or more) load-generator functions at once, each with 1/N of it, merged exactly: --target local runs them as local Lambda functions, aws invokes the "+target.LoadGenStack+" stack's function")
 	fs.BoolVar(&f.generatorSamples, "generator-samples", false, "--generators: each generator also sends every request's sample (within Lambda's 6 MB answer), so samples.csv, charts, report and compare work as for a run from this machine")
 	fs.DurationVar(&f.generatorWindow, "generator-window", 0, "--generators: the longest stretch of the run one generator invocation sends; a longer run is chained over several windows, each generator invoked once per window (default: as long as fits one 15-minute invocation with the start lead, --timeout and a margin: 14m with the default --timeout)")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
