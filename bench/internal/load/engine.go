@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -163,7 +164,7 @@ func Attack(ctx context.Context, endpoints []Endpoint, o AttackOptions) (<-chan 
 		a.wallStart = wall.Round(0).Truncate(time.Microsecond)
 		a.out = out
 		wg.Go(func() {
-			if a.client != nil {
+			if a.http {
 				stop := context.AfterFunc(ctx, a.conns.closeAll)
 				defer func() {
 					stop()
@@ -225,17 +226,18 @@ type attacker struct {
 	order     []int             // indexes into reqs, one weighted cycle
 	next      int               // position in order (guarded by mu in the closed model)
 	mu        sync.Mutex
-	client    *fasthttp.Client
+	http      bool // HTTP requests (not function invocations)
 	conns     connSet
 	start     time.Time // monotonic origin of Elapsed
 	wallStart time.Time // the same instant on the wall clock, to the µs
 	out       chan<- *Result
 }
 
-// preparedRequest is a Request parsed once: every send copies tmpl.
+// preparedRequest is a Request parsed once, and the client of its host.
 type preparedRequest struct {
 	name string
 	tmpl *fasthttp.Request
+	hc   *fasthttp.HostClient
 }
 
 func newAttacker(ep Endpoint, o AttackOptions) (*attacker, error) {
@@ -260,6 +262,7 @@ func newAttacker(ep Endpoint, o AttackOptions) (*attacker, error) {
 		reqs = []Request{{URL: ep.URL}}
 	}
 	weights := make([]int, len(reqs))
+	hosts := map[string]*fasthttp.HostClient{}
 	for i, r := range reqs {
 		p, err := prepare(r, o.Query)
 		if err != nil {
@@ -272,10 +275,16 @@ func newAttacker(ep Endpoint, o AttackOptions) (*attacker, error) {
 			return nil, fmt.Errorf("request %s: negative weight %d", r.Name, r.Weight)
 		}
 		weights[i] = max(1, r.Weight)
+		u := p.tmpl.URI()
+		key := string(u.Scheme()) + "://" + string(u.Host())
+		if hosts[key] == nil {
+			hosts[key] = a.newHostClient(string(u.Host()), string(u.Scheme()) == "https")
+		}
+		p.hc = hosts[key]
 		a.reqs = append(a.reqs, p)
 	}
 	a.order = weightedOrder(weights)
-	a.client = a.newClient()
+	a.http = true
 	return a, nil
 }
 
@@ -341,40 +350,50 @@ func weightedOrder(w []int) []int {
 	return out
 }
 
-// newClient is the endpoint's own HTTP/1.1 keep-alive client: fasthttp,
-// whose pooled requests, responses and buffers leave the generator
-// about one allocation per request instead of net/http's dozens (see
-// BenchmarkGeneratorClosed). It never follows a redirect, never uses a
-// proxy and never rewrites the URL, so only the URLs given are loaded.
-func (a *attacker) newClient() *fasthttp.Client {
+// newHostClient is the endpoint's own HTTP/1.1 keep-alive client of one
+// host: fasthttp, whose reused requests, responses and buffers leave the
+// generator about one allocation per request instead of net/http's dozens
+// (see BenchmarkGeneratorClosed). A HostClient per host, made up front,
+// spares every request fasthttp.Client's host lookup under a lock. It
+// never follows a redirect, never uses a proxy and never rewrites the URL,
+// so only the URLs given are loaded.
+func (a *attacker) newHostClient(host string, tls bool) *fasthttp.HostClient {
 	conns := a.o.MaxInFlight
 	if a.o.Model == Closed {
 		conns = max(1, int(a.o.Stages.MaxTarget()))
 	}
 	d := &net.Dialer{Timeout: a.o.Timeout, KeepAlive: 30 * time.Second}
-	return &fasthttp.Client{
+	return &fasthttp.HostClient{
+		Addr:                          fasthttp.AddMissingPort(host, tls),
+		IsTLS:                         tls,
 		Name:                          "lambdabench-load",
 		NoDefaultUserAgentHeader:      false,
-		MaxConnsPerHost:               conns,
+		MaxConns:                      conns,
 		MaxConnWaitTimeout:            a.o.Timeout,
 		MaxIdleConnDuration:           10 * time.Second, // connections opened for a burst do not stay
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: true,
 		MaxResponseBodySize:           0,       // no limit: every body is read to its end
 		ReadBufferSize:                8 << 10, // also the largest response header accepted
+		// A failed request is the endpoint's answer, not something to hide:
+		// only a keep-alive connection the server closed before answering
+		// is retried, once, as net/http does. A timeout is never retried.
+		RetryIfErr: func(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+			return false, attempts <= 1 && (errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed))
+		},
 		Dial: func(addr string) (net.Conn, error) {
 			c, err := d.Dial("tcp", addr)
 			if err != nil {
 				return nil, err
 			}
-			return a.conns.add(c), nil
+			return a.conns.add(c, a.o.Timeout), nil
 		},
 		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
 			c, err := (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).Dial("tcp", addr)
 			if err != nil {
 				return nil, err
 			}
-			return a.conns.add(c), nil
+			return a.conns.add(c, a.o.Timeout), nil
 		},
 	}
 }
@@ -387,10 +406,35 @@ type connSet struct {
 	closed bool
 }
 
+// trackedConn is a connection of a connSet. It also enforces the request
+// timeout: a request starts with a Write, and the connection's deadline is
+// moved only when it would fall less than timeout after that Write, then
+// to timeout plus deadlineSlack. fasthttp's own per-request deadlines
+// (DoDeadline) cost two SetDeadline calls, each a runtime timer update,
+// per request — a twentieth of the generator's time in the closed model;
+// this costs one per connection every deadlineSlack. A request the
+// deadline ends is a timeout; one answered later than timeout but within
+// the slack is turned into a timeout by do, so the rule stays exact.
 type trackedConn struct {
 	net.Conn
-	set  *connSet
-	once sync.Once
+	set      *connSet
+	once     sync.Once
+	timeout  time.Duration
+	deadline time.Time
+}
+
+// deadlineSlack is how far beyond a request's timeout its connection's
+// deadline may lie.
+func deadlineSlack(timeout time.Duration) time.Duration { return timeout / 8 }
+
+func (c *trackedConn) Write(b []byte) (int, error) {
+	if now := time.Now(); now.Add(c.timeout).After(c.deadline) {
+		c.deadline = now.Add(c.timeout + deadlineSlack(c.timeout))
+		if err := c.Conn.SetDeadline(c.deadline); err != nil {
+			return 0, err
+		}
+	}
+	return c.Conn.Write(b)
 }
 
 func (c *trackedConn) Close() error {
@@ -402,8 +446,8 @@ func (c *trackedConn) Close() error {
 	return c.Conn.Close()
 }
 
-func (s *connSet) add(c net.Conn) net.Conn {
-	tc := &trackedConn{Conn: c, set: s}
+func (s *connSet) add(c net.Conn, timeout time.Duration) net.Conn {
+	tc := &trackedConn{Conn: c, set: s, timeout: timeout}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -470,6 +514,7 @@ func (a *attacker) closed(ctx context.Context) {
 }
 
 func (a *attacker) vu(ctx context.Context, n int) {
+	s := newSender()
 	tm := time.NewTimer(time.Hour)
 	tm.Stop()
 	for ctx.Err() == nil {
@@ -493,7 +538,7 @@ func (a *attacker) vu(ctx context.Context, n int) {
 			i = a.pick()
 			a.mu.Unlock()
 		}
-		if !a.do(ctx, r, i) {
+		if !a.do(ctx, s, r, i) {
 			return
 		}
 		a.out <- r
@@ -558,8 +603,9 @@ func (a *attacker) open(ctx context.Context) {
 		if workers < a.o.MaxInFlight {
 			workers++
 			wg.Go(func() {
+				s := newSender()
 				for t := t; ; {
-					if a.do(ctx, t.r, t.i) {
+					if a.do(ctx, s, t.r, t.i) {
 						a.out <- t.r
 					}
 					var ok bool
@@ -577,20 +623,33 @@ func (a *attacker) open(ctx context.Context) {
 
 // result starts the Result of a request due at offset at.
 func (a *attacker) result(at time.Duration) *Result {
-	return &Result{
+	r := resultPool.Get().(*Result)
+	*r = Result{
 		Scenario: a.o.Scenario, Query: a.o.Query, Endpoint: a.ep.Name,
 		Model: a.o.Model, Stages: a.o.Stages,
 		Stage:   max(a.o.Stages.At(at), 0) + 1,
 		Time:    a.wallStart.Add(at),
 		Elapsed: at,
 	}
+	return r
 }
+
+// sender is what one virtual user or open-model worker sends with, reused
+// from request to request: a copy of the request it sent last (copied
+// again only when the weighted cycle picks another) and a response.
+type sender struct {
+	req  fasthttp.Request
+	resp fasthttp.Response
+	cur  int // index of the request req holds; -1 for none
+}
+
+func newSender() *sender { return &sender{cur: -1} }
 
 // do sends request i (or the invocation) of r and fills in its outcome,
 // latency measured from r.Elapsed and send lag from r.Elapsed to the send.
 // It returns false when ctx ended before the answer: the request was
 // abandoned and must not be reported.
-func (a *attacker) do(ctx context.Context, r *Result, i int) bool {
+func (a *attacker) do(ctx context.Context, s *sender, r *Result, i int) bool {
 	if a.ep.Function != nil {
 		rctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
 		defer cancel()
@@ -598,24 +657,29 @@ func (a *attacker) do(ctx context.Context, r *Result, i int) bool {
 	}
 	p := &a.reqs[i]
 	r.Request = p.name
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer func() {
-		fasthttp.ReleaseRequest(req)
-		fasthttp.ReleaseResponse(resp)
-	}()
-	p.tmpl.CopyTo(req)
-	// A deadline instead of a context per request: cancellation of the run
-	// closes the connections (connSet), which ends a request in flight.
+	if s.cur != i {
+		p.tmpl.CopyTo(&s.req)
+		s.cur = i
+	}
+	req, resp := &s.req, &s.resp
+	// The connection's deadline (trackedConn) instead of a context per
+	// request: cancellation of the run closes the connections (connSet),
+	// which ends a request in flight.
 	sent := time.Since(a.start)
-	deadline := a.start.Add(sent + a.o.Timeout)
 	r.Lag = max(0, sent.Truncate(time.Microsecond)-r.Elapsed)
-	err := a.client.DoDeadline(req, resp, deadline)
-	r.Latency = a.now() - r.Elapsed
+	err := p.hc.Do(req, resp)
+	end := time.Since(a.start)
+	r.Latency = end.Truncate(time.Microsecond) - r.Elapsed
 	if ctx.Err() != nil {
 		return false
 	}
 	if err != nil {
 		r.Error = fastError(err)
+		return true
+	}
+	if end-sent > a.o.Timeout {
+		// Answered after its timeout, before the connection's deadline.
+		r.Error = "timeout"
 		return true
 	}
 	r.Status = resp.StatusCode()

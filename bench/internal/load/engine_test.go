@@ -3,8 +3,10 @@ package load
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -284,5 +286,67 @@ func TestTargetURL(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("targetURL(%q, %q) = %q, %v; want %q", tt.url, tt.query, got, err, tt.want)
 		}
+	}
+}
+
+// TestRequestFailuresAreTheEndpoints checks that a request longer than the
+// timeout is a timeout whether the connection's deadline ended it or its
+// answer came after the timeout but before the deadline, and that a broken
+// answer is reported as it happened, never hidden by a retry: the server
+// sees exactly one request per result.
+func TestRequestFailuresAreTheEndpoints(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	tests := []struct {
+		name    string
+		handler func(w http.ResponseWriter, r *http.Request)
+		wantErr string
+	}{
+		{"no answer", func(_ http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(4 * timeout):
+			}
+		}, "timeout"},
+		{"answer after the timeout", func(w http.ResponseWriter, _ *http.Request) {
+			time.Sleep(timeout + deadlineSlack(timeout)/2)
+			_, _ = io.WriteString(w, "late")
+		}, "timeout"},
+		{"body cut short", func(w http.ResponseWriter, _ *http.Request) {
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+			_ = buf.Flush()
+			_ = conn.Close()
+		}, "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hits atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				tt.handler(w, r)
+			}))
+			defer srv.Close()
+			o := AttackOptions{Scenario: "fail", Model: Closed, Stages: mustStages(t, "0s:2,500ms:2", true), Timeout: timeout}
+			ch, err := Attack(context.Background(), []Endpoint{{Name: "ep", URL: srv.URL}}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			for r := range ch {
+				n++
+				if r.Status != 0 || !strings.Contains(r.Error, tt.wantErr) {
+					t.Errorf("result: status %d, error %q; want no status and an error with %q", r.Status, r.Error, tt.wantErr)
+				}
+				if tt.wantErr == "timeout" && r.Latency < timeout {
+					t.Errorf("timed out after %v, before the %v timeout", r.Latency, timeout)
+				}
+			}
+			if n == 0 || hits.Load() != n {
+				t.Errorf("%d results for %d requests the server received; want as many, at least one", n, hits.Load())
+			}
+		})
 	}
 }

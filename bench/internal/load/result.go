@@ -3,6 +3,7 @@ package load
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -60,6 +61,19 @@ type Result struct {
 	Hello      bool
 	Cold       bool
 	Concurrent int
+}
+
+// resultPool recycles the Results of a run: the engine takes one per
+// request and the run's consumer (runScenario) hands it back once it is
+// written and counted, so the generator allocates next to nothing per
+// request and its heap, and so its RSS, stays small. Other consumers of
+// Attack simply keep theirs.
+var resultPool = sync.Pool{New: func() any { return new(Result) }}
+
+// release hands r back for reuse; r must not be used afterwards.
+func (r *Result) release() {
+	*r = Result{}
+	resultPool.Put(r)
 }
 
 // Dropped reports whether the request was never sent.

@@ -271,6 +271,18 @@ func runScenario(ctx context.Context, cfg RunConfig, sc Scenario, enc *CSVEncode
 	flush := time.NewTicker(time.Second)
 	defer flush.Stop()
 	var writeErr error
+	take := func(r *Result) {
+		defer r.release()
+		if writeErr != nil {
+			return // draining after a failed write
+		}
+		if err := enc.Encode(r); err != nil {
+			writeErr = err
+			cancel()
+			return
+		}
+		m.Add(r)
+	}
 	for {
 		select {
 		case r, ok := <-ch:
@@ -280,15 +292,11 @@ func runScenario(ctx context.Context, cfg RunConfig, sc Scenario, enc *CSVEncode
 				}
 				return enc.Flush()
 			}
-			if writeErr != nil {
-				continue // draining after a failed write
+			take(r)
+			// Take what is already waiting without a select per result.
+			for n := len(ch); n > 0; n-- {
+				take(<-ch)
 			}
-			if err := enc.Encode(r); err != nil {
-				writeErr = err
-				cancel()
-				continue
-			}
-			m.Add(r)
 		case <-flush.C:
 			if writeErr == nil {
 				if err := enc.Flush(); err != nil {

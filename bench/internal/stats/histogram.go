@@ -19,9 +19,13 @@ import (
 //
 // Histograms merge exactly (Merge): two generators' histograms merged give
 // the same answers as one histogram that recorded every sample. It is not
-// safe for concurrent use.
+// safe for concurrent use. The zero value is an empty histogram, and the
+// buckets (about 190 KB) are allocated by the first Record or Merge: a
+// load run keeps a latency and a send-lag histogram per endpoint and
+// stage, and stages that see no request (a profile's initial 0s step)
+// then cost nothing.
 type Histogram struct {
-	h *hdrhistogram.Histogram
+	h *hdrhistogram.Histogram // nil until the first sample
 	// Exact moments in microseconds: count, min, max, mean and the sum of
 	// squared deviations from the mean (Welford; merged with Chan et al.'s
 	// pairwise formula).
@@ -37,13 +41,18 @@ const (
 )
 
 // NewHistogram returns an empty Histogram.
-func NewHistogram() *Histogram {
-	return &Histogram{h: hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)}
+func NewHistogram() *Histogram { return &Histogram{} }
+
+func newBuckets() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)
 }
 
 // Record adds one latency. Values outside 1 µs – 1 h are clamped to that range.
 func (h *Histogram) Record(d time.Duration) {
 	us := max(histMinMicros, min(d.Microseconds(), histMaxMicros))
+	if h.h == nil {
+		h.h = newBuckets()
+	}
 	// RecordValue only fails for values out of range, excluded above.
 	_ = h.h.RecordValue(us)
 	if h.n == 0 || us < h.min {
@@ -62,6 +71,9 @@ func (h *Histogram) Record(d time.Duration) {
 func (h *Histogram) Merge(o *Histogram) {
 	if o.n == 0 {
 		return
+	}
+	if h.h == nil {
+		h.h = newBuckets()
 	}
 	h.h.Merge(o.h)
 	if h.n == 0 {
@@ -91,38 +103,23 @@ func (h *Histogram) ValueAt(p float64) float64 {
 	return vs[0]
 }
 
-// valuesAt answers several percentiles (ascending or not) in one pass over
-// the buckets, in milliseconds.
+// valuesAt answers several percentiles (ascending or not), in
+// milliseconds. It asks hdrhistogram-go for the percentile 100·r/n of each
+// nearest rank r, which its own rounding maps back to exactly r, so that its
+// allocation-free scan of the buckets answers the nearest-rank question:
+// the live progress asks several times a second, and building the whole
+// Distribution for it cost megabytes of garbage a second.
 func (h *Histogram) valuesAt(ps []float64) []float64 {
 	out := make([]float64, len(ps))
 	if h.n == 0 {
 		return out
 	}
-	ranks := make([]int64, len(ps))
+	qs := make([]float64, len(ps))
 	for i, p := range ps {
-		ranks[i] = int64(rank(int(h.n), p))
+		qs[i] = 100 * float64(rank(int(h.n), p)) / float64(h.n)
 	}
-	done := 0
-	var seen int64
-	for _, b := range h.h.Distribution() {
-		if b.Count == 0 {
-			continue
-		}
-		seen += b.Count
-		for i, r := range ranks {
-			if out[i] == 0 && r <= seen {
-				out[i] = float64(max(h.min, min(b.To, h.max))) / 1000
-				done++
-			}
-		}
-		if done == len(ps) {
-			break
-		}
-	}
-	for i := range out {
-		if out[i] == 0 { // a rank past every bucket cannot happen; be safe
-			out[i] = float64(h.max) / 1000
-		}
+	for i, v := range h.h.ValueAtPercentilesSlice(qs) {
+		out[i] = float64(max(h.min, min(v, h.max))) / 1000
 	}
 	return out
 }
@@ -200,7 +197,11 @@ type histogramJSON struct {
 // MarshalJSON encodes the histogram so that it can be sent to another
 // process and merged there exactly.
 func (h *Histogram) MarshalJSON() ([]byte, error) {
-	enc, err := h.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	b := h.h
+	if b == nil {
+		b = newBuckets()
+	}
+	enc, err := b.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil {
 		return nil, fmt.Errorf("encode histogram: %w", err)
 	}
