@@ -402,6 +402,9 @@ func (f *loadFlags) outDir() string {
 func (f *loadFlags) buildGeneric() error {
 	if len(f.urls)+len(f.targetFiles)+len(f.functions) == 0 {
 		for _, n := range []string{"method", "header", "body", "body-file", "payload", "payload-file", "log-tail", "endpoint-url", "cost-model"} {
+			if n == "endpoint-url" && f.generators > 0 {
+				continue // where the generators are invoked
+			}
 			if f.set[n] {
 				return usagef("--%s applies to --url, --targets or --function, and none is given", n)
 			}
@@ -426,7 +429,7 @@ func (f *loadFlags) buildGeneric() error {
 	if len(f.urls) == 0 && (f.set["method"] || f.set["header"] || f.set["body"] || f.set["body-file"]) {
 		return usagef("--method, --header, --body and --body-file apply to --url, and none is given")
 	}
-	if len(f.functions) == 0 && (f.set["payload"] || f.set["payload-file"] || f.set["log-tail"] || f.set["endpoint-url"]) {
+	if len(f.functions) == 0 && (f.set["payload"] || f.set["payload-file"] || f.set["log-tail"] || (f.set["endpoint-url"] && f.generators == 0)) {
 		return usagef("--payload, --payload-file, --log-tail and --endpoint-url apply to --function, and none is given")
 	}
 	body := f.body

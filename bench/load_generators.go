@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/target"
@@ -89,6 +87,9 @@ func (f *loadFlags) validateGenerators() error {
 		return usagef("--generators %d: give 2 to %d (without it, this machine sends the load)", f.generators, maxGenerators)
 	case len(f.functions) > 0:
 		return usagef("--generators: --function endpoints are loaded from this machine only; use --url or --targets")
+	}
+	if f.set["endpoint-url"] && target.Kind(f.target) != target.AWS {
+		return usagef("--endpoint-url with --generators sends the generators' Invoke calls there: it needs --target aws")
 	}
 	if f.generic == nil {
 		// The hello scenarios: their endpoints are URLs, loaded by the
@@ -174,7 +175,8 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		if f.set["stack"] && f.generic != nil {
 			stack = f.stack // with the hello scenarios, --stack names theirs
 		}
-		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: stack, OutputsFile: f.outputsFile})
+		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: stack, OutputsFile: f.outputsFile,
+			Endpoint: f.endpointURL})
 		if err != nil {
 			return loadResult{}, err
 		}
@@ -183,7 +185,10 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 			return loadResult{}, usagef("--generators: stack %s has no output %s: deploy the generator stack (see the README, \"Beyond one machine\")", stack, target.LoadGenFunctionOutput)
 		}
 		dc.Functions = []string{fn}
-		dc.Invoker = lambda.NewFromConfig(at.Config)
+		dc.Invoker = at.Lambda
+		if f.endpointURL != "" {
+			info.Notes = append(info.Notes, "generators invoked through "+f.endpointURL+": their cost is priced as if they ran on AWS (arm64)")
+		}
 		dc.Cost = load.GeneratorCost{MemoryMB: target.LoadGenMemoryMB, Arch: cost.ArchARM64}
 		info.Generator = fmt.Sprintf("%d invocations of %s (%d MB, arm64) in %s", f.generators, fn, target.LoadGenMemoryMB, at.Config.Region)
 		info.Region = at.Config.Region

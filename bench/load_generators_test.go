@@ -12,13 +12,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/stats"
+	"lambdabench/bench/internal/target"
 )
 
 // TestLoadGeneratorsLocal runs the whole distributed path on this machine:
@@ -274,5 +277,91 @@ func TestLoadGeneratorsHelloLocal(t *testing.T) {
 	}
 	if sum != rowReq {
 		t.Errorf("scenarios add up to %d requests, the generators' rows to %d", sum, rowReq)
+	}
+}
+
+// TestLoadGeneratorsAWSAgainstLocalEndpoint drives the --target aws
+// generator path — credentials from the environment, the generator stack's
+// output from a cdk outputs file, the same SDK client — against a local
+// Lambda serving the generator function: once with a --url run chained
+// over two windows, once with a hello scenario whose URL comes from the
+// LMI stack's outputs in the same file.
+func TestLoadGeneratorsAWSAgainstLocalEndpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the generator and runs a local Lambda")
+	}
+	var served atomic.Int64
+	hello := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"message":"Hello World!","delay_ms":0,"hash_loops":0,"hash":"00","cold":%t,"concurrent":1}`, served.Add(1) == 1)
+	}))
+	defer hello.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := target.BuildLoadGen(ctx, root, runtime.GOARCH, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gens, err := target.StartLocalGenerators(ctx, bin, 1, 8, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gens.Close()
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	b, _ := json.Marshal(map[string]map[string]string{
+		target.LoadGenStack: {target.LoadGenFunctionOutput: gens.Functions[0]},
+		"GoLambdaBenchLmi":  {"Default2048Url": hello.URL + "/prod/2048/hello"},
+	})
+	if err := os.WriteFile(outputs, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	aws := []string{"--target", "aws", "--region", "us-east-1", "--outputs-file", outputs, "--endpoint-url", gens.Server.InvokeEndpoint(),
+		"--generators", "2", "--no-charts"}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		windows int
+		target  string
+	}{
+		{"url, chained", []string{"--url", "api=" + hello.URL + "/", "--rate", "0s:20,3s:20", "--generator-window", "2s"}, 2, "given"},
+		{"hello scenario, the first answer cold", []string{"--endpoints", "default-2048", "--scenario", "fast-io", "--fast-io-delay-ms", "1", "--stages", "0s:2,2s:2"}, 1, "aws"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			served.Store(0)
+			dir := filepath.Join(t.TempDir(), "run")
+			var stdout, stderr bytes.Buffer
+			if err := runLoad(ctx, append(append(slices.Clone(aws), tc.args...), "--out", dir), &stdout, &stderr); err != nil {
+				t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+			}
+			rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Run.Target != tc.target || len(rep.Generators) != 2*tc.windows || len(rep.Scenarios) != 1 {
+				t.Fatalf("report: target %q, %d generator rows, %d scenarios", rep.Run.Target, len(rep.Generators), len(rep.Scenarios))
+			}
+			var rowReq int64
+			for _, g := range rep.Generators {
+				if g.Status != load.GenOK || g.Function != gens.Functions[0] || g.CostUSD <= 0 {
+					t.Errorf("generator row %+v", g)
+				}
+				rowReq += g.Requests
+			}
+			tot := rep.Scenarios[0].Endpoints[0].Total
+			if tot.Requests == 0 || tot.Requests != rowReq || tot.OK != tot.Requests {
+				t.Errorf("merged %d requests (%d OK), the rows %d", tot.Requests, tot.OK, rowReq)
+			}
+			if tc.target == "aws" && (tot.ColdStarts < 1 || rep.Scenarios[0].Endpoints[0].Cost == nil) {
+				t.Errorf("hello endpoint: %d cold starts, cost %+v", tot.ColdStarts, rep.Scenarios[0].Endpoints[0].Cost)
+			}
+		})
 	}
 }

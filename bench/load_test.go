@@ -167,6 +167,7 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--target", "aws", "--generator-window", "15m"}, "--generator-window 15m0s"},
 		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--timeout", "15m"}, "--timeout"},
 		{[]string{"--generators", "2", "--cooldown", "1s"}, "--cooldown does not combine"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--endpoint-url", "http://127.0.0.1:1"}, "needs --target aws"},
 		{[]string{"--generators", "2", "--target", "aws", "--cloudwatch"}, "--cloudwatch does not combine"},
 		{[]string{"--generators", "2", "--endpoints-in-turn", "on"}, "--endpoints-in-turn on"},
 	}
