@@ -144,7 +144,7 @@ func TestLoadGeneratorsChainedLocal(t *testing.T) {
 	const profile = "0s:20,2500ms:20,2500ms:40"
 	var stdout, stderr bytes.Buffer
 	err := runLoad(ctx, []string{"--generators", "2", "--target", "local", "--no-cpu-limits", "--no-charts", "--generator-window", "2s",
-		"--url", "api=" + srv.URL + "/", "--rate", profile, "--out", dir}, &stdout, &stderr)
+		"--generator-samples", "--url", "api=" + srv.URL + "/", "--rate", profile, "--out", dir}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -220,6 +220,35 @@ func TestLoadGeneratorsChainedLocal(t *testing.T) {
 	}
 	if perSec != all || len(seconds) != 5 {
 		t.Errorf("per_second.csv: %d requests in seconds %v, want %d in seconds 0-4", perSec, seconds, all)
+	}
+	// samples.csv: every window's requests, in time order, each with the
+	// whole run's offset and stage.
+	f, err := os.Open(filepath.Join(dir, load.SamplesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := load.NewCSVDecoder(f)
+	var n int64
+	var last time.Time
+	for {
+		var r load.Result
+		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if r.Time.Before(last) {
+			t.Errorf("samples.csv: %s after %s", r.Time, last)
+		}
+		last = r.Time
+		if want := st.At(r.Elapsed) + 1; r.Stage != want {
+			t.Errorf("sample at %s in stage %d, want %d", r.Elapsed, r.Stage, want)
+		}
+	}
+	if n != all {
+		t.Errorf("samples.csv has %d requests, the profile %d", n, all)
 	}
 	if md := stdout.String(); !strings.Contains(md, "3 windows of up to 2s") || !strings.Contains(md, "| 2, 3 (4s–5s)") {
 		t.Errorf("summary:\n%s", md)
