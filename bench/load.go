@@ -154,6 +154,7 @@ type loadFlags struct {
 	generic                               []load.Endpoint // built by validate from --url, --targets, --function
 	generators                            int             // load-generator invocations sharing the load (0 = this machine)
 	generatorSamples                      bool            // the generators send every request's sample
+	generatorWindow                       time.Duration   // the longest stretch one generator invocation sends (0 = as long as fits)
 }
 
 func (f *loadFlags) register(fs interface {
@@ -202,8 +203,9 @@ func (f *loadFlags) register(fs interface {
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-load)")
 	fs.BoolVar(&f.force, "force", false, forceHelp)
 	fs.BoolVar(&f.noCharts, "no-charts", false, "skip the PNG charts (faster; 'go run ./bench report DIR' draws them later)")
-	fs.IntVar(&f.generators, "generators", 0, "send the --url/--targets load from N (2 or more) load-generator functions at once, each with 1/N of it, merged exactly: --target local runs them as local Lambda functions, aws invokes the "+target.LoadGenStack+" stack's function")
+	fs.IntVar(&f.generators, "generators", 0, "send the --url/--targets load, or the hello scenarios', from N (2 or more) load-generator functions at once, each with 1/N of it, merged exactly: --target local runs them as local Lambda functions, aws invokes the "+target.LoadGenStack+" stack's function")
 	fs.BoolVar(&f.generatorSamples, "generator-samples", false, "--generators: each generator also sends every request's sample (within Lambda's 6 MB answer), so samples.csv, charts, report and compare work as for a run from this machine")
+	fs.DurationVar(&f.generatorWindow, "generator-window", 0, "--generators: the longest stretch of the run one generator invocation sends; a longer run is chained over several windows, each generator invoked once per window (default: as long as fits one 15-minute invocation with the start lead, --timeout and a margin: 14m with the default --timeout)")
 	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print progress when stderr is not a terminal (on a terminal it refreshes twice a second)")
 	fs.StringVar(&f.inTurn, "endpoints-in-turn", "auto", "load the endpoints one after another instead of at once: on, off, or auto (local target, CPU-bound scenario, host of at most "+fmt.Sprint(smallHostCores)+" cores)")
 	fs.DurationVar(&f.cooldown, "cooldown", 0, "after each scenario (each endpoint, in turn), wait this long without load while the function side's concurrency is still charted, e.g. to see LMI scale in")
@@ -401,6 +403,9 @@ func (f *loadFlags) outDir() string {
 func (f *loadFlags) buildGeneric() error {
 	if len(f.urls)+len(f.targetFiles)+len(f.functions) == 0 {
 		for _, n := range []string{"method", "header", "body", "body-file", "payload", "payload-file", "log-tail", "endpoint-url", "cost-model"} {
+			if n == "endpoint-url" && f.generators > 0 {
+				continue // where the generators are invoked
+			}
 			if f.set[n] {
 				return usagef("--%s applies to --url, --targets or --function, and none is given", n)
 			}
@@ -425,7 +430,7 @@ func (f *loadFlags) buildGeneric() error {
 	if len(f.urls) == 0 && (f.set["method"] || f.set["header"] || f.set["body"] || f.set["body-file"]) {
 		return usagef("--method, --header, --body and --body-file apply to --url, and none is given")
 	}
-	if len(f.functions) == 0 && (f.set["payload"] || f.set["payload-file"] || f.set["log-tail"] || f.set["endpoint-url"]) {
+	if len(f.functions) == 0 && (f.set["payload"] || f.set["payload-file"] || f.set["log-tail"] || (f.set["endpoint-url"] && f.generators == 0)) {
 		return usagef("--payload, --payload-file, --log-tail and --endpoint-url apply to --function, and none is given")
 	}
 	body := f.body
@@ -588,7 +593,11 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 			fmt.Fprintf(stderr, "Local Lambda scaling: %s; environments' CPU from %s.\n", f.ll.describe(), lt.Server.CPUSource())
 		}
 		mon, err := hostload.New(hostload.Options{Cores: runtime.NumCPU(), Demand: lt.Server.BusyVCPUs})
-		if err != nil {
+		if f.generators > 0 {
+			// The generators run beside the functions on this machine:
+			// the run measures neither alone, and the report says so.
+			info.Notes = append(info.Notes, "the local generators and the local Lambda shared this machine's cores: host saturation is not measured")
+		} else if err != nil {
 			fmt.Fprintf(stderr, "Not measuring this machine's load: %v\n", err)
 			info.Notes = append(info.Notes, "host saturation not measured: "+err.Error())
 		} else {
@@ -612,6 +621,14 @@ func loadRun(ctx context.Context, f loadFlags, stdout, stderr io.Writer) (loadRe
 		return res, usageError{err.Error()}
 	}
 	cfg.Endpoints = eps
+	if f.generators > 0 {
+		info.URLs = map[string]string{}
+		for _, e := range eps {
+			info.URLs[e.Name] = e.URL
+		}
+		info.Notes = append(info.Notes, fmt.Sprintf("the generators ran the scenarios back to back, each followed by --timeout (%s) for its last answers: no wait for scale-in, no cooldown", f.timeout))
+		return loadDistributed(ctx, f, cfg, info, stdout, stderr)
+	}
 	cfg.InTurn = f.inTurnFunc(lt != nil, runtime.NumCPU())
 	if cfg.InTurn != nil && len(eps) > 1 {
 		var names []string

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/target"
@@ -25,51 +23,124 @@ const maxGenerators = 1000
 // is set: long enough for every generator's cold start.
 var generatorLead = map[target.Kind]time.Duration{target.Local: 3 * time.Second, target.AWS: 10 * time.Second}
 
+// maxGeneratorWindows bounds how many windows a run is chained over: with
+// the default window, about 46 hours of load.
+const maxGeneratorWindows = 200
+
+// minGeneratorWindow is the shortest --generator-window: each window costs
+// every generator an invocation and its start lead.
+const minGeneratorWindow = time.Second
+
+// generatorWindowLength is the longest stretch of the run one generator
+// invocation sends: --generator-window, or as long as fits one invocation.
+func (f *loadFlags) generatorWindowLength() time.Duration {
+	if f.generatorWindow > 0 {
+		return f.generatorWindow
+	}
+	return load.MaxWindow(target.LoadGenTimeout, generatorLead[target.Kind(f.target)], f.timeout)
+}
+
+// generatorPlan is the run's plan as validate checked it (no start time:
+// the windows do not depend on it).
+func (f *loadFlags) generatorPlan() (load.GenPlan, error) {
+	model, stages, err := f.loadProfile()
+	if err != nil {
+		return load.GenPlan{}, err
+	}
+	scs, err := f.scenarios()
+	if err != nil {
+		return load.GenPlan{}, err
+	}
+	eps := f.generic
+	if eps == nil {
+		// The hello endpoints' URLs are known once the target is up: any
+		// URL stands for them here.
+		eps = []load.Endpoint{{Name: "hello", URL: "http://127.0.0.1/", Hello: true}}
+	}
+	return load.GenPlan{Version: load.GenPlanVersion, Generator: 1, Generators: f.generators, StartAt: time.Now().Add(time.Hour),
+		Endpoints: eps, Scenarios: scs, Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}, nil
+}
+
+// generatorOverlap is how many invocations of one generator run at once
+// at most: each window's is made a lead ahead and ends after its last
+// answers.
+func (f *loadFlags) generatorOverlap() int {
+	plan, err := f.generatorPlan()
+	if err != nil {
+		return 1
+	}
+	return load.MaxOverlap(plan.SplitWindows(f.generatorWindowLength()), generatorLead[target.Kind(f.target)], f.timeout)
+}
+
 // validateGenerators checks --generators and what it combines with.
 func (f *loadFlags) validateGenerators() error {
 	if !f.set["generators"] {
-		if f.set["generator-samples"] {
-			return usagef("--generator-samples applies to --generators, which is not given")
+		for _, n := range []string{"generator-samples", "generator-window"} {
+			if f.set[n] {
+				return usagef("--%s applies to --generators, which is not given", n)
+			}
 		}
 		return nil
 	}
 	switch {
 	case f.generators < 2 || f.generators > maxGenerators:
 		return usagef("--generators %d: give 2 to %d (without it, this machine sends the load)", f.generators, maxGenerators)
-	case f.generic == nil:
-		return usagef("--generators sends --url or --targets load: give one of them")
 	case len(f.functions) > 0:
 		return usagef("--generators: --function endpoints are loaded from this machine only; use --url or --targets")
 	}
-	model, stages, err := f.loadProfile()
+	if f.set["endpoint-url"] && target.Kind(f.target) != target.AWS {
+		return usagef("--endpoint-url with --generators sends the generators' Invoke calls there: it needs --target aws")
+	}
+	if f.generic == nil {
+		// The hello scenarios: their endpoints are URLs, loaded by the
+		// generators; what needs this machine between or during the
+		// scenarios does not combine.
+		for _, n := range []string{"cooldown", "cloudwatch", "wait-for-scale-in", "scale-in-check", "scale-in-max-wait", "capacity-provider-arn"} {
+			if f.set[n] {
+				return usagef("--%s does not combine with --generators: the generators run the scenarios back to back on a fixed schedule", n)
+			}
+		}
+		if f.inTurn == "on" {
+			return usagef("--endpoints-in-turn on does not combine with --generators: the generators load the endpoints at once")
+		}
+	}
+	plan, err := f.generatorPlan()
 	if err != nil {
 		return err
 	}
-	scs, err := f.scenarios()
-	if err != nil {
-		return err
+	// Each invocation sends one window of the run: invoked a lead ahead,
+	// it must then answer its window's last requests (within --timeout)
+	// and return, all within the generator's timeout.
+	lead := generatorLead[target.Kind(f.target)]
+	longest := load.MaxWindow(target.LoadGenTimeout, lead, f.timeout)
+	switch {
+	case longest < minGeneratorWindow:
+		return usagef("--generators: --timeout %s leaves no time to send load in one %s generator invocation (with the %s start lead and a %s margin); give a shorter --timeout",
+			f.timeout, target.LoadGenTimeout, lead, load.WindowMargin)
+	case f.set["generator-window"] && (f.generatorWindow < minGeneratorWindow || f.generatorWindow > longest):
+		return usagef("--generator-window %s: give %s to %s (one %s invocation less the %s start lead, --timeout %s and a %s margin)",
+			f.generatorWindow, minGeneratorWindow, longest, target.LoadGenTimeout, lead, f.timeout, load.WindowMargin)
 	}
-	plan := load.GenPlan{Version: load.GenPlanVersion, Generator: 1, Generators: f.generators, StartAt: time.Now().Add(time.Hour),
-		Endpoints: f.generic, Scenarios: scs, Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}
+	windows := plan.SplitWindows(f.generatorWindowLength())
+	if len(windows) > maxGeneratorWindows {
+		return usagef("--generators: the run (%s of load per scenario, %d scenarios) needs %d windows of %s, over %d; shorten the stages or run it in parts",
+			plan.Stages.Total(), len(plan.Scenarios), len(windows), f.generatorWindowLength(), maxGeneratorWindows)
+	}
+	plan.Window, plan.WindowIndex, plan.Windows = windows[0], 1, len(windows)
 	if err := plan.Validate(); err != nil {
 		return usageError{err.Error()}
-	}
-	// One invocation runs the whole profile: it must end, with the margin
-	// to answer, within the generator's timeout.
-	if need := plan.End().Sub(plan.StartAt) + generatorLead[target.AWS] + 10*time.Second; target.Kind(f.target) == target.AWS && need > target.LoadGenTimeout {
-		return usagef("--generators: the profile (%s, plus the request timeout and start) needs %s, over one generator invocation's %s; shorten the stages",
-			stages.Total(), need.Round(time.Second), target.LoadGenTimeout)
 	}
 	return nil
 }
 
-// loadDistributed runs --url/--targets load from f.generators load-generator
-// functions: local ones on this machine (--target local) or the deployed
-// generator stack's (--target aws).
+// loadDistributed runs the load of cfg — --url/--targets endpoints, or the
+// hello scenarios' URLs — from f.generators load-generator functions: local
+// ones on this machine (--target local) or the deployed generator stack's
+// (--target aws).
 func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info load.RunInfo, stdout, stderr io.Writer) (loadResult, error) {
 	res := loadResult{dir: f.outDir()}
 	dc := load.DistributeConfig{
-		Dir: res.dir, Generators: f.generators, Lead: generatorLead[target.Kind(f.target)], Progress: stderr,
+		Dir: res.dir, Generators: f.generators, Lead: generatorLead[target.Kind(f.target)], Window: f.generatorWindowLength(), Progress: stderr,
 		Plan: load.GenPlan{Endpoints: cfg.Endpoints, Scenarios: cfg.Scenarios, Model: cfg.Model, Stages: cfg.Stages,
 			Timeout: cfg.Timeout, MaxInFlight: f.maxInFlight, Samples: f.generatorSamples},
 		NoCharts: f.noCharts,
@@ -85,7 +156,9 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		if err != nil {
 			return loadResult{}, err
 		}
-		gens, err := target.StartLocalGenerators(ctx, bin, f.generators, !f.noCPULimits, nil)
+		// Each generator's function takes as many invocations at once as
+		// the chained windows overlap.
+		gens, err := target.StartLocalGenerators(ctx, bin, f.generators, f.generatorOverlap(), !f.noCPULimits, nil)
 		if err != nil {
 			return loadResult{}, err
 		}
@@ -99,10 +172,11 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		info.Notes = append(info.Notes, "generators ran as local Lambda functions on this machine: their cost is priced as if they ran on AWS")
 	case target.AWS:
 		stack := target.LoadGenStack
-		if f.set["stack"] {
-			stack = f.stack
+		if f.set["stack"] && f.generic != nil {
+			stack = f.stack // with the hello scenarios, --stack names theirs
 		}
-		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: stack, OutputsFile: f.outputsFile})
+		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: stack, OutputsFile: f.outputsFile,
+			Endpoint: f.endpointURL})
 		if err != nil {
 			return loadResult{}, err
 		}
@@ -111,19 +185,24 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 			return loadResult{}, usagef("--generators: stack %s has no output %s: deploy the generator stack (see the README, \"Beyond one machine\")", stack, target.LoadGenFunctionOutput)
 		}
 		dc.Functions = []string{fn}
-		dc.Invoker = lambda.NewFromConfig(at.Config)
+		dc.Invoker = at.Lambda
+		if f.endpointURL != "" {
+			info.Notes = append(info.Notes, "generators invoked through "+f.endpointURL+": their cost is priced as if they ran on AWS (arm64)")
+		}
 		dc.Cost = load.GeneratorCost{MemoryMB: target.LoadGenMemoryMB, Arch: cost.ArchARM64}
 		info.Generator = fmt.Sprintf("%d invocations of %s (%d MB, arm64) in %s", f.generators, fn, target.LoadGenMemoryMB, at.Config.Region)
 		info.Region = at.Config.Region
 	}
-	info.Target = "given"
+	if f.generic != nil {
+		info.Target = "given"
+	}
 	dc.Info = info
 	unit := "VUs"
 	if cfg.Model == load.Open {
 		unit = "requests/s"
 	}
-	fmt.Fprintf(stderr, "Load: %s, %s model, stages %s (%s per endpoint, all generators together), %d generators, writing %s\n",
-		strings.Join(endpointNames(cfg.Endpoints), ", "), cfg.Model, cfg.Stages, unit, f.generators, res.dir)
+	fmt.Fprintf(stderr, "Load: %d scenario(s) × %s, %s model, stages %s (%s per endpoint, all generators together), %d generators, writing %s\n",
+		len(cfg.Scenarios), strings.Join(endpointNames(cfg.Endpoints), ", "), cfg.Model, cfg.Stages, unit, f.generators, res.dir)
 	rep, err := load.Distribute(ctx, dc)
 	res.report = rep
 	if rep != nil {

@@ -12,13 +12,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/stats"
+	"lambdabench/bench/internal/target"
 )
 
 // TestLoadGeneratorsLocal runs the whole distributed path on this machine:
@@ -117,5 +120,277 @@ func TestLoadGeneratorsLocal(t *testing.T) {
 	}
 	if md := stdout.String(); !strings.Contains(md, "## Generators") || !strings.Contains(md, "The generators themselves cost") {
 		t.Errorf("summary:\n%s", md)
+	}
+}
+
+// TestLoadGeneratorsChainedLocal runs a distributed run longer than one
+// generator window on this machine: two local generator functions, the
+// run chained over three windows of 2 s, each generator invoked once per
+// window. It checks that every invocation answered, that the merged totals
+// equal the sum over generators and windows, and that the merged run is
+// one unbroken run: exactly the requests the whole profile has due, in
+// continuous stage rows and per-second rows.
+func TestLoadGeneratorsChainedLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the generator and runs two local Lambda functions")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "run")
+	const profile = "0s:20,2500ms:20,2500ms:40"
+	var stdout, stderr bytes.Buffer
+	err := runLoad(ctx, []string{"--generators", "2", "--target", "local", "--no-cpu-limits", "--no-charts", "--generator-window", "2s",
+		"--generator-samples", "--url", "api=" + srv.URL + "/", "--rate", profile, "--out", dir}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "Window 3/3") {
+		t.Errorf("no progress per window on stderr:\n%s", stderr.String())
+	}
+	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.GeneratorWindows) != 3 || len(rep.Generators) != 6 || len(rep.Scenarios) != 1 {
+		t.Fatalf("report: windows %v, %d generator rows, %d scenarios", rep.GeneratorWindows, len(rep.Generators), len(rep.Scenarios))
+	}
+	var rowReq, rowDrop int64
+	for i, g := range rep.Generators {
+		if g.Status != load.GenOK || g.Generator != 1+i/3 || g.Window != 1+i%3 || g.Share != 0.5 || g.CostUSD <= 0 {
+			t.Errorf("row %d: %+v", i, g)
+		}
+		rowReq += g.Requests
+		rowDrop += g.Dropped
+	}
+	e := rep.Scenarios[0].Endpoints[0]
+	if e.Total.Requests != rowReq || e.Total.Dropped != rowDrop {
+		t.Errorf("merged %d sent, %d dropped; rows of every generator and window add up to %d, %d", e.Total.Requests, e.Total.Dropped, rowReq, rowDrop)
+	}
+	// Exactly the requests one unbroken run has due: each generator's
+	// share of the whole profile, stage by stage.
+	st, err := load.ParseStages(profile, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Scenarios[0].Stages != st.String() || len(e.Stages) != len(st) {
+		t.Fatalf("report stages %q (%d rows), want %q", rep.Scenarios[0].Stages, len(e.Stages), profile)
+	}
+	var all int64
+	for i := range st {
+		var want int64
+		for g := 1; g <= 2; g++ {
+			sh := load.ShareStages(st, load.Open, g, 2)
+			want += int64(sh.FirstDue(st.Start(i)+st[i].Duration) - sh.FirstDue(st.Start(i)))
+		}
+		if got := e.Stages[i].Requests + e.Stages[i].Dropped; got != want {
+			t.Errorf("stage %d: %d requests, the profile has %d due", i+1, got, want)
+		}
+		all += want
+	}
+	if got := e.Total.Requests + e.Total.Dropped; got != all || all == 0 {
+		t.Errorf("total %d requests, the profile has %d due", got, all)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, load.PerSecondFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seconds := map[int]int64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		var sc, ep string
+		var sec int
+		var sent, ok, errs, dropped int64
+		if _, err := fmt.Sscanf(strings.ReplaceAll(line, ",", " "), "%s %s %d %d %d %d %d", &sc, &ep, &sec, &sent, &ok, &errs, &dropped); err != nil {
+			t.Fatalf("per_second.csv line %q: %v", line, err)
+		}
+		if _, dup := seconds[sec]; dup {
+			t.Errorf("per_second.csv: second %d twice", sec)
+		}
+		seconds[sec] = sent + dropped
+	}
+	var perSec int64
+	for s := range 5 {
+		if seconds[s] == 0 {
+			t.Errorf("per_second.csv: nothing in second %d (%v)", s, seconds)
+		}
+		perSec += seconds[s]
+	}
+	if perSec != all || len(seconds) != 5 {
+		t.Errorf("per_second.csv: %d requests in seconds %v, want %d in seconds 0-4", perSec, seconds, all)
+	}
+	// samples.csv: every window's requests, in time order, each with the
+	// whole run's offset and stage.
+	f, err := os.Open(filepath.Join(dir, load.SamplesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := load.NewCSVDecoder(f)
+	var n int64
+	var last time.Time
+	for {
+		var r load.Result
+		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if r.Time.Before(last) {
+			t.Errorf("samples.csv: %s after %s", r.Time, last)
+		}
+		last = r.Time
+		if want := st.At(r.Elapsed) + 1; r.Stage != want {
+			t.Errorf("sample at %s in stage %d, want %d", r.Elapsed, r.Stage, want)
+		}
+	}
+	if n != all {
+		t.Errorf("samples.csv has %d requests, the profile %d", n, all)
+	}
+	if md := stdout.String(); !strings.Contains(md, "3 windows of up to 2s") || !strings.Contains(md, "| 2, 3 (4s–5s)") {
+		t.Errorf("summary:\n%s", md)
+	}
+}
+
+// TestLoadGeneratorsHelloLocal: the hello scenarios against the local
+// Lambda, sent by two local generators over two chained windows: both
+// scenarios and both endpoints are measured, the hello answers parsed
+// (cold starts), priced as our stacks, and the rows cover every generator
+// and window.
+func TestLoadGeneratorsHelloLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function and the generator and runs two local Lambdas")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	err := runLoad(ctx, []string{"--generators", "2", "--no-cpu-limits", "--no-charts", "--generator-window", "2s",
+		"--scenario", "fast-io,low-cpu", "--fast-io-delay-ms", "5", "--low-cpu-hash-loops", "1000", "--endpoints", "default-2048,lmi-2048",
+		"--stages", "0s:2,2s:2", "--timeout", "5s", "--out", dir}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+	}
+	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Run.Target != "local" || len(rep.Scenarios) != 2 || len(rep.GeneratorWindows) != 2 || len(rep.Generators) != 4 {
+		t.Fatalf("report: target %q, %d scenarios, windows %v, %d generator rows", rep.Run.Target, len(rep.Scenarios), rep.GeneratorWindows, len(rep.Generators))
+	}
+	var rowReq int64
+	for _, g := range rep.Generators {
+		if g.Status != load.GenOK {
+			t.Errorf("generator row %+v", g)
+		}
+		rowReq += g.Requests
+	}
+	var sum int64
+	for i, sc := range rep.Scenarios {
+		if want := []string{"fast-io", "low-cpu"}[i]; sc.Name != want || len(sc.Endpoints) != 2 {
+			t.Fatalf("scenario %d: %s with %d endpoints, want %s with 2", i, sc.Name, len(sc.Endpoints), want)
+		}
+		for _, e := range sc.Endpoints {
+			tot := e.Total
+			if tot.Requests == 0 || tot.OK != tot.Requests || e.Cost == nil || e.Cost.Bill.TotalUSD <= 0 {
+				t.Errorf("%s/%s: %d requests, %d OK, cost %+v", sc.Name, e.Endpoint, tot.Requests, tot.OK, e.Cost)
+			}
+			if sc.Name == "fast-io" && tot.ColdStarts < 1 {
+				t.Errorf("%s/%s: no cold start parsed from the hello answers", sc.Name, e.Endpoint)
+			}
+			sum += tot.Requests
+		}
+	}
+	if sum != rowReq {
+		t.Errorf("scenarios add up to %d requests, the generators' rows to %d", sum, rowReq)
+	}
+}
+
+// TestLoadGeneratorsAWSAgainstLocalEndpoint drives the --target aws
+// generator path — credentials from the environment, the generator stack's
+// output from a cdk outputs file, the same SDK client — against a local
+// Lambda serving the generator function: once with a --url run chained
+// over two windows, once with a hello scenario whose URL comes from the
+// LMI stack's outputs in the same file.
+func TestLoadGeneratorsAWSAgainstLocalEndpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the generator and runs a local Lambda")
+	}
+	var served atomic.Int64
+	hello := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"message":"Hello World!","delay_ms":0,"hash_loops":0,"hash":"00","cold":%t,"concurrent":1}`, served.Add(1) == 1)
+	}))
+	defer hello.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := target.BuildLoadGen(ctx, root, runtime.GOARCH, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gens, err := target.StartLocalGenerators(ctx, bin, 1, 8, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gens.Close()
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	b, _ := json.Marshal(map[string]map[string]string{
+		target.LoadGenStack: {target.LoadGenFunctionOutput: gens.Functions[0]},
+		"GoLambdaBenchLmi":  {"Default2048Url": hello.URL + "/prod/2048/hello"},
+	})
+	if err := os.WriteFile(outputs, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	aws := []string{"--target", "aws", "--region", "us-east-1", "--outputs-file", outputs, "--endpoint-url", gens.Server.InvokeEndpoint(),
+		"--generators", "2", "--no-charts"}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		windows int
+		target  string
+	}{
+		{"url, chained", []string{"--url", "api=" + hello.URL + "/", "--rate", "0s:20,3s:20", "--generator-window", "2s"}, 2, "given"},
+		{"hello scenario, the first answer cold", []string{"--endpoints", "default-2048", "--scenario", "fast-io", "--fast-io-delay-ms", "1", "--stages", "0s:2,2s:2"}, 1, "aws"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			served.Store(0)
+			dir := filepath.Join(t.TempDir(), "run")
+			var stdout, stderr bytes.Buffer
+			if err := runLoad(ctx, append(append(slices.Clone(aws), tc.args...), "--out", dir), &stdout, &stderr); err != nil {
+				t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+			}
+			rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Run.Target != tc.target || len(rep.Generators) != 2*tc.windows || len(rep.Scenarios) != 1 {
+				t.Fatalf("report: target %q, %d generator rows, %d scenarios", rep.Run.Target, len(rep.Generators), len(rep.Scenarios))
+			}
+			var rowReq int64
+			for _, g := range rep.Generators {
+				if g.Status != load.GenOK || g.Function != gens.Functions[0] || g.CostUSD <= 0 {
+					t.Errorf("generator row %+v", g)
+				}
+				rowReq += g.Requests
+			}
+			tot := rep.Scenarios[0].Endpoints[0].Total
+			if tot.Requests == 0 || tot.Requests != rowReq || tot.OK != tot.Requests {
+				t.Errorf("merged %d requests (%d OK), the rows %d", tot.Requests, tot.OK, rowReq)
+			}
+			if tc.target == "aws" && (tot.ColdStarts < 1 || rep.Scenarios[0].Endpoints[0].Cost == nil) {
+				t.Errorf("hello endpoint: %d cold starts, cost %+v", tot.ColdStarts, rep.Scenarios[0].Endpoints[0].Cost)
+			}
+		})
 	}
 }

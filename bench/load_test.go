@@ -159,10 +159,17 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 		{[]string{"--log-tail"}, "applies to"},
 		// Generators.
 		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "1"}, "--generators 1"},
-		{[]string{"--generators", "4"}, "--url or --targets"},
 		{[]string{"--url", "http://127.0.0.1:1/", "--generator-samples"}, "applies to --generators"},
 		{[]string{"--function", "fn", "--generators", "2"}, "--function"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--target", "aws", "--rate", "0s:10,20m:10"}, "15m0s"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--target", "aws", "--rate", "0s:10,24h:10,24h:10,24h:10"}, "windows"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generator-window", "1m"}, "applies to --generators"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--generator-window", "500ms"}, "--generator-window 500ms"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--target", "aws", "--generator-window", "15m"}, "--generator-window 15m0s"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--timeout", "15m"}, "--timeout"},
+		{[]string{"--generators", "2", "--cooldown", "1s"}, "--cooldown does not combine"},
+		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--endpoint-url", "http://127.0.0.1:1"}, "needs --target aws"},
+		{[]string{"--generators", "2", "--target", "aws", "--cloudwatch"}, "--cloudwatch does not combine"},
+		{[]string{"--generators", "2", "--endpoints-in-turn", "on"}, "--endpoints-in-turn on"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -41,13 +41,21 @@ const (
 	GenMissing = "missing" // failed or timed out: nothing of its share is counted
 )
 
-// GeneratorRow is one generator of a distributed run as the report shows it.
+// GeneratorRow is one invocation of a generator in a distributed run as the
+// report shows it: one per generator, or, for a run longer than one
+// invocation, one per generator and window.
 type GeneratorRow struct {
-	Generator int    `json:"generator"`
-	Function  string `json:"function"`
-	Status    string `json:"status"`
-	Error     string `json:"error,omitempty"`
-	// Share is the fraction of the load this generator was given.
+	Generator int `json:"generator"`
+	// Window is the window of the run the invocation sent (1-based), from
+	// WindowFromS to WindowToS seconds after the run's start.
+	Window      int     `json:"window"`
+	WindowFromS float64 `json:"window_from_s"`
+	WindowToS   float64 `json:"window_to_s"`
+	Function    string  `json:"function"`
+	Status      string  `json:"status"`
+	Error       string  `json:"error,omitempty"`
+	// Share is the fraction of the load this generator was given (in its
+	// window).
 	Share    float64 `json:"share"`
 	Requests int64   `json:"requests"`
 	Dropped  int64   `json:"dropped"`
@@ -83,10 +91,17 @@ type DistributeConfig struct {
 	Generators int
 	Invoker    Invoker
 	// Lead is how far in the future the common start time is set, so that
-	// every invocation has begun (cold start included) by then.
+	// every invocation has begun (cold start included) by then; each
+	// later window's invocations are made this long before it starts.
 	Lead time.Duration
-	Cost GeneratorCost
-	Info RunInfo
+	// Window is the longest stretch of the run one invocation sends (0:
+	// the whole run in one invocation). A longer run is chained: split
+	// into windows (GenPlan.SplitWindows), each generator invoked once per
+	// window, window k+1's invocations made while window k's still run so
+	// that its load begins exactly where window k's ends.
+	Window time.Duration
+	Cost   GeneratorCost
+	Info   RunInfo
 	// NoCharts skips the charts, which are drawn only when the plan asks
 	// for samples (Plan.Samples) and every generator sent them.
 	NoCharts bool
@@ -95,12 +110,14 @@ type DistributeConfig struct {
 }
 
 // Distribute invokes the generators at once with the same plan and start
-// time, merges what they measured exactly (histograms and counts), and
+// time — once per window when the run is longer than cfg.Window, each
+// window's invocations a lead ahead of its start — merges what every
+// generator measured in every window exactly (histograms and counts), and
 // writes summary.json, summary.md, generators.json and per_second.csv into
-// cfg.Dir. A generator that fails or times out is a row marked missing, a
-// warning in the report, and an error wrapping ErrGeneratorMissing: its
-// share is never silently left out. Otherwise the error is a threshold
-// verdict as Run's.
+// cfg.Dir. A generator invocation that fails or times out is a row marked
+// missing, a warning in the report, and an error wrapping
+// ErrGeneratorMissing: its share of its window is never silently left out.
+// Otherwise the error is a threshold verdict as Run's.
 func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 	n := cfg.Generators
 	if n < 1 || (len(cfg.Functions) != 1 && len(cfg.Functions) != n) {
@@ -123,64 +140,100 @@ func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 	plan.Generators = n
 	plan.StartAt = time.Now().Add(cfg.Lead).UTC().Round(time.Millisecond)
 	probe := plan
-	probe.Generator = 1
+	probe.Generator, probe.WindowIndex, probe.Windows = 1, 1, 1
+	probe.Window = Window{From: 0, To: probe.LoadEnd()}
 	if err := probe.Validate(); err != nil {
 		return nil, err
 	}
+	windows := probe.SplitWindows(cfg.Window)
+	plan.Windows = len(windows)
 	if cfg.Info.Started.IsZero() {
 		cfg.Info.Started = plan.StartAt.Truncate(time.Second)
 	}
-	fmt.Fprintf(cfg.Progress, "Invoking %d generators, all starting at %s (in %s), ending by %s\n",
-		n, plan.StartAt.Format("15:04:05.000"), cfg.Lead, plan.End().Format("15:04:05"))
+	if len(windows) == 1 {
+		fmt.Fprintf(cfg.Progress, "Invoking %d generators, all starting at %s (in %s), ending by %s\n",
+			n, plan.StartAt.Format("15:04:05.000"), cfg.Lead, plan.End().Format("15:04:05"))
+	} else {
+		fmt.Fprintf(cfg.Progress, "The run is longer than one invocation's window (%s): %d windows, each generator invoked once per window, "+
+			"%s ahead of it; starting at %s, ending by %s\n",
+			cfg.Window, len(windows), cfg.Lead, plan.StartAt.Format("15:04:05.000"), plan.End().Format("15:04:05"))
+	}
 
-	rows := make([]GeneratorRow, n)
-	results := make([]*GenResult, n)
+	// rows and results hold window w's generator i at w*n+i; invoked
+	// marks the windows whose invocations were made.
+	rows := make([]GeneratorRow, len(windows)*n)
+	results := make([]*GenResult, len(windows)*n)
+	invoked := 0
 	var (
 		wg      sync.WaitGroup
 		printMu sync.Mutex // the generators report as they finish
 	)
-	for i := range n {
-		fn := cfg.Functions[0]
-		if len(cfg.Functions) == n {
-			fn = cfg.Functions[i]
+	for w, win := range windows {
+		// Window w+1's invocations are made a lead ahead of its start,
+		// while window w's still run.
+		if w > 0 && !sleepUntil(ctx, plan.StartAt.Add(win.From-cfg.Lead)) {
+			break
 		}
-		p := plan
-		p.Generator = i + 1
-		wg.Go(func() {
-			res, row := invokeGenerator(ctx, cfg, fn, p)
-			results[i], rows[i] = res, row
-			status := row.Status
-			if row.Error != "" {
-				status += ": " + row.Error
-			}
+		invoked++
+		if len(windows) > 1 {
 			printMu.Lock()
-			defer printMu.Unlock()
-			fmt.Fprintf(cfg.Progress, "  generator %d/%d (%s): %s, %d requests, %d dropped\n", i+1, n, fn, status, row.Requests, row.Dropped)
-		})
+			fmt.Fprintf(cfg.Progress, "Window %d/%d (%s of the run): invoking %d generators, starting at %s\n",
+				w+1, len(windows), win, n, plan.StartAt.Add(win.From).Format("15:04:05.000"))
+			printMu.Unlock()
+		}
+		for i := range n {
+			fn := cfg.Functions[0]
+			if len(cfg.Functions) == n {
+				fn = cfg.Functions[i]
+			}
+			p := plan
+			p.Generator = i + 1
+			p.Window, p.WindowIndex = win, w+1
+			wg.Go(func() {
+				res, row := invokeGenerator(ctx, cfg, fn, p)
+				row.Share = shareOf(plan, i+1)
+				results[w*n+i], rows[w*n+i] = res, row
+				status := row.Status
+				if row.Error != "" {
+					status += ": " + row.Error
+				}
+				printMu.Lock()
+				defer printMu.Unlock()
+				where := fmt.Sprintf("generator %d/%d", i+1, n)
+				if len(windows) > 1 {
+					where = fmt.Sprintf("window %d/%d, %s", w+1, len(windows), where)
+				}
+				fmt.Fprintf(cfg.Progress, "  %s (%s): %s, %d requests, %d dropped\n", where, fn, status, row.Requests, row.Dropped)
+			})
+		}
 	}
 	wg.Wait()
+	rows, results = rows[:invoked*n], results[:invoked*n]
 
 	m := NewMetrics()
 	var kept []*GenResult
 	missing := 0
-	for i, res := range results {
+	for _, res := range results {
 		if res == nil {
 			missing++
 			continue
 		}
 		m.Merge(res.Metrics)
 		kept = append(kept, res)
-		rows[i].Share = shareOf(plan, i+1)
 	}
-	for i := range rows {
-		if rows[i].Status == GenMissing {
-			rows[i].Share = shareOf(plan, i+1)
-		}
-	}
+	// One generator's windows side by side: which fell behind, and when.
+	slices.SortStableFunc(rows, func(a, b GeneratorRow) int { return a.Generator - b.Generator })
 	m.setStages(plan.Stages) // the whole run's profile, not one generator's share
 	m.Close()
 	rep := &Report{Partial: ctx.Err() != nil, Run: cfg.Info, Scenarios: m.Summaries(EndpointOrder), Generators: rows,
 		GeneratorCost: &cfg.Cost}
+	if len(windows) > 1 {
+		rep.GeneratorWindows = windows
+	}
+	if invoked < len(windows) {
+		rep.Run.Notes = append(rep.Run.Notes, fmt.Sprintf("interrupted: windows %d to %d of %d (%s on) were never sent",
+			invoked+1, len(windows), len(windows), windows[invoked].From))
+	}
 	haveSamples := false
 	if plan.Samples && len(kept) > 0 {
 		var err error
@@ -204,8 +257,11 @@ func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 	switch {
 	case ctx.Err() != nil:
 		return rep, fmt.Errorf("interrupted: partial results in %s: %w", cfg.Dir, ctx.Err())
-	case missing > 0:
+	case missing > 0 && len(windows) == 1:
 		return rep, fmt.Errorf("%w: %d of %d generators failed (results in %s)", ErrGeneratorMissing, missing, n, cfg.Dir)
+	case missing > 0:
+		return rep, fmt.Errorf("%w: %d of %d generator invocations (%d generators × %d windows) failed (results in %s)",
+			ErrGeneratorMissing, missing, len(rows), n, len(windows), cfg.Dir)
 	case len(rep.Scenarios) == 0:
 		return rep, errors.New("distributed run: no requests were sent")
 	}
@@ -233,14 +289,15 @@ func shareOf(plan GenPlan, i int) float64 {
 // invokeGenerator runs one generator and describes it; the result is nil
 // when the generator's share is missing.
 func invokeGenerator(ctx context.Context, cfg DistributeConfig, fn string, p GenPlan) (*GenResult, GeneratorRow) {
-	row := GeneratorRow{Generator: p.Generator, Function: fn, Status: GenMissing}
+	row := GeneratorRow{Generator: p.Generator, Window: p.WindowIndex, WindowFromS: p.Window.From.Seconds(), WindowToS: p.Window.To.Seconds(),
+		Function: fn, Status: GenMissing}
 	payload, err := json.Marshal(p)
 	if err != nil {
 		row.Error = err.Error()
 		return nil, row
 	}
 	// The generator's own limit ends it; this bounds a lost answer.
-	ictx, cancel := context.WithDeadline(ctx, p.End().Add(2*time.Minute))
+	ictx, cancel := context.WithDeadline(ctx, p.WindowEnd().Add(2*time.Minute))
 	defer cancel()
 	began := time.Now()
 	out, err := cfg.Invoker.Invoke(ictx, &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: payload, LogType: types.LogTypeTail}, noRetry)
@@ -271,8 +328,8 @@ func invokeGenerator(ctx context.Context, cfg DistributeConfig, fn string, p Gen
 		row.Error = err.Error()
 		return nil, row
 	}
-	if res.Generator != p.Generator || res.Generators != p.Generators {
-		row.Error = fmt.Sprintf("answered as generator %d of %d", res.Generator, res.Generators)
+	if res.Generator != p.Generator || res.Generators != p.Generators || res.WindowIndex != p.WindowIndex || res.Window != p.Window {
+		row.Error = fmt.Sprintf("answered as generator %d of %d, window %d (%s)", res.Generator, res.Generators, res.WindowIndex, res.Window)
 		return nil, row
 	}
 	row.Status = GenOK

@@ -83,6 +83,18 @@ type AttackOptions struct {
 	MaxInFlight int `json:"max_in_flight"`
 	// Invoker sends the invocations of Function endpoints.
 	Invoker Invoker `json:"-"`
+	// From and To confine the load to the offsets [From, To) of the
+	// profile (To 0: to its end): the open model sends only the requests
+	// due in it, the closed model runs its virtual users only in it, and
+	// requests still in flight at To are answered (within Timeout) before
+	// Attack's channel closes. A generator sending one window of a run
+	// longer than one invocation sets them and Origin, so that what the
+	// windows measure adds up to one unbroken run.
+	From time.Duration `json:"from,omitempty"`
+	To   time.Duration `json:"to,omitempty"`
+	// Origin is the instant of offset 0 (zero: when Attack is called); it
+	// may lie in the past or the future.
+	Origin time.Time `json:"-"`
 }
 
 // Defaults used when AttackOptions leave them zero.
@@ -122,6 +134,9 @@ func Attack(ctx context.Context, endpoints []Endpoint, o AttackOptions) (<-chan 
 	if o.Model != Open && o.Model != Closed {
 		return nil, fmt.Errorf("attack: unknown model %q", o.Model)
 	}
+	if o.From < 0 || (o.To != 0 && o.To <= o.From) {
+		return nil, fmt.Errorf("attack: bad window [%s, %s)", o.From, o.To)
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -139,6 +154,10 @@ func Attack(ctx context.Context, endpoints []Endpoint, o AttackOptions) (<-chan 
 	out := make(chan *Result, 4096)
 	wall := time.Now()
 	start := wall // keeps the monotonic clock for measuring
+	if !o.Origin.IsZero() {
+		start = wall.Add(o.Origin.Sub(wall)) // the origin, on the monotonic clock
+		wall = o.Origin
+	}
 	var wg sync.WaitGroup
 	for _, a := range attackers {
 		a.start = start
@@ -510,10 +529,13 @@ func (a *attacker) vu(ctx context.Context, n int) {
 	tm.Stop()
 	for ctx.Err() == nil {
 		now := a.now()
+		if a.o.To > 0 && now >= a.o.To {
+			return // the window is over: the next one's user goes on
+		}
 		vus := a.o.Stages.VUsAt(now)
-		if vus < n {
-			next, ok := a.o.Stages.NextActive(n, now)
-			if !ok || !a.sleepUntil(ctx, tm, next, false) {
+		if vus < n || now < a.o.From {
+			next, ok := a.o.Stages.NextActive(n, max(now, a.o.From))
+			if !ok || (a.o.To > 0 && next >= a.o.To) || !a.sleepUntil(ctx, tm, next, false) {
 				return
 			}
 			continue
@@ -563,9 +585,9 @@ func (a *attacker) open(ctx context.Context) {
 	workers := 0
 	tm := time.NewTimer(time.Hour)
 	tm.Stop()
-	for k := 1; ; k++ {
+	for k := a.o.Stages.FirstDue(a.o.From); ; k++ {
 		due, ok := a.o.Stages.DueTime(float64(k))
-		if !ok {
+		if !ok || (a.o.To > 0 && due >= a.o.To) {
 			return
 		}
 		spin := a.o.Stages.RateAt(due) <= float64(time.Second/spinMinGap)

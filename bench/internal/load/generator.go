@@ -12,17 +12,21 @@ import (
 	"time"
 )
 
-// GenPlanVersion is the version of the GenPlan and GenResult contract.
-const GenPlanVersion = 1
+// GenPlanVersion is the version of the GenPlan and GenResult contract
+// (2: plans carry the window of the run they send).
+const GenPlanVersion = 2
 
 // MaxResponseBytes is Lambda's limit on a synchronous invocation's response
 // (6 MB); a generator's encoded result must stay below it.
 const MaxResponseBytes = 6 << 20
 
-// GenPlan is what one of several load generators runs: the whole run's
-// endpoints, scenarios and profile, and which share of it is this
-// generator's. Every generator of a run gets the same plan but for
-// Generator, and starts at StartAt.
+// GenPlan is what one invocation of one of several load generators runs:
+// the whole run's endpoints, scenarios and profile, which share of it is
+// this generator's, and which window of the run this invocation sends.
+// Every generator of a run gets the same plan but for Generator; a run
+// longer than one invocation is split into windows (SplitWindows), each
+// sent by its own invocation of every generator, all with the same
+// StartAt.
 type GenPlan struct {
 	Version    int `json:"version"`
 	Generator  int `json:"generator"`  // 1-based
@@ -41,6 +45,93 @@ type GenPlan struct {
 	// Samples asks for every request's sample (samples.csv lines) in the
 	// answer, as far as Lambda's response limit allows.
 	Samples bool `json:"samples,omitempty"`
+	// Window is the part of the run this invocation sends, in offsets
+	// from StartAt; Windows how many windows the run has (Window is the
+	// WindowIndex-th, 1-based).
+	Window      Window `json:"window"`
+	WindowIndex int    `json:"window_index"`
+	Windows     int    `json:"windows"`
+}
+
+// Window is a stretch [From, To) of a distributed run, in offsets from its
+// start (GenPlan.StartAt): what one invocation of each generator sends.
+// Offsets between scenarios count as in GenPlan.ScenarioStart.
+type Window struct {
+	From time.Duration `json:"from_ns"`
+	To   time.Duration `json:"to_ns"`
+}
+
+// String formats the window as "14m0s–28m0s".
+func (w Window) String() string { return w.From.String() + "–" + w.To.String() }
+
+// WindowMargin is kept at the end of every generator invocation, after its
+// window's last requests have had their timeout: the generator stops
+// deadlineMargin before its deadline, then encodes and returns its answer.
+const WindowMargin = 20 * time.Second
+
+// MaxWindow is the longest window one generator invocation can send when
+// the invocation may last limit, is made lead before its window starts, and
+// its window's last requests may take up to requestTimeout: what is left of
+// limit after those and WindowMargin.
+func MaxWindow(limit, lead, requestTimeout time.Duration) time.Duration {
+	return limit - lead - requestTimeout - WindowMargin
+}
+
+// MaxOverlap is how many invocations of one generator run at once at most
+// when each window's is made lead before the window starts and lasts until
+// its last requests have had their timeout and it has answered
+// (WindowMargin): 2 when windows are longer than lead and timeout
+// together, more for shorter windows.
+func MaxOverlap(windows []Window, lead, timeout time.Duration) int {
+	most := 0
+	for i, w := range windows {
+		n := 0
+		at := w.From - lead // when window i's invocation is made
+		for _, o := range windows[:i+1] {
+			if o.To+timeout+WindowMargin > at {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
+// span is how long one scenario takes: its profile, then the request
+// timeout for the last answers.
+func (p *GenPlan) span() time.Duration { return p.Stages.Total() + p.Timeout }
+
+// LoadEnd is the offset from StartAt at which the last scenario's load
+// ends (its last requests may be answered up to Timeout later).
+func (p *GenPlan) LoadEnd() time.Duration {
+	return time.Duration(len(p.Scenarios)-1)*p.span() + p.Stages.Total()
+}
+
+// SplitWindows splits the run's load time — every scenario's profile, one
+// after another as ScenarioStart places them — into windows of at most w
+// (w <= 0: one window for the whole run). Each window begins where the
+// previous ends; a window that would begin in the pause between two
+// scenarios (the earlier one's request timeout) begins at the next
+// scenario's start instead, so no invocation is spent waiting. The
+// windows tile every scenario's profile exactly: each offset of load
+// belongs to one window.
+func (p *GenPlan) SplitWindows(w time.Duration) []Window {
+	end := p.LoadEnd()
+	if w <= 0 {
+		return []Window{{From: 0, To: end}}
+	}
+	total, span := p.Stages.Total(), p.span()
+	var out []Window
+	for cur := time.Duration(0); cur < end; {
+		if k := cur / span; cur-k*span >= total {
+			cur = (k + 1) * span // in the pause after scenario k
+			continue
+		}
+		to := min(cur+w, end)
+		out = append(out, Window{From: cur, To: to})
+		cur = to
+	}
+	return out
 }
 
 // Validate checks a plan before anything is sent.
@@ -60,6 +151,12 @@ func (p *GenPlan) Validate() error {
 		return errors.New("plan: empty load profile")
 	case p.Timeout <= 0 || p.MaxInFlight < 1:
 		return errors.New("plan: timeout and max in flight must be positive")
+	}
+	if p.Window.From < 0 || p.Window.To <= p.Window.From || p.Window.To > p.LoadEnd() {
+		return fmt.Errorf("plan: window %s outside the run's load (0s–%s)", p.Window, p.LoadEnd())
+	}
+	if p.Windows < 1 || p.WindowIndex < 1 || p.WindowIndex > p.Windows {
+		return fmt.Errorf("plan: window %d of %d", p.WindowIndex, p.Windows)
 	}
 	for _, ep := range p.Endpoints {
 		if ep.Function != nil {
@@ -100,11 +197,16 @@ func ShareMaxInFlight(total, n int) int {
 
 // ScenarioStart is when scenario k (0-based) of a plan starts.
 func (p *GenPlan) ScenarioStart(k int) time.Time {
-	return p.StartAt.Add(time.Duration(k) * (p.Stages.Total() + p.Timeout))
+	return p.StartAt.Add(time.Duration(k) * p.span())
 }
 
 // End is when the last scenario of a plan is over at the latest.
 func (p *GenPlan) End() time.Time { return p.ScenarioStart(len(p.Scenarios)) }
+
+// WindowEnd is when the invocation sending the plan's window is over at the
+// latest: its window's end, then the request timeout for the answers still
+// in flight.
+func (p *GenPlan) WindowEnd() time.Time { return p.StartAt.Add(p.Window.To + p.Timeout) }
 
 // Second is one second of one endpoint as a generator saw it: requests by
 // the second they were due (or sent) in, counted from the scenario's start.
@@ -125,8 +227,12 @@ type GenResult struct {
 	Version    int `json:"version"`
 	Generator  int `json:"generator"`
 	Generators int `json:"generators"`
-	// StartLag is how late the generator began its first scenario after
-	// StartAt (negative never: it waits).
+	// Window is the window of the run it sent (GenPlan.WindowIndex).
+	Window Window `json:"window"`
+	// WindowIndex is the plan's (1-based).
+	WindowIndex int `json:"window_index"`
+	// StartLag is how late the generator began its window after its start
+	// (StartAt + Window.From; negative never: it waits).
 	StartLag time.Duration `json:"start_lag_ns"`
 	Started  time.Time     `json:"started"`
 	Ended    time.Time     `json:"ended"`
@@ -148,9 +254,17 @@ func (r *GenResult) Samples() []byte { return r.samples }
 // return what it measured.
 const deadlineMargin = 5 * time.Second
 
-// Generate runs plan's share of the load (after waiting for its start time)
-// and returns what it measured. When ctx has a deadline the generator stops
-// deadlineMargin before it and returns a partial result.
+// earlyWake is how long before its start a generator stops sleeping on a
+// timer: the engine waits out the rest to the due time itself, more
+// precisely than a timer wakes.
+const earlyWake = 2 * time.Millisecond
+
+// Generate runs plan's share of the load in the plan's window (after
+// waiting for the window's start) and returns what it measured, with every
+// offset, stage number and per-second row in the whole run's terms (each
+// scenario's offsets count from its ScenarioStart), so that the windows of
+// a run merge into one unbroken run. When ctx has a deadline the generator
+// stops deadlineMargin before it and returns a partial result.
 func Generate(ctx context.Context, plan GenPlan) (*GenResult, error) {
 	if err := plan.Validate(); err != nil {
 		return nil, err
@@ -160,7 +274,8 @@ func Generate(ctx context.Context, plan GenPlan) (*GenResult, error) {
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineMargin))
 		defer cancel()
 	}
-	res := &GenResult{Version: GenPlanVersion, Generator: plan.Generator, Generators: plan.Generators, Metrics: NewMetrics()}
+	res := &GenResult{Version: GenPlanVersion, Generator: plan.Generator, Generators: plan.Generators,
+		Window: plan.Window, WindowIndex: plan.WindowIndex, Metrics: NewMetrics()}
 	stages := ShareStages(plan.Stages, plan.Model, plan.Generator, plan.Generators)
 	if stages.Total() <= 0 {
 		return nil, errors.New("plan: empty share")
@@ -175,21 +290,32 @@ func Generate(ctx context.Context, plan GenPlan) (*GenResult, error) {
 	if plan.Samples {
 		csvEnc = NewCSVEncoder(&csvBuf)
 	}
+	started := false
 	for k, sc := range plan.Scenarios {
-		if !sleepUntil(ctx, plan.ScenarioStart(k)) {
+		// The part of the window in this scenario's profile, in the
+		// scenario's own offsets.
+		s0 := time.Duration(k) * plan.span()
+		from, to := max(plan.Window.From-s0, 0), min(plan.Window.To-s0, plan.Stages.Total())
+		if from >= to {
+			continue
+		}
+		origin := plan.ScenarioStart(k)
+		if !sleepUntil(ctx, origin.Add(from-earlyWake)) {
 			res.Partial = true
 			break
 		}
-		now := time.Now()
-		if k == 0 {
+		if !started {
+			started = true
+			now := time.Now()
 			res.Started = now.UTC()
-			res.StartLag = now.Sub(plan.StartAt)
+			res.StartLag = max(0, now.Sub(plan.StartAt.Add(plan.Window.From)))
 		}
 		if allZero(stages) {
 			continue // a closed-model share with no virtual user
 		}
 		o := opts
 		o.Scenario, o.Query = sc.Name, sc.Query
+		o.From, o.To, o.Origin = from, to, origin
 		ch, err := Attack(ctx, plan.Endpoints, o)
 		if err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -177,8 +178,8 @@ func TestDecodeResponseErrors(t *testing.T) {
 		{"not JSON", `{"version":`, "decode generator answer"},
 		{"old version", `{"version":0,"result_gzip":""}`, "version 0"},
 		{"not gzip", `{"version":1,"result_gzip":"` + base64.StdEncoding.EncodeToString([]byte("plain")) + `"}`, "decode generator answer"},
-		{"no metrics", `{"version":1,"result_gzip":"` + base64.StdEncoding.EncodeToString(gz(t, `{"generator":1}`)) + `"}`, "no metrics"},
-		{"histogram count mismatch", `{"version":1,"result_gzip":"` + base64.StdEncoding.EncodeToString(gz(t, badCounts(t))) + `"}`, "latencies"},
+		{"no metrics", `{"version":2,"result_gzip":"` + base64.StdEncoding.EncodeToString(gz(t, `{"generator":1}`)) + `"}`, "no metrics"},
+		{"histogram count mismatch", `{"version":2,"result_gzip":"` + base64.StdEncoding.EncodeToString(gz(t, badCounts(t))) + `"}`, "latencies"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,10 +222,16 @@ func badCounts(t *testing.T) string {
 // each generator reports requests results of its own, except the failing
 // ones, which answer with a function error.
 type genInvoker struct {
-	t        *testing.T
-	failing  map[int]bool
-	requests int
-	calls    atomic.Int64
+	t             *testing.T
+	failing       map[int]bool
+	failingWindow map[[2]int]bool // generator, window
+	requests      int
+	calls         atomic.Int64
+	mu            sync.Mutex
+	plans         []GenPlan
+	// cancel is called when window cancelAt is invoked (an interruption).
+	cancel   context.CancelFunc
+	cancelAt int
 }
 
 func (g *genInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
@@ -236,18 +243,25 @@ func (g *genInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if g.failing[p.Generator] {
+	g.mu.Lock()
+	g.plans = append(g.plans, p)
+	g.mu.Unlock()
+	if g.cancel != nil && p.WindowIndex == g.cancelAt {
+		g.cancel()
+	}
+	if g.failing[p.Generator] || g.failingWindow[[2]int{p.Generator, p.WindowIndex}] {
 		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"), Payload: []byte(`{"errorMessage":"boom"}`)}, nil
 	}
 	m := NewMetrics()
 	sh := ShareStages(p.Stages, p.Model, p.Generator, p.Generators)
 	for i := range g.requests {
-		m.Add(&Result{Scenario: p.Scenarios[0].Name, Endpoint: p.Endpoints[0].Name, Model: p.Model, Stages: sh, Stage: 1,
-			Status: 200, Elapsed: time.Duration(i) * time.Millisecond, Latency: time.Duration(p.Generator) * time.Millisecond})
+		el := p.Window.From + time.Duration(i)*time.Millisecond
+		m.Add(&Result{Scenario: p.Scenarios[0].Name, Endpoint: p.Endpoints[0].Name, Model: p.Model, Stages: sh, Stage: p.Stages.At(el) + 1,
+			Status: 200, Elapsed: el, Latency: time.Duration(p.Generator) * time.Millisecond})
 	}
 	m.Close()
 	resp, err := EncodeResponse(&GenResult{Version: GenPlanVersion, Generator: p.Generator, Generators: p.Generators, Metrics: m,
-		StartLag: 2 * time.Millisecond})
+		Window: p.Window, WindowIndex: p.WindowIndex, StartLag: 2 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +354,8 @@ func TestDistributeAllAnswer(t *testing.T) {
 func TestPlanValidate(t *testing.T) {
 	ok := GenPlan{Version: GenPlanVersion, Generator: 1, Generators: 2, StartAt: time.Now(),
 		Endpoints: []Endpoint{{Name: "api", URL: "http://127.0.0.1:9/"}}, Scenarios: []Scenario{{Name: "load"}},
-		Model: Open, Stages: Stages{{Duration: time.Second, Target: 1}}, Timeout: time.Second, MaxInFlight: 1}
+		Model: Open, Stages: Stages{{Duration: time.Second, Target: 1}}, Timeout: time.Second, MaxInFlight: 1,
+		Window: Window{From: 0, To: time.Second}, WindowIndex: 1, Windows: 1}
 	tests := []struct {
 		name string
 		edit func(p *GenPlan)
@@ -353,6 +368,9 @@ func TestPlanValidate(t *testing.T) {
 		{"empty profile", func(p *GenPlan) { p.Stages = nil }},
 		{"function endpoint", func(p *GenPlan) { p.Endpoints = []Endpoint{{Name: "f", Function: &Function{Name: "f"}}} }},
 		{"bad URL", func(p *GenPlan) { p.Endpoints = []Endpoint{{Name: "u", URL: "ftp://x"}} }},
+		{"empty window", func(p *GenPlan) { p.Window = Window{} }},
+		{"window beyond the load", func(p *GenPlan) { p.Window.To = 2 * time.Second }},
+		{"window index out of range", func(p *GenPlan) { p.WindowIndex = 2 }},
 	}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("good plan: %v", err)
@@ -375,7 +393,8 @@ func TestGenerateStopsBeforeDeadline(t *testing.T) {
 	srv := helloServer(t)
 	plan := GenPlan{Version: GenPlanVersion, Generator: 2, Generators: 2, StartAt: time.Now(),
 		Endpoints: []Endpoint{{Name: "api", URL: srv.URL + "/"}}, Scenarios: []Scenario{{Name: "load"}},
-		Model: Open, Stages: mustStages(t, "0s:20,30s:20", false), Timeout: time.Second, MaxInFlight: 10}
+		Model: Open, Stages: mustStages(t, "0s:20,30s:20", false), Timeout: time.Second, MaxInFlight: 10,
+		Window: Window{From: 0, To: 30 * time.Second}, WindowIndex: 1, Windows: 1}
 	ctx, cancel := context.WithTimeout(context.Background(), deadlineMargin+500*time.Millisecond)
 	defer cancel()
 	res, err := Generate(ctx, plan)

@@ -57,6 +57,10 @@ type Report struct {
 	// (--generators), describes each; GeneratorCost how they are priced.
 	Generators    []GeneratorRow `json:"generators,omitempty"`
 	GeneratorCost *GeneratorCost `json:"generator_cost,omitempty"`
+	// GeneratorWindows are the windows a run longer than one generator
+	// invocation was split into (the rows then are per generator and
+	// window).
+	GeneratorWindows []Window `json:"generator_windows,omitempty"`
 }
 
 // Failures counts the attempted requests (sent or dropped) of every
@@ -496,15 +500,19 @@ func costTable(sc ScenarioSummary) [][]string {
 // requests dropped, a generator that could not keep up.
 func (r *Report) warnings() []string {
 	var out []string
-	for _, g := range r.Generators {
-		switch g.Status {
-		case GenMissing:
-			out = append(out, fmt.Sprintf("Generator %d failed (%s): its share of the load (%.1f%%) is MISSING from every figure below.", g.Generator, g.Error, 100*g.Share))
-		case GenPartial:
-			out = append(out, fmt.Sprintf("Generator %d stopped before the end of its profile: its share of the load (%.1f%%) is only partly counted.", g.Generator, 100*g.Share))
-		}
-		if g.FellBehind {
-			out = append(out, fmt.Sprintf("Generator %d fell behind: send lag p99 %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.", g.Generator, g.SendLagP99Ms, g.SendLagMaxMs))
+	if len(r.GeneratorWindows) > 1 {
+		out = append(out, r.windowWarnings()...)
+	} else {
+		for _, g := range r.Generators {
+			switch g.Status {
+			case GenMissing:
+				out = append(out, fmt.Sprintf("Generator %d failed (%s): its share of the load (%.1f%%) is MISSING from every figure below.", g.Generator, g.Error, 100*g.Share))
+			case GenPartial:
+				out = append(out, fmt.Sprintf("Generator %d stopped before the end of its profile: its share of the load (%.1f%%) is only partly counted.", g.Generator, 100*g.Share))
+			}
+			if g.FellBehind {
+				out = append(out, fmt.Sprintf("Generator %d fell behind: send lag p99 %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.", g.Generator, g.SendLagP99Ms, g.SendLagMaxMs))
+			}
 		}
 	}
 	if att, failed := r.Failures(); att > 0 && failed == att {
@@ -580,19 +588,36 @@ func (e *errWriter) table(rows [][]string) {
 	}
 }
 
-// generatorsMarkdown writes the per-generator table and what the generators
-// cost.
+// generatorsMarkdown writes the per-generator table (a row per generator
+// and window when the run was chained over several windows) and what the
+// generators cost.
 func (r *Report) generatorsMarkdown(bw *errWriter) {
+	gens := map[int]bool{}
+	for _, g := range r.Generators {
+		gens[g.Generator] = true
+	}
 	bw.printf("## Generators\n\n")
-	bw.printf("%d generators sent the load, each its share, all starting at the same time; the figures above merge their histograms exactly. Start lag = how late a generator began after the common start; send lag over all its endpoints.\n\n", len(r.Generators))
-	rows := [][]string{{"generator", "function", "status", "share", "requests", "dropped", "start lag ms", "send lag p99 ms", "send lag max ms", "billed ms", "cost USD"}}
+	head := "generator"
+	if nw := len(r.GeneratorWindows); nw > 1 {
+		head = "generator, window"
+		w := r.GeneratorWindows[0].To - r.GeneratorWindows[0].From
+		bw.printf("%d generators sent the load, each its share, in %d windows of up to %s chained back to back: every generator was invoked once per window, all of a window's invocations starting at the same time; the figures above merge the histograms of every generator and window exactly. One row per generator and window (its offsets from the run's start); start lag = how late the invocation began after its window's start; send lag over all its endpoints.\n\n",
+			len(gens), nw, shortDuration(w))
+	} else {
+		bw.printf("%d generators sent the load, each its share, all starting at the same time; the figures above merge their histograms exactly. Start lag = how late a generator began after the common start; send lag over all its endpoints.\n\n", len(gens))
+	}
+	rows := [][]string{{head, "function", "status", "share", "requests", "dropped", "start lag ms", "send lag p99 ms", "send lag max ms", "billed ms", "cost USD"}}
 	var total, billed float64
 	for _, g := range r.Generators {
 		st := g.Status
 		if g.FellBehind {
 			st += ", fell behind"
 		}
-		rows = append(rows, []string{fmt.Sprint(g.Generator), g.Function, st, fmt.Sprintf("%.1f%%", 100*g.Share),
+		who := fmt.Sprint(g.Generator)
+		if len(r.GeneratorWindows) > 1 {
+			who += fmt.Sprintf(", %d (%s)", g.Window, windowSpan(g))
+		}
+		rows = append(rows, []string{who, g.Function, st, fmt.Sprintf("%.1f%%", 100*g.Share),
 			fmt.Sprint(g.Requests), fmt.Sprint(g.Dropped), lagMs(g.StartLagMs), lagMs(g.SendLagP99Ms), lagMs(g.SendLagMaxMs),
 			fmt.Sprintf("%.0f", g.BilledMs), usd(g.CostUSD)})
 		total += g.CostUSD
@@ -601,7 +626,68 @@ func (r *Report) generatorsMarkdown(bw *errWriter) {
 	bw.table(rows)
 	bw.printf("\n")
 	if c := r.GeneratorCost; c != nil && c.MemoryMB > 0 {
-		bw.printf("The generators themselves cost %s USD on AWS (%s prices): %.0f ms billed in all at %d MB %s, plus %d requests.\n\n",
-			usd(total), costRegion(r), billed, c.MemoryMB, c.Arch, len(r.Generators))
+		per := ""
+		if len(r.GeneratorWindows) > 1 {
+			per = " (one per invocation)"
+		}
+		bw.printf("The generators themselves cost %s USD on AWS (%s prices): %.0f ms billed in all at %d MB %s, plus %d requests%s.\n\n",
+			usd(total), costRegion(r), billed, c.MemoryMB, c.Arch, len(r.Generators), per)
 	}
+}
+
+// windowWarnings are the generators' warnings of a run chained over
+// several windows: one line per generator and kind, naming the windows.
+func (r *Report) windowWarnings() []string {
+	var out []string
+	for i := 0; i < len(r.Generators); {
+		j := i
+		for j < len(r.Generators) && r.Generators[j].Generator == r.Generators[i].Generator {
+			j++
+		}
+		var missing, partial, behind []string
+		var p99, mx float64
+		for _, g := range r.Generators[i:j] {
+			w := fmt.Sprintf("%d (%s)", g.Window, windowSpan(g))
+			switch g.Status {
+			case GenMissing:
+				missing = append(missing, w+": "+g.Error)
+			case GenPartial:
+				partial = append(partial, w)
+			}
+			if g.FellBehind {
+				behind = append(behind, w)
+				p99, mx = max(p99, g.SendLagP99Ms), max(mx, g.SendLagMaxMs)
+			}
+		}
+		g := r.Generators[i]
+		windows := func(ws []string) string {
+			if len(ws) == 1 {
+				return "window " + ws[0]
+			}
+			return "windows " + strings.Join(ws, "; ")
+		}
+		if len(missing) > 0 {
+			out = append(out, fmt.Sprintf("Generator %d failed in %s: its share of the load in that time (%.1f%%) is MISSING from every figure below.",
+				g.Generator, windows(missing), 100*g.Share))
+		}
+		if len(partial) > 0 {
+			out = append(out, fmt.Sprintf("Generator %d stopped before the end of %s: its share of the load in that time (%.1f%%) is only partly counted.",
+				g.Generator, windows(partial), 100*g.Share))
+		}
+		if len(behind) > 0 {
+			out = append(out, fmt.Sprintf("Generator %d fell behind in %s: send lag p99 up to %.3f ms, max %.3f ms; latencies include this lag. Use more generators or a lower rate.",
+				g.Generator, windows(behind), p99, mx))
+		}
+		i = j
+	}
+	return out
+}
+
+// windowSpan is a generator row's window as offsets from the run's start:
+// "14m–28m".
+func windowSpan(g GeneratorRow) string {
+	d := func(s float64) string {
+		return shortDuration(time.Duration(s * float64(time.Second)).Round(time.Millisecond))
+	}
+	return d(g.WindowFromS) + "–" + d(g.WindowToS)
 }

@@ -285,3 +285,30 @@ func (ss Stages) DueTime(k float64) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// FirstDue returns the number (1-based) of the first request of the open
+// model due at or after offset t: the requests due in [t1, t2) are those
+// from FirstDue(t1) up to, not including, FirstDue(t2), so windows that
+// tile a profile send every request exactly once. It starts from the
+// arrivals due by t and steps to the exact boundary, so it costs a few
+// DueTime calls however long the profile.
+func (ss Stages) FirstDue(t time.Duration) int {
+	if t <= 0 {
+		return 1
+	}
+	k := max(1, int(math.Ceil(ss.Arrivals(t))))
+	for k > 1 {
+		due, ok := ss.DueTime(float64(k - 1))
+		if ok && due < t {
+			break
+		}
+		k--
+	}
+	for {
+		due, ok := ss.DueTime(float64(k))
+		if !ok || due >= t {
+			return k
+		}
+		k++
+	}
+}

@@ -41,8 +41,10 @@ type LocalGenerators struct {
 
 // StartLocalGenerators starts a local Lambda on 127.0.0.1 with n
 // load-generator functions running bin, each of LoadGenMemoryMB and
-// LoadGenTimeout as deployed.
-func StartLocalGenerators(ctx context.Context, bin string, n int, cpuControl bool, logf func(string, ...any)) (*LocalGenerators, error) {
+// LoadGenTimeout as deployed, and each allowed concurrency environments: in
+// a run chained over several windows, a generator's next window is invoked
+// while its current one still runs.
+func StartLocalGenerators(ctx context.Context, bin string, n, concurrency int, cpuControl bool, logf func(string, ...any)) (*LocalGenerators, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("loadgen binary: %w", err)
 	}
@@ -52,7 +54,7 @@ func StartLocalGenerators(ctx context.Context, bin string, n int, cpuControl boo
 		name := fmt.Sprintf("%s-loadgen-%d", locallambda.FunctionPrefix, i+1)
 		names = append(names, name)
 		cfg.Functions = append(cfg.Functions, locallambda.FunctionSpec{Name: name, Binary: bin, MemoryMB: LoadGenMemoryMB,
-			Timeout: LoadGenTimeout, Architecture: HostArch(), ReservedConcurrency: 1})
+			Timeout: LoadGenTimeout, Architecture: HostArch(), ReservedConcurrency: max(1, concurrency)})
 	}
 	srv, err := locallambda.Start(ctx, cfg)
 	if err != nil {

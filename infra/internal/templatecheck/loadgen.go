@@ -21,7 +21,7 @@ func (c *checker) loadgen(ids []string) {
 		c.add("loadgen", path+"MemorySize", "memory %v: want at least %d MB (one full vCPU), or the generator falls behind its schedule", p["MemorySize"], loadgenMinMemoryMB)
 	}
 	if t, ok := p["Timeout"].(float64); !ok || t != loadgenTimeoutS {
-		c.add("loadgen", path+"Timeout", "timeout %v: want %d s (one invocation runs the whole profile)", p["Timeout"], loadgenTimeoutS)
+		c.add("loadgen", path+"Timeout", "timeout %v: want %d s (one invocation sends one window of the run, up to 15 minutes)", p["Timeout"], loadgenTimeoutS)
 	}
 	if arch := c.functionArch(id); arch != "arm64" {
 		c.add("loadgen", path+"Architectures", "architecture %s: want arm64", arch)
