@@ -352,6 +352,7 @@ func Generate(ctx context.Context, plan GenPlan) (*GenResult, error) {
 				a.MaxLat = max(a.MaxLat, r.Latency)
 				a.MaxLag = max(a.MaxLag, r.Lag)
 			}
+			r.release()
 		}
 		if ctx.Err() != nil {
 			res.Partial = true
