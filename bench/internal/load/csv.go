@@ -46,6 +46,18 @@ type CSVEncoder struct {
 	// last row: rows come in time order, so most rows reuse it.
 	sec     int64
 	secText []byte
+	// The scenario, query, endpoint, model and stages columns of the last
+	// row, which rows of one endpoint share: quoting them once per
+	// endpoint, not per row.
+	fixed     fixedKey
+	fixedText []byte
+}
+
+type fixedKey struct {
+	scenario, query, endpoint string
+	model                     Model
+	stages                    *Stage
+	n                         int
 }
 
 // NewCSVEncoder returns an encoder writing to w; the header goes out with
@@ -64,11 +76,7 @@ func (e *CSVEncoder) Encode(r *Result) error {
 	}
 	b := e.buf[:0]
 	b = e.appendTime(b, r.Time)
-	b = appendField(b, r.Scenario)
-	b = appendField(b, r.Query)
-	b = appendField(b, r.Endpoint)
-	b = appendField(b, string(r.Model))
-	b = appendField(b, e.stagesText(r.Stages))
+	b = append(b, e.fixedFields(r)...)
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(r.Stage), 10)
 	b = append(b, ',')
@@ -129,6 +137,24 @@ func (e *CSVEncoder) appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '.', byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10),
 		byte('0'+us/100%10), byte('0'+us/10%10), byte('0'+us%10), 'Z')
 	return b
+}
+
+// fixedFields returns the columns from scenario to stages of r, each after
+// its comma.
+func (e *CSVEncoder) fixedFields(r *Result) []byte {
+	k := fixedKey{scenario: r.Scenario, query: r.Query, endpoint: r.Endpoint, model: r.Model, n: len(r.Stages)}
+	if len(r.Stages) > 0 {
+		k.stages = &r.Stages[0]
+	}
+	if k != e.fixed || e.fixedText == nil {
+		b := appendField(e.fixedText[:0], r.Scenario)
+		b = appendField(b, r.Query)
+		b = appendField(b, r.Endpoint)
+		b = appendField(b, string(r.Model))
+		e.fixedText = appendField(b, e.stagesText(r.Stages))
+		e.fixed = k
+	}
+	return e.fixedText
 }
 
 // stagesText is ss.String(), computed once per profile.

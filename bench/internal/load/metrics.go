@@ -18,6 +18,10 @@ type Metrics struct {
 	scenarios []*scenarioAgg
 	byName    map[string]*scenarioAgg
 	closed    bool
+	// The aggregate Add filled last: results come endpoint after endpoint
+	// of one scenario, so most skip both map lookups.
+	last                       *endpointAgg
+	lastScenario, lastEndpoint string
 }
 
 // NewMetrics returns empty Metrics.
@@ -115,6 +119,10 @@ func (c *counter) add(r *Result) {
 func (m *Metrics) Add(r *Result) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if e := m.last; e != nil && r.Scenario == m.lastScenario && r.Endpoint == m.lastEndpoint {
+		e.add(r)
+		return
+	}
 	s := m.byName[r.Scenario]
 	if s == nil {
 		s = &scenarioAgg{
@@ -134,6 +142,12 @@ func (m *Metrics) Add(r *Result) {
 		s.byName[r.Endpoint] = e
 		s.endpoints = append(s.endpoints, e)
 	}
+	m.last, m.lastScenario, m.lastEndpoint = e, r.Scenario, r.Endpoint
+	e.add(r)
+}
+
+// add counts r in the endpoint's totals and its stage.
+func (e *endpointAgg) add(r *Result) {
 	e.total.add(r)
 	e.level = float64(r.VUs)
 	if r.Model == Open {

@@ -131,6 +131,6 @@ func (m *Metrics) UnmarshalJSON(b []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.scenarios, m.byName = out.scenarios, out.byName
+	m.scenarios, m.byName, m.last = out.scenarios, out.byName, nil
 	return nil
 }
