@@ -24,6 +24,28 @@ import (
 	"lambdabench/bench/internal/target"
 )
 
+// runLocalGenerators runs 'load --target local --url api=…' with args
+// (generators and profile) against a server answering "ok" on 127.0.0.1,
+// with per-request samples and no charts, and returns the results folder
+// and what load wrote to stdout and stderr.
+func runLocalGenerators(t *testing.T, args ...string) (dir string, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir = filepath.Join(t.TempDir(), "run")
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	args = append([]string{"--target", "local", "--no-cpu-limits", "--generator-samples", "--no-charts",
+		"--url", "api=" + srv.URL + "/", "--out", dir}, args...)
+	if err := runLoad(ctx, args, stdout, stderr); err != nil {
+		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+	}
+	return dir, stdout, stderr
+}
+
 // TestLoadGeneratorsLocal runs the whole distributed path on this machine:
 // the generator binary built for it, four local Lambda functions running
 // it, one plan fanned out to all, their answers merged. It checks that
@@ -34,19 +56,7 @@ func TestLoadGeneratorsLocal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the generator and runs four local Lambda functions")
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "ok")
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	dir := filepath.Join(t.TempDir(), "run")
-	var stdout, stderr bytes.Buffer
-	err := runLoad(ctx, []string{"--generators", "4", "--target", "local", "--no-cpu-limits", "--generator-samples", "--no-charts",
-		"--url", "api=" + srv.URL + "/", "--rate", "0s:20,2s:20", "--out", dir}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
-	}
+	dir, stdout, _ := runLocalGenerators(t, "--generators", "4", "--rate", "0s:20,2s:20")
 	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
 	if err != nil {
 		t.Fatal(err)
@@ -134,20 +144,8 @@ func TestLoadGeneratorsChainedLocal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the generator and runs two local Lambda functions")
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "ok")
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	dir := filepath.Join(t.TempDir(), "run")
 	const profile = "0s:20,2500ms:20,2500ms:40"
-	var stdout, stderr bytes.Buffer
-	err := runLoad(ctx, []string{"--generators", "2", "--target", "local", "--no-cpu-limits", "--no-charts", "--generator-window", "2s",
-		"--generator-samples", "--url", "api=" + srv.URL + "/", "--rate", profile, "--out", dir}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
-	}
+	dir, stdout, stderr := runLocalGenerators(t, "--generators", "2", "--generator-window", "2s", "--rate", profile)
 	if !strings.Contains(stderr.String(), "Window 3/3") {
 		t.Errorf("no progress per window on stderr:\n%s", stderr.String())
 	}
