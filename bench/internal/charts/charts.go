@@ -1,247 +1,289 @@
-// Package charts draws the benchmark's PNG charts: duration percentiles,
-// speedup, cost and cold starts of the architecture × memory matrix, the
-// 2×2 panel of a load scenario, and execution environments over time. Its
-// inputs are plain structs, so the charts can be rebuilt from saved results.
+// Package charts describes the benchmark's PNG charts (duration percentiles,
+// speedup, cost and cold starts of the architecture × memory matrix, the 2×2
+// panel of a load scenario, execution environments over time, old-vs-new
+// comparisons) as plain structs, and has them drawn by the chart renderer,
+// bench/cmd/charts, in a process of its own.
+//
+// The drawing itself (package render) uses gonum/plot, whose package
+// initialisation parses all twelve Liberation fonts when the process starts:
+// about 4 MB of resident memory in every process that links it, whether or
+// not it ever draws. Keeping it out of bench keeps the load generator's
+// memory at the level of single-purpose generators such as vegeta; a chart
+// costs one extra process, started after the measurement has ended.
 package charts
 
 import (
+	"bytes"
+	"encoding/gob"
+	"errors"
 	"fmt"
-	"image/color"
-	"math"
 	"os"
-	"strconv"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/stats"
 )
 
-// DPI is the resolution of every chart.
-const DPI = 120
+// RendererEnv names the environment variable that points to a built chart
+// renderer (go build -o PATH ./bench/cmd/charts). When it is unset, bench
+// runs the renderer from the project's checkout with `go run`, which caches
+// the built executable.
+const RendererEnv = "BENCH_CHARTS"
 
-// dpi is the resolution save renders at: DPI, lowered by tests that only
-// check that a chart draws, to keep them fast.
-var dpi = DPI
-
-// Chart sizes: a single chart, the 2×2 load panel, the two-panel
-// concurrency chart.
+// Kinds of chart a Request asks for.
 const (
-	singleW, singleH = 10 * vg.Inch, 6 * vg.Inch
-	panelW, panelH   = 16 * vg.Inch, 10 * vg.Inch
-	stackW, stackH   = 10 * vg.Inch, 8 * vg.Inch
+	KindLoadPanel       = "load-panel"
+	KindConcurrency     = "concurrency"
+	KindMatrixDurations = "matrix-durations"
+	KindMatrixSpeedup   = "matrix-speedup"
+	KindMatrixCost      = "matrix-cost"
+	KindMatrixColdInit  = "matrix-cold-init"
+	KindTunePowerView   = "tune-power-view"
+	KindCompare         = "compare"
 )
 
-var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
-
-// palette is a set of distinct colours (Tableau 10) for endpoints and
-// functions, in order.
-var palette = []color.RGBA{
-	rgb(0x1f77b4), rgb(0xff7f0e), rgb(0x2ca02c), rgb(0xd62728), rgb(0x9467bd),
-	rgb(0x8c564b), rgb(0xe377c2), rgb(0x7f7f7f), rgb(0xbcbd22), rgb(0x17becf),
+// Request is one chart for the renderer: what to draw and where. It travels
+// gob-encoded on the renderer's standard input; the fields a Kind does not
+// use are empty.
+type Request struct {
+	Kind string
+	// Path is the PNG file to write.
+	Path  string
+	Title string
+	// Unit, OldName and NewName label a comparison.
+	Unit, OldName, NewName string
+	Load                   *LoadScenario
+	Series                 []ConcurrencySeries
+	Rows                   []MatrixRow
+	Front                  []cost.Candidate
+	Compare                []CompareRow
 }
 
-func rgb(hex uint32) color.RGBA {
-	return color.RGBA{R: uint8(hex >> 16), G: uint8(hex >> 8), B: uint8(hex), A: 0xff}
+// LoadPanel draws the 2×2 chart of one load scenario at path: each
+// request's latency over time with the stage boundaries (at most
+// 5,000 per endpoint are drawn), the per-second average latency,
+// the latency distribution, and p50/p90/p95/p99 bars per endpoint.
+func LoadPanel(path string, sc LoadScenario) error {
+	return draw(Request{Kind: KindLoadPanel, Path: path, Load: &sc})
 }
 
-func colorAt(i int) color.RGBA { return palette[i%len(palette)] }
+// Concurrency draws execution environments and in-flight invocations over
+// time, one line per series, at path.
+func Concurrency(path, title string, series []ConcurrencySeries) error {
+	return draw(Request{Kind: KindConcurrency, Path: path, Title: title, Series: series})
+}
 
-// withAlpha returns c at opacity a (0–1), premultiplied as image/color wants.
-func withAlpha(c color.RGBA, a float64) color.RGBA {
-	return color.RGBA{
-		R: uint8(float64(c.R) * a), G: uint8(float64(c.G) * a), B: uint8(float64(c.B) * a), A: uint8(255 * a),
+// MatrixDurations draws the warm duration percentiles of each configuration
+// against memory, per architecture, at path.
+func MatrixDurations(path string, rows []MatrixRow) error {
+	return draw(Request{Kind: KindMatrixDurations, Path: path, Rows: rows})
+}
+
+// MatrixSpeedup draws each configuration's speedup over one worker against
+// its vCPUs at path.
+func MatrixSpeedup(path string, rows []MatrixRow) error {
+	return draw(Request{Kind: KindMatrixSpeedup, Path: path, Rows: rows})
+}
+
+// MatrixCost draws cost per million invocations against duration, with the
+// Pareto front, at path.
+func MatrixCost(path string, rows []MatrixRow, front []cost.Candidate) error {
+	return draw(Request{Kind: KindMatrixCost, Path: path, Rows: rows, Front: front})
+}
+
+// MatrixColdInit draws the cold-start init durations of each configuration
+// at path.
+func MatrixColdInit(path string, rows []MatrixRow) error {
+	return draw(Request{Kind: KindMatrixColdInit, Path: path, Rows: rows})
+}
+
+// TunePowerView draws duration and cost against memory, one line per
+// architecture, in the style of Lambda Power Tuning's chart, at path.
+func TunePowerView(path, title string, rows []MatrixRow) error {
+	return draw(Request{Kind: KindTunePowerView, Path: path, Title: title, Rows: rows})
+}
+
+// Compare draws each row's distribution in the old and the new run side by
+// side at path.
+func Compare(path, title, unit, oldName, newName string, rows []CompareRow) error {
+	return draw(Request{Kind: KindCompare, Path: path, Title: title, Unit: unit, OldName: oldName, NewName: newName, Compare: rows})
+}
+
+// draw has the renderer draw req. The renderer's own error message, when it
+// has one, ends the returned error.
+func draw(req Request) error {
+	// The renderer may run in another folder.
+	abs, err := filepath.Abs(req.Path)
+	if err != nil {
+		return fmt.Errorf("chart %s: %w", req.Path, err)
 	}
-}
-
-// newPlot returns a plot with the package's fonts, a light grid and the
-// given title and axis labels.
-func newPlot(title, xLabel, yLabel string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.Title.TextStyle.Font = font.From(sans, 14)
-	p.Title.Padding = vg.Points(8)
-	p.X.Label.Text = xLabel
-	p.Y.Label.Text = yLabel
-	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font = font.From(sans, 12)
-		a.Tick.Label.Font = font.From(sans, 10)
-		a.Tick.Marker = niceTicks{}
+	req.Path = abs
+	var in bytes.Buffer
+	if err := gob.NewEncoder(&in).Encode(req); err != nil {
+		return fmt.Errorf("encode chart %s: %w", req.Path, err)
 	}
-	p.Legend.TextStyle.Font = font.From(sans, 10)
-	p.Legend.Padding = vg.Points(4)
-	g := plotter.NewGrid()
-	g.Vertical.Color = color.Gray{Y: 225}
-	g.Horizontal.Color = color.Gray{Y: 225}
-	p.Add(g)
-	return p
-}
-
-// save renders draw onto a w×h PNG canvas and writes it to path. gonum/plot
-// panics on some degenerate inputs; that becomes an error here.
-func save(path string, w, h vg.Length, render func(dc draw.Canvas)) (err error) {
-	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("draw %s: %v", path, r)
-			}
-		}()
-		render(draw.New(c))
-	}()
+	cmd, err := rendererCommand()
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write chart: %w", err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write chart %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write chart %s: %w", path, err)
+	var out bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, &out, &out
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(out.String())
+		if msg == "" {
+			return fmt.Errorf("chart renderer (%s): %w", strings.Join(cmd.Args, " "), err)
+		}
+		return fmt.Errorf("chart renderer (%s): %w: %s", strings.Join(cmd.Args, " "), err, msg)
 	}
 	return nil
 }
 
-// saveOne writes a single plot as a standard-size PNG.
-func saveOne(path string, p *plot.Plot) error {
-	return save(path, singleW, singleH, func(dc draw.Canvas) { p.Draw(dc) })
-}
-
-// lineStyle returns a line of colour c, width w points, with dashes
-// (lengths in points; none for a solid line).
-func lineStyle(c color.Color, w float64, dashes ...float64) draw.LineStyle {
-	ls := draw.LineStyle{Color: c, Width: vg.Points(w)}
-	for _, d := range dashes {
-		ls.Dashes = append(ls.Dashes, vg.Points(d))
+// rendererCommand is the command that runs the chart renderer: the one
+// RendererEnv names, or `go run ./cmd/charts` in the bench module (above
+// the working directory, or where this bench was built from).
+func rendererCommand() (*exec.Cmd, error) {
+	if p := os.Getenv(RendererEnv); p != "" {
+		return exec.Command(p), nil
 	}
-	return ls
-}
-
-// useLogY switches p's y axis to a log scale with readable ticks.
-func useLogY(p *plot.Plot) {
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = logTicks{}
-}
-
-// wideRange reports whether positive values lo..hi span enough to need a
-// log axis.
-func wideRange(lo, hi float64) bool { return lo > 0 && hi/lo > 50 }
-
-// logTicks marks 1, 2 and 5 × 10^k on a log axis (every integer multiple
-// when the range is too narrow to show three of those, linear ticks when
-// it is narrower still).
-type logTicks struct{}
-
-// Ticks implements plot.Ticker.
-func (logTicks) Ticks(lo, hi float64) []plot.Tick {
-	if !(lo > 0) || !(hi > lo) {
-		return []plot.Tick{{Value: lo, Label: formatTick(lo)}}
+	dir, err := benchModule()
+	if err != nil {
+		return nil, err
 	}
-	var ticks []plot.Tick
-	labelled := 0
-	for k := math.Floor(math.Log10(lo)); k <= math.Ceil(math.Log10(hi)); k++ {
-		for m := 1.0; m < 10; m++ {
-			v := m * math.Pow(10, k)
-			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
-				continue
+	cmd := exec.Command("go", "run", "./cmd/charts")
+	cmd.Dir = dir
+	return cmd, nil
+}
+
+// benchModule finds the bench module's folder: the working directory or a
+// folder above it that is the module (bench/go.mod) or holds it (the
+// project's root); else the module this package was compiled from, when
+// its source is still there (go run and go build without -trimpath record
+// it).
+func benchModule() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find the chart renderer: %w", err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		for _, m := range []string{d, filepath.Join(d, "bench")} {
+			if isBenchModule(filepath.Join(m, "go.mod")) {
+				return m, nil
 			}
-			t := plot.Tick{Value: v}
-			if m == 1 || m == 2 || m == 5 {
-				t.Label = formatTick(v)
-				labelled++
+		}
+		if filepath.Dir(d) != d {
+			continue
+		}
+		if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+			m := filepath.Dir(filepath.Dir(filepath.Dir(file)))
+			if isBenchModule(filepath.Join(m, "go.mod")) {
+				return m, nil
 			}
-			ticks = append(ticks, t)
 		}
-	}
-	if len(ticks) < 2 { // less than a decade between two integer multiples
-		return plot.DefaultTicks{}.Ticks(lo, hi)
-	}
-	if labelled < 3 {
-		for i := range ticks {
-			ticks[i].Label = formatTick(ticks[i].Value)
-		}
-	}
-	return ticks
-}
-
-func formatTick(v float64) string {
-	if math.Abs(v) >= 1 {
-		return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
-}
-
-// vLines draws vertical lines across the whole data area at x positions
-// (stage boundaries). It has no data range of its own.
-type vLines struct {
-	xs    []float64
-	style draw.LineStyle
-}
-
-// Plot implements plot.Plotter.
-func (v vLines) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, _ := p.Transforms(&c)
-	for _, x := range v.xs {
-		px := trX(x)
-		if c.ContainsX(px) {
-			c.StrokeLine2(v.style, px, c.Min.Y, px, c.Max.Y)
-		}
+		return "", errors.New("no chart renderer: run bench from the project's checkout (the charts are drawn by `go run ./bench/cmd/charts`), or set " +
+			RendererEnv + " to a renderer built with `go build -o PATH ./bench/cmd/charts`")
 	}
 }
 
-// Thumbnail implements plot.Thumbnailer for the legend.
-func (v vLines) Thumbnail(c *draw.Canvas) {
-	x := (c.Min.X + c.Max.X) / 2
-	c.StrokeLine2(v.style, x, c.Min.Y, x, c.Max.Y)
+func isBenchModule(gomod string) bool {
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		return false
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSpace(first) == "module lambdabench/bench"
 }
 
-// nominalX labels positions 0..n-1 of p's x axis with names and keeps
-// every position inside the axis, even for a single name.
-func nominalX(p *plot.Plot, names []string) {
-	if len(names) == 0 {
-		return
-	}
-	p.NominalX(names...)
-	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+// CompareRow is one row of a comparison: its samples in the old and the new
+// run.
+type CompareRow struct {
+	Name     string
+	Old, New []float64
 }
 
-// noData marks an empty plot so that it reads as such rather than broken.
-func noData(p *plot.Plot, what string) {
-	p.Title.Text += "\n(" + what + ")"
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+// LoadPoint is one request of a load test.
+type LoadPoint struct {
+	// T is when the request was due, in seconds since the scenario started.
+	T float64
+	// Endpoint names the endpoint it went to.
+	Endpoint string
+	// LatencyMs is its latency in milliseconds.
+	LatencyMs float64
+	// OK is false for a failed request (non-2xx status or network error).
+	OK bool
 }
 
-// niceTicks labels a linear axis at about seven round values (1, 2, 2.5 or
-// 5 × 10^k apart), with an unlabelled minor tick between labels.
-type niceTicks struct{}
+// LoadScenario is everything the 2×2 chart of one scenario shows.
+type LoadScenario struct {
+	// Name is the scenario, e.g. "high-cpu".
+	Name string
+	// Endpoints lists the endpoints in display order; when empty the
+	// endpoints of Points, Summaries and Dist are used, sorted.
+	Endpoints []string
+	// Points are the requests, in any order.
+	Points []LoadPoint
+	// StageBoundaries are the times (seconds since start) where one stage
+	// ends and the next begins.
+	StageBoundaries []float64
+	// Summaries are the latency summaries per endpoint (for the bars).
+	Summaries map[string]stats.Summary
+	// Dist holds latency values (ms) per endpoint for the distribution;
+	// it may be a sample.
+	Dist map[string][]float64
+	// Note, when set, is printed in red under the title (e.g. that the
+	// host was saturated).
+	Note string
+}
 
-// Ticks implements plot.Ticker.
-func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
-	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return []plot.Tick{{Value: lo, Label: formatTick(lo)}}
-	}
-	raw := (hi - lo) / 7
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag
-	for _, m := range []float64{2, 2.5, 5, 10} {
-		if math.Abs(m*mag-raw) < math.Abs(step-raw) {
-			step = m * mag
-		}
-	}
-	var ticks []plot.Tick
-	for i := math.Ceil(lo / step * 2); i/2*step <= hi*(1+1e-12); i++ {
-		v := i / 2 * step
-		t := plot.Tick{Value: v}
-		if math.Mod(i, 2) == 0 {
-			t.Label = formatTick(v)
-		}
-		ticks = append(ticks, t)
-	}
-	return ticks
+// ConcurrencySeries is one function's activity over time.
+type ConcurrencySeries struct {
+	// Name is the function or endpoint.
+	Name string
+	// T are the sample times in seconds since the start.
+	T []float64
+	// Environments is the number of execution environments at each time.
+	Environments []float64
+	// InFlight is the number of invocations in progress at each time.
+	InFlight []float64
+	// CPU, when set, is the mean CPU utilisation of the function's
+	// environments (percent of their vCPUs) at each time; NaN = not measured.
+	CPU []float64
+	// Events are the times of scaling decisions, marked on the
+	// environments panel.
+	Events []float64
+}
+
+// MatrixRow is one architecture × memory configuration of a matrix run.
+type MatrixRow struct {
+	// Name labels the configuration (e.g. the function name); when empty
+	// charts label it "<arch> <MB> MB".
+	Name string
+	// Arch is "arm64" or "x86_64".
+	Arch string
+	// MemoryMB is the configured memory.
+	MemoryMB int
+	// VCPUs is the CPU share the memory buys (memory ÷ 1,769 MB, up to 6).
+	VCPUs float64
+	// Workers is the configured worker count.
+	Workers int
+	// Summary describes the warm durations (milliseconds).
+	Summary stats.Summary
+	// DurationMs is the representative duration used for the cost and the
+	// verdict; when 0 the cost chart uses Summary.TrimmedMean.
+	DurationMs float64
+	// Speedup is the warm duration of the 1-worker configuration of the
+	// same architecture divided by this one's (0 when unknown).
+	Speedup float64
+	// CostPerMillion is the cost of one million invocations in USD.
+	CostPerMillion float64
+	// ColdInit describes the cold-start init durations (milliseconds).
+	ColdInit stats.Summary
+	// Measured is false for a configuration that could not be run on this
+	// target (another architecture locally); such rows are left out.
+	Measured bool
+	// Verdict marks the configuration the verdict chose; the cost chart
+	// highlights it.
+	Verdict bool
 }

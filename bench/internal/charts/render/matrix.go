@@ -1,4 +1,4 @@
-package charts
+package render
 
 import (
 	"cmp"
@@ -14,51 +14,19 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"lambdabench/bench/internal/charts"
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/stats"
 )
 
-// MatrixRow is one architecture × memory configuration of a matrix run.
-type MatrixRow struct {
-	// Name labels the configuration (e.g. the function name); when empty
-	// charts label it "<arch> <MB> MB".
-	Name string
-	// Arch is "arm64" or "x86_64".
-	Arch string
-	// MemoryMB is the configured memory.
-	MemoryMB int
-	// VCPUs is the CPU share the memory buys (memory ÷ 1,769 MB, up to 6).
-	VCPUs float64
-	// Workers is the configured worker count.
-	Workers int
-	// Summary describes the warm durations (milliseconds).
-	Summary stats.Summary
-	// DurationMs is the representative duration used for the cost and the
-	// verdict; when 0 the cost chart uses Summary.TrimmedMean.
-	DurationMs float64
-	// Speedup is the warm duration of the 1-worker configuration of the
-	// same architecture divided by this one's (0 when unknown).
-	Speedup float64
-	// CostPerMillion is the cost of one million invocations in USD.
-	CostPerMillion float64
-	// ColdInit describes the cold-start init durations (milliseconds).
-	ColdInit stats.Summary
-	// Measured is false for a configuration that could not be run on this
-	// target (another architecture locally); such rows are left out.
-	Measured bool
-	// Verdict marks the configuration the verdict chose; the cost chart
-	// highlights it.
-	Verdict bool
-}
-
-func (r MatrixRow) label() string {
+func rowLabel(r charts.MatrixRow) string {
 	if r.Name != "" {
 		return r.Name
 	}
 	return fmt.Sprintf("%s %d MB", r.Arch, r.MemoryMB)
 }
 
-func (r MatrixRow) costDuration() float64 {
+func costDuration(r charts.MatrixRow) float64 {
 	if r.DurationMs > 0 {
 		return r.DurationMs
 	}
@@ -69,7 +37,7 @@ func (r MatrixRow) costDuration() float64 {
 type archGroup struct {
 	arch  string
 	color color.RGBA
-	rows  []MatrixRow
+	rows  []charts.MatrixRow
 }
 
 // archOrder puts arm64 first, x86_64 second, anything else after by name.
@@ -88,7 +56,7 @@ func archOrder(a, b string) int {
 
 // groupByArch splits the measured rows that keep accepts by architecture,
 // sorted by memory, and lists the architectures with no measured row.
-func groupByArch(rows []MatrixRow, keep func(MatrixRow) bool) (groups []archGroup, unmeasured []string) {
+func groupByArch(rows []charts.MatrixRow, keep func(charts.MatrixRow) bool) (groups []archGroup, unmeasured []string) {
 	var archs []string
 	for _, r := range rows {
 		if !slices.Contains(archs, r.Arch) {
@@ -104,12 +72,12 @@ func groupByArch(rows []MatrixRow, keep func(MatrixRow) bool) (groups []archGrou
 			}
 		}
 		if len(g.rows) == 0 {
-			if !slices.ContainsFunc(rows, func(r MatrixRow) bool { return r.Arch == arch && r.Measured }) {
+			if !slices.ContainsFunc(rows, func(r charts.MatrixRow) bool { return r.Arch == arch && r.Measured }) {
 				unmeasured = append(unmeasured, arch)
 			}
 			continue
 		}
-		slices.SortFunc(g.rows, func(a, b MatrixRow) int { return cmp.Compare(a.MemoryMB, b.MemoryMB) })
+		slices.SortFunc(g.rows, func(a, b charts.MatrixRow) int { return cmp.Compare(a.MemoryMB, b.MemoryMB) })
 		groups = append(groups, g)
 	}
 	return groups, unmeasured
@@ -145,8 +113,8 @@ func memoryTicks(groups []archGroup) plot.ConstantTicks {
 // colour per architecture, one line style per percentile. Unmeasured rows
 // are left out and named in the title; so is the sample size below which
 // p95 or p99 is simply the maximum.
-func MatrixDurations(path string, rows []MatrixRow) error {
-	groups, unmeasured := groupByArch(rows, func(r MatrixRow) bool { return r.Summary.N > 0 })
+func MatrixDurations(path string, rows []charts.MatrixRow) error {
+	groups, unmeasured := groupByArch(rows, func(r charts.MatrixRow) bool { return r.Summary.N > 0 })
 	title := "Warm duration by memory (p50 solid, p95 dashed, p99 dotted)"
 	minN := math.MaxInt
 	for _, g := range groups {
@@ -184,8 +152,8 @@ func MatrixDurations(path string, rows []MatrixRow) error {
 // the vCPUs the memory buys, per architecture, with the ideal speedup as a
 // dashed line: vCPUs ÷ the baseline's vCPUs (y = x when the 1-worker
 // baseline has exactly one vCPU). Rows without a speedup are left out.
-func MatrixSpeedup(path string, rows []MatrixRow) error {
-	groups, unmeasured := groupByArch(rows, func(r MatrixRow) bool { return r.Speedup > 0 })
+func MatrixSpeedup(path string, rows []charts.MatrixRow) error {
+	groups, unmeasured := groupByArch(rows, func(r charts.MatrixRow) bool { return r.Speedup > 0 })
 	p := newPlot("Speedup over 1 worker vs vCPUs"+unmeasuredNote(unmeasured),
 		"vCPUs (memory ÷ 1,769 MB)", "Speedup (×)")
 	if len(groups) == 0 {
@@ -252,9 +220,9 @@ func baselineVCPUs(groups []archGroup) float64 {
 // configurations nothing beats on both) as a line and the verdict's choice
 // ringed. The duration is each row's DurationMs (the one the verdict used).
 // The cost axis is zoomed to the points: it does not start at zero.
-func MatrixCost(path string, rows []MatrixRow, front []cost.Candidate) error {
-	groups, unmeasured := groupByArch(rows, func(r MatrixRow) bool {
-		return r.costDuration() > 0 && r.CostPerMillion > 0
+func MatrixCost(path string, rows []charts.MatrixRow, front []cost.Candidate) error {
+	groups, unmeasured := groupByArch(rows, func(r charts.MatrixRow) bool {
+		return costDuration(r) > 0 && r.CostPerMillion > 0
 	})
 	p := newPlot("Cost per 1M invocations vs duration (lower left is better)"+unmeasuredNote(unmeasured),
 		"Duration (ms)", "Cost per 1M invocations (USD)")
@@ -277,7 +245,7 @@ func MatrixCost(path string, rows []MatrixRow, front []cost.Candidate) error {
 		p.Add(l)
 		p.Legend.Add("Pareto front", l)
 	}
-	var chosen []MatrixRow
+	var chosen []charts.MatrixRow
 	// Each point is labelled with its memory size; the colour gives the
 	// architecture.
 	labels := pointLabels{style: draw.TextStyle{Font: font.From(sans, 9), Handler: plot.DefaultTextHandler}}
@@ -286,8 +254,8 @@ func MatrixCost(path string, rows []MatrixRow, front []cost.Candidate) error {
 	for _, g := range groups {
 		xys := make(plotter.XYs, len(g.rows))
 		for i, r := range g.rows {
-			xys[i] = plotter.XY{X: r.costDuration(), Y: r.CostPerMillion}
-			loY, hiY, hiX = min(loY, r.CostPerMillion), max(hiY, r.CostPerMillion), max(hiX, r.costDuration())
+			xys[i] = plotter.XY{X: costDuration(r), Y: r.CostPerMillion}
+			loY, hiY, hiX = min(loY, r.CostPerMillion), max(hiY, r.CostPerMillion), max(hiX, costDuration(r))
 			if r.Verdict {
 				chosen = append(chosen, r)
 			}
@@ -305,13 +273,13 @@ func MatrixCost(path string, rows []MatrixRow, front []cost.Candidate) error {
 	}
 	p.Add(labels)
 	for _, r := range chosen {
-		ring, err := plotter.NewScatter(plotter.XYs{{X: r.costDuration(), Y: r.CostPerMillion}})
+		ring, err := plotter.NewScatter(plotter.XYs{{X: costDuration(r), Y: r.CostPerMillion}})
 		if err != nil {
 			return fmt.Errorf("matrix cost verdict: %w", err)
 		}
 		ring.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(9), Shape: draw.RingGlyph{}}
 		p.Add(ring)
-		p.Legend.Add("verdict: "+r.label(), ring)
+		p.Legend.Add("verdict: "+rowLabel(r), ring)
 	}
 	// Duration from zero; cost zoomed to the points (differences of a few
 	// percent decide), with headroom for the legend.
@@ -327,8 +295,8 @@ func MatrixCost(path string, rows []MatrixRow, front []cost.Candidate) error {
 // MatrixColdInit charts cold-start init duration per configuration: the
 // median as a point with whiskers from the minimum to the maximum, one
 // colour per architecture side by side at each memory size.
-func MatrixColdInit(path string, rows []MatrixRow) error {
-	groups, unmeasured := groupByArch(rows, func(r MatrixRow) bool { return r.ColdInit.N > 0 })
+func MatrixColdInit(path string, rows []charts.MatrixRow) error {
+	groups, unmeasured := groupByArch(rows, func(r charts.MatrixRow) bool { return r.ColdInit.N > 0 })
 	title := "Cold start init duration (point p50, whiskers min–max)"
 	maxN := 0
 	for _, g := range groups {

@@ -1,4 +1,4 @@
-package charts
+package render
 
 import (
 	"fmt"
@@ -9,14 +9,16 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"lambdabench/bench/internal/charts"
 )
 
 // TunePowerView draws the AWS Lambda Power Tuning view of a tune run on one
 // picture: warm p50, p95 and p99 duration against memory (top) and the cost
 // per 1M invocations against memory (bottom), one colour per architecture,
 // the same memory axis on both. Unmeasured rows are left out and named.
-func TunePowerView(path, title string, rows []MatrixRow) error {
-	groups, unmeasured := groupByArch(rows, func(r MatrixRow) bool { return r.Summary.N > 0 })
+func TunePowerView(path, title string, rows []charts.MatrixRow) error {
+	groups, unmeasured := groupByArch(rows, func(r charts.MatrixRow) bool { return r.Summary.N > 0 })
 	dur := newPlot("", "Memory (MB)", "Warm duration (ms)")
 	cst := newPlot("", "Memory (MB)", "Cost per 1M invocations (USD)")
 	title += unmeasuredNote(unmeasured)

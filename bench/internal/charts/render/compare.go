@@ -1,4 +1,4 @@
-package charts
+package render
 
 import (
 	"fmt"
@@ -11,15 +11,9 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"lambdabench/bench/internal/charts"
 	"lambdabench/bench/internal/stats"
 )
-
-// CompareRow is one row of a comparison: its samples in the old and the new
-// run.
-type CompareRow struct {
-	Name     string
-	Old, New []float64
-}
 
 // maxComparePoints bounds the dots drawn per box; the box itself always
 // covers every sample.
@@ -29,7 +23,7 @@ const maxComparePoints = 300
 // box (p25–p75, line at p50, whiskers p1–p99, all nearest rank) per side,
 // old on the left in blue, new on the right in orange, with the samples as
 // dots. oldName and newName label the two sides in the legend.
-func Compare(path, title, unit, oldName, newName string, rows []CompareRow) error {
+func Compare(path, title, unit, oldName, newName string, rows []charts.CompareRow) error {
 	p := newPlot(title+" (box p25–p75, line p50, whiskers p1–p99; dots: samples)", "", unit)
 	names := make([]string, len(rows))
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -49,10 +43,10 @@ func Compare(path, title, unit, oldName, newName string, rows []CompareRow) erro
 		name   string
 		offset float64
 		c      color.RGBA
-		pick   func(CompareRow) []float64
+		pick   func(charts.CompareRow) []float64
 	}{
-		{oldName, -0.2, rgb(0x4c72b0), func(r CompareRow) []float64 { return r.Old }},
-		{newName, 0.2, rgb(0xdd8452), func(r CompareRow) []float64 { return r.New }},
+		{oldName, -0.2, rgb(0x4c72b0), func(r charts.CompareRow) []float64 { return r.Old }},
+		{newName, 0.2, rgb(0xdd8452), func(r charts.CompareRow) []float64 { return r.New }},
 	}
 	for si, s := range sides {
 		var legendBox *plotter.BoxPlot

@@ -1,4 +1,4 @@
-package charts
+package render
 
 import (
 	"cmp"
@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"lambdabench/bench/internal/charts"
 	"lambdabench/bench/internal/stats"
 )
 
@@ -26,42 +27,8 @@ import (
 // and bars use every sample they are given.
 const MaxScatterPoints = 5000
 
-// LoadPoint is one request of a load test.
-type LoadPoint struct {
-	// T is when the request was due, in seconds since the scenario started.
-	T float64
-	// Endpoint names the endpoint it went to.
-	Endpoint string
-	// LatencyMs is its latency in milliseconds.
-	LatencyMs float64
-	// OK is false for a failed request (non-2xx status or network error).
-	OK bool
-}
-
-// LoadScenario is everything the 2×2 chart of one scenario shows.
-type LoadScenario struct {
-	// Name is the scenario, e.g. "high-cpu".
-	Name string
-	// Endpoints lists the endpoints in display order; when empty the
-	// endpoints of Points, Summaries and Dist are used, sorted.
-	Endpoints []string
-	// Points are the requests, in any order.
-	Points []LoadPoint
-	// StageBoundaries are the times (seconds since start) where one stage
-	// ends and the next begins.
-	StageBoundaries []float64
-	// Summaries are the latency summaries per endpoint (for the bars).
-	Summaries map[string]stats.Summary
-	// Dist holds latency values (ms) per endpoint for the distribution;
-	// it may be a sample.
-	Dist map[string][]float64
-	// Note, when set, is printed in red under the title (e.g. that the
-	// host was saturated).
-	Note string
-}
-
-// endpoints returns the scenario's endpoints in display order.
-func (sc LoadScenario) endpoints() []string {
+// scenarioEndpoints returns the scenario's endpoints in display order.
+func scenarioEndpoints(sc charts.LoadScenario) []string {
 	if len(sc.Endpoints) > 0 {
 		return sc.Endpoints
 	}
@@ -84,13 +51,13 @@ func (sc LoadScenario) endpoints() []string {
 // endpoint, the latency distribution per endpoint (box p25–p75, line at the
 // median, whiskers p1–p99), and avg/p50/p95/p99 bars per endpoint.
 // Latency axes turn logarithmic when the values span more than 50×.
-func LoadPanel(path string, sc LoadScenario) error {
-	eps := sc.endpoints()
+func LoadPanel(path string, sc charts.LoadScenario) error {
+	eps := scenarioEndpoints(sc)
 	colors := map[string]color.RGBA{}
 	for i, e := range eps {
 		colors[e] = colorAt(i)
 	}
-	byEndpoint := map[string][]LoadPoint{}
+	byEndpoint := map[string][]charts.LoadPoint{}
 	failed := 0
 	for _, p := range sc.Points {
 		byEndpoint[p.Endpoint] = append(byEndpoint[p.Endpoint], p)
@@ -160,14 +127,14 @@ func sampleSeed(name string) uint64 {
 
 // downsample returns at most n of pts, chosen by a seeded shuffle, in the
 // shuffled order (which also spreads overdraw evenly).
-func downsample(pts []LoadPoint, n int, seed uint64) []LoadPoint {
+func downsample(pts []charts.LoadPoint, n int, seed uint64) []charts.LoadPoint {
 	out := slices.Clone(pts)
 	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out[:min(n, len(out))]
 }
 
-func latencyScatter(sc LoadScenario, eps []string, colors map[string]color.RGBA, byEndpoint map[string][]LoadPoint) (*plot.Plot, error) {
+func latencyScatter(sc charts.LoadScenario, eps []string, colors map[string]color.RGBA, byEndpoint map[string][]charts.LoadPoint) (*plot.Plot, error) {
 	title := "Latency of each request over time"
 	if slices.ContainsFunc(eps, func(e string) bool { return len(byEndpoint[e]) > MaxScatterPoints }) {
 		title += fmt.Sprintf(" (random %d per endpoint shown)", MaxScatterPoints)
@@ -268,7 +235,7 @@ func addStages(p *plot.Plot, boundaries []float64) {
 	p.X.Max = max(p.X.Max, slices.Max(boundaries))
 }
 
-func averageLines(sc LoadScenario, eps []string, colors map[string]color.RGBA, byEndpoint map[string][]LoadPoint) (*plot.Plot, error) {
+func averageLines(sc charts.LoadScenario, eps []string, colors map[string]color.RGBA, byEndpoint map[string][]charts.LoadPoint) (*plot.Plot, error) {
 	p := newPlot("Average latency per second (successful requests)", "Time since start (s)", "Latency (ms)")
 	type bucket struct {
 		sum float64
@@ -341,7 +308,7 @@ func averageLines(sc LoadScenario, eps []string, colors map[string]color.RGBA, b
 	return p, nil
 }
 
-func distribution(sc LoadScenario, eps []string, colors map[string]color.RGBA) (*plot.Plot, error) {
+func distribution(sc charts.LoadScenario, eps []string, colors map[string]color.RGBA) (*plot.Plot, error) {
 	p := newPlot("Latency distribution (box p25–p75, line p50, whiskers p1–p99)", "", "Latency (ms)")
 	lo, hi := math.Inf(1), math.Inf(-1)
 	type box struct {
@@ -414,7 +381,7 @@ func distribution(sc LoadScenario, eps []string, colors map[string]color.RGBA) (
 	return p, nil
 }
 
-func percentileBars(sc LoadScenario, eps []string) (*plot.Plot, error) {
+func percentileBars(sc charts.LoadScenario, eps []string) (*plot.Plot, error) {
 	p := newPlot("Latency summary per endpoint", "", "Latency (ms)")
 	nominalX(p, eps)
 	if !slices.ContainsFunc(eps, func(e string) bool { return sc.Summaries[e].N > 0 }) {
@@ -474,28 +441,10 @@ func percentileBars(sc LoadScenario, eps []string) (*plot.Plot, error) {
 	return p, nil
 }
 
-// ConcurrencySeries is one function's activity over time.
-type ConcurrencySeries struct {
-	// Name is the function or endpoint.
-	Name string
-	// T are the sample times in seconds since the start.
-	T []float64
-	// Environments is the number of execution environments at each time.
-	Environments []float64
-	// InFlight is the number of invocations in progress at each time.
-	InFlight []float64
-	// CPU, when set, is the mean CPU utilisation of the function's
-	// environments (percent of their vCPUs) at each time; NaN = not measured.
-	CPU []float64
-	// Events are the times of scaling decisions, marked on the
-	// environments panel.
-	Events []float64
-}
-
 // Concurrency writes two stacked panels sharing the time axis: execution
 // environments (top) and in-flight invocations (bottom) per function, as
 // steps (a value holds until the next sample).
-func Concurrency(path, title string, series []ConcurrencySeries) error {
+func Concurrency(path, title string, series []charts.ConcurrencySeries) error {
 	hasCPU := false
 	for _, s := range series {
 		if len(s.Environments) != len(s.T) || len(s.InFlight) != len(s.T) {
