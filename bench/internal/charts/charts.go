@@ -132,6 +132,11 @@ func draw(req Request) error {
 	var out bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, &out, &out
 	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return fmt.Errorf("chart renderer (%s) could not start: %w; the results are kept, and `go run ./bench report DIR` in the project's checkout draws the charts",
+				strings.Join(cmd.Args, " "), err)
+		}
 		msg := strings.TrimSpace(out.String())
 		if msg == "" {
 			return fmt.Errorf("chart renderer (%s): %w", strings.Join(cmd.Args, " "), err)
