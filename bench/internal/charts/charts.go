@@ -147,8 +147,7 @@ func draw(req Request) error {
 }
 
 // rendererCommand is the command that runs the chart renderer: the one
-// RendererEnv names, or `go run ./cmd/charts` in the bench module (above
-// the working directory, or where this bench was built from).
+// RendererEnv names, or `go run ./cmd/charts` in the bench module.
 func rendererCommand() (*exec.Cmd, error) {
 	if p := os.Getenv(RendererEnv); p != "" {
 		return exec.Command(p), nil
@@ -162,33 +161,38 @@ func rendererCommand() (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// benchModule finds the bench module's folder: the working directory or a
-// folder above it that is the module (bench/go.mod) or holds it (the
-// project's root); else the module this package was compiled from, when
-// its source is still there (go run and go build without -trimpath record
-// it).
+// benchModule finds the bench module's folder: the one this package was
+// compiled from, when its source is still there (go run and go build
+// without -trimpath record it), so the renderer matches this bench; else
+// the working directory or a folder above it that is the module or holds it
+// (the project's root).
 func benchModule() (string, error) {
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		m := filepath.Dir(filepath.Dir(filepath.Dir(file)))
+		if isBenchModule(filepath.Join(m, "go.mod")) {
+			return m, nil
+		}
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find the chart renderer: %w", err)
 	}
-	for d := wd; ; d = filepath.Dir(d) {
+	return benchModuleAbove(wd)
+}
+
+// benchModuleAbove finds the bench module in dir or a folder above it,
+// either as the folder itself or as its bench subfolder.
+func benchModuleAbove(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
 		for _, m := range []string{d, filepath.Join(d, "bench")} {
 			if isBenchModule(filepath.Join(m, "go.mod")) {
 				return m, nil
 			}
 		}
-		if filepath.Dir(d) != d {
-			continue
+		if filepath.Dir(d) == d {
+			return "", errors.New("no chart renderer: run bench from the project's checkout (the charts are drawn by `go run ./bench/cmd/charts`), or set " +
+				RendererEnv + " to a renderer built with `go build -o PATH ./bench/cmd/charts`")
 		}
-		if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-			m := filepath.Dir(filepath.Dir(filepath.Dir(file)))
-			if isBenchModule(filepath.Join(m, "go.mod")) {
-				return m, nil
-			}
-		}
-		return "", errors.New("no chart renderer: run bench from the project's checkout (the charts are drawn by `go run ./bench/cmd/charts`), or set " +
-			RendererEnv + " to a renderer built with `go build -o PATH ./bench/cmd/charts`")
 	}
 }
 

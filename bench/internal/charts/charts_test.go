@@ -63,3 +63,33 @@ func TestDraw(t *testing.T) {
 		})
 	}
 }
+
+func TestBenchModuleAbove(t *testing.T) {
+	here, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := filepath.Dir(filepath.Dir(here)) // bench/internal/charts → bench
+	tests := []struct {
+		name, dir, want string
+	}{
+		{"inside the module", here, module},
+		{"the module", module, module},
+		{"the project's root", filepath.Dir(module), module},
+		{"outside", t.TempDir(), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := benchModuleAbove(tt.dir)
+			if tt.want == "" {
+				if err == nil || !strings.Contains(err.Error(), RendererEnv) {
+					t.Fatalf("got %q, %v; want an error naming %s", got, err, RendererEnv)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
