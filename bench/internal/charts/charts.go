@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"time"
 
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/stats"
@@ -112,6 +114,10 @@ func Compare(path, title, unit, oldName, newName string, rows []CompareRow) erro
 	return draw(Request{Kind: KindCompare, Path: path, Title: title, Unit: unit, OldName: oldName, NewName: newName, Compare: rows})
 }
 
+// slowOnce lets draw say once per process that the renderer is slow to
+// answer.
+var slowOnce sync.Once
+
 // draw has the renderer draw req. The renderer's own error message, when it
 // has one, ends the returned error.
 func draw(req Request) error {
@@ -131,6 +137,16 @@ func draw(req Request) error {
 	}
 	var out bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, &out, &out
+	if cmd.Args[0] == "go" {
+		// The first `go run` on a machine compiles the renderer and its
+		// plotting library: say why bench is quiet.
+		slow := time.AfterFunc(3*time.Second, func() {
+			slowOnce.Do(func() {
+				fmt.Fprintln(os.Stderr, "charts: waiting for the chart renderer (`go run ./bench/cmd/charts` builds it on its first run, about half a minute; Go caches it) ...")
+			})
+		})
+		defer slow.Stop()
+	}
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) {

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"lambdabench/bench/internal/charts"
 	"lambdabench/bench/internal/results"
 )
 
@@ -438,5 +439,31 @@ func TestNoRedirects(t *testing.T) {
 	}
 	if n := other.Load(); n != 0 {
 		t.Errorf("the redirect target received %d requests", n)
+	}
+}
+
+// TestChartsFailKeepSummaries: when the chart renderer cannot run, the run
+// fails with its error but keeps samples.csv, and summary.md links no image
+// that was not drawn.
+func TestChartsFailKeepSummaries(t *testing.T) {
+	t.Setenv(charts.RendererEnv, filepath.Join(t.TempDir(), "no-renderer"))
+	srv := helloServer(t)
+	dir := t.TempDir()
+	cfg := RunConfig{Dir: dir, Endpoints: []Endpoint{{Name: "api", URL: srv.URL, Hello: true}}, Scenarios: []Scenario{{Name: "s", Query: "delay_ms=1"}},
+		Model: Open, Stages: mustStages(t, "0s:20,500ms:20", false), Timeout: time.Second, Progress: io.Discard}
+	_, err := Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "no-renderer") {
+		t.Fatalf("Run with no renderer: %v, want the renderer's error", err)
+	}
+	md, rerr := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if strings.Contains(string(md), ".png") || !strings.Contains(string(md), "the chart renderer failed") {
+		t.Errorf("summary.md after a chart failure:\n%s", md)
+	}
+	rep, rerr := ReadReport(filepath.Join(dir, SummaryJSONFile))
+	if rerr != nil || !rep.NoCharts || rep.Scenarios[0].Endpoints[0].Total.Requests != 10 {
+		t.Errorf("summary.json after a chart failure: %v, %+v", rerr, rep)
 	}
 }

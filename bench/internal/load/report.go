@@ -50,9 +50,12 @@ type Report struct {
 	Run       RunInfo           `json:"run"`
 	Scenarios []ScenarioSummary `json:"scenarios"`
 	Checks    []Check           `json:"threshold_checks,omitempty"`
-	// NoCharts is set when the charts were not drawn (--no-charts):
-	// summary.md then links no images.
+	// NoCharts is set when the charts were not drawn (--no-charts, or the
+	// chart renderer failed): summary.md then links no images.
 	NoCharts bool `json:"no_charts,omitempty"`
+	// chartsFailed is set when the charts were asked for and could not be
+	// drawn.
+	chartsFailed bool
 	// Generators, in a run fanned out over several generators
 	// (--generators), describes each; GeneratorCost how they are priced.
 	Generators    []GeneratorRow `json:"generators,omitempty"`
@@ -130,7 +133,15 @@ func (r *Report) write(dir string, charts bool) error {
 	if !charts {
 		return nil
 	}
-	return writeCharts(dir, r)
+	if err := writeCharts(dir, r); err != nil {
+		// The summaries must not link images that were not drawn.
+		r.chartsFailed = true
+		if werr := r.write(dir, false); werr != nil {
+			return errors.Join(err, werr)
+		}
+		return err
+	}
+	return nil
 }
 
 // writeFileAtomic writes a file through a temporary one, so that an
@@ -334,7 +345,10 @@ func (r *Report) Markdown(w io.Writer) error {
 	if len(r.Generators) > 0 {
 		r.generatorsMarkdown(bw)
 	}
-	if r.NoCharts && len(r.Generators) == 0 {
+	switch {
+	case r.chartsFailed:
+		bw.printf("Charts not drawn (the chart renderer failed): `go run ./bench report DIR` draws them from samples.csv.\n\n")
+	case r.NoCharts && len(r.Generators) == 0:
 		bw.printf("Charts not drawn (--no-charts): `go run ./bench report DIR` draws them from samples.csv.\n\n")
 	}
 	if notes := costNotes(r); len(notes) > 0 {
