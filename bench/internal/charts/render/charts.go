@@ -130,6 +130,17 @@ func useLogY(p *plot.Plot) {
 	p.Y.Tick.Marker = logTicks{}
 }
 
+// latencyAxis sets a latency y axis: a log scale padded around lo..hi,
+// or linear from zero.
+func latencyAxis(p *plot.Plot, logY bool, lo, hi float64) {
+	if !logY {
+		p.Y.Min = 0
+		return
+	}
+	useLogY(p)
+	p.Y.Min, p.Y.Max = lo*0.9, hi*1.1
+}
+
 // wideRange reports whether positive values lo..hi span enough to need a
 // log axis.
 func wideRange(lo, hi float64) bool { return lo > 0 && hi/lo > 50 }

@@ -206,12 +206,7 @@ func latencyScatter(sc charts.LoadScenario, eps []string, colors map[string]colo
 		p.Legend.Add("failed request", glyphThumb(legend))
 	}
 	addStages(p, sc.StageBoundaries)
-	if logY {
-		useLogY(p)
-		p.Y.Min, p.Y.Max = lo*0.9, hi*1.1
-	} else {
-		p.Y.Min = 0
-	}
+	latencyAxis(p, logY, lo, hi)
 	return p, nil
 }
 
@@ -299,12 +294,7 @@ func averageLines(sc charts.LoadScenario, eps []string, colors map[string]color.
 		p.Legend.Add(ln.endpoint, l)
 	}
 	addStages(p, sc.StageBoundaries)
-	if logY {
-		useLogY(p)
-		p.Y.Min, p.Y.Max = lo*0.9, hi*1.1
-	} else {
-		p.Y.Min = 0
-	}
+	latencyAxis(p, logY, lo, hi)
 	return p, nil
 }
 
@@ -372,12 +362,7 @@ func distribution(sc charts.LoadScenario, eps []string, colors map[string]color.
 		bp.CapWidth = vg.Points(20)
 		p.Add(bp)
 	}
-	if logY {
-		useLogY(p)
-		p.Y.Min, p.Y.Max = lo*0.9, hi*1.1
-	} else {
-		p.Y.Min = 0
-	}
+	latencyAxis(p, logY, lo, hi)
 	return p, nil
 }
 
