@@ -123,7 +123,10 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *out != "" {
 		paths, err := res.WriteFiles(*out)
-		if err != nil {
+		var chartErr *compare.ChartError
+		if errors.As(err, &chartErr) {
+			fmt.Fprintf(stderr, "warning: %v (the comparison is not affected)\n", chartErr)
+		} else if err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "Wrote %s\n", strings.Join(paths, ", "))

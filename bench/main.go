@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	_ "lambdabench/bench/internal/charts/render" // draws the charts, in process
 	"lambdabench/bench/internal/threshold"
 )
 

@@ -1,39 +1,19 @@
 // Package charts describes the benchmark's PNG charts (duration percentiles,
 // speedup, cost and cold starts of the architecture × memory matrix, the 2×2
 // panel of a load scenario, execution environments over time, old-vs-new
-// comparisons) as plain structs, and has them drawn by the chart renderer,
-// bench/cmd/charts, in a process of its own.
-//
-// The drawing itself (package render) uses gonum/plot, whose package
-// initialisation parses all twelve Liberation fonts when the process starts:
-// about 4 MB of resident memory in every process that links it, whether or
-// not it ever draws. Keeping it out of bench keeps the load generator's
-// memory at the level of single-purpose generators such as vegeta; a chart
-// costs one extra process, started after the measurement has ended.
+// comparisons) as plain structs. Package render draws them with gonum/plot,
+// in the same process, once it is linked in: the engines describe charts
+// without depending on the plotting library, and the Lambda load generator,
+// which draws nothing, links none of it.
 package charts
 
 import (
-	"bytes"
-	"encoding/gob"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"sync"
-	"time"
 
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/stats"
 )
-
-// RendererEnv names the environment variable that points to a built chart
-// renderer (go build -o PATH ./bench/cmd/charts). When it is unset, bench
-// runs the renderer from the project's checkout with `go run`, which caches
-// the built executable.
-const RendererEnv = "BENCH_CHARTS"
 
 // Kinds of chart a Request asks for.
 const (
@@ -47,8 +27,7 @@ const (
 	KindCompare         = "compare"
 )
 
-// Request is one chart for the renderer: what to draw and where. It travels
-// gob-encoded on the renderer's standard input; the fields a Kind does not
+// Request is one chart: what to draw and where. The fields a Kind does not
 // use are empty.
 type Request struct {
 	Kind string
@@ -114,111 +93,26 @@ func Compare(path, title, unit, oldName, newName string, rows []CompareRow) erro
 	return draw(Request{Kind: KindCompare, Path: path, Title: title, Unit: unit, OldName: oldName, NewName: newName, Compare: rows})
 }
 
-// slowOnce lets draw say once per process that the renderer is slow to
-// answer.
-var slowOnce sync.Once
+// renderer draws a Request: render.Draw, once package render is linked
+// into the program (it registers itself when it is initialised).
+var renderer func(Request) error
 
-// draw has the renderer draw req. The renderer's own error message, when it
-// has one, ends the returned error.
+// SetRenderer installs the function that draws every chart. Package render
+// calls it from its init, so a program draws charts by importing it
+// (import _ "lambdabench/bench/internal/charts/render"), and a program that
+// must stay small — the Lambda load generator — describes none and links
+// no plotting code.
+func SetRenderer(draw func(Request) error) { renderer = draw }
+
+// ErrNoRenderer is returned for a chart when no renderer is linked in.
+var ErrNoRenderer = errors.New("no chart renderer linked into this program")
+
+// draw draws req in this process.
 func draw(req Request) error {
-	// The renderer may run in another folder.
-	abs, err := filepath.Abs(req.Path)
-	if err != nil {
-		return fmt.Errorf("chart %s: %w", req.Path, err)
+	if renderer == nil {
+		return fmt.Errorf("chart %s: %w", req.Path, ErrNoRenderer)
 	}
-	req.Path = abs
-	var in bytes.Buffer
-	if err := gob.NewEncoder(&in).Encode(req); err != nil {
-		return fmt.Errorf("encode chart %s: %w", req.Path, err)
-	}
-	cmd, err := rendererCommand()
-	if err != nil {
-		return err
-	}
-	var out bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, &out, &out
-	if cmd.Args[0] == "go" {
-		// The first `go run` on a machine compiles the renderer and its
-		// plotting library: say why bench is quiet.
-		slow := time.AfterFunc(3*time.Second, func() {
-			slowOnce.Do(func() {
-				fmt.Fprintln(os.Stderr, "charts: waiting for the chart renderer (`go run ./bench/cmd/charts` builds it on its first run, about half a minute; Go caches it) ...")
-			})
-		})
-		defer slow.Stop()
-	}
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			return fmt.Errorf("chart renderer (%s) could not start: %w; the results are kept, and `go run ./bench report DIR` in the project's checkout draws the charts",
-				strings.Join(cmd.Args, " "), err)
-		}
-		msg := strings.TrimSpace(out.String())
-		if msg == "" {
-			return fmt.Errorf("chart renderer (%s): %w", strings.Join(cmd.Args, " "), err)
-		}
-		return fmt.Errorf("chart renderer (%s): %w: %s", strings.Join(cmd.Args, " "), err, msg)
-	}
-	return nil
-}
-
-// rendererCommand is the command that runs the chart renderer: the one
-// RendererEnv names, or `go run ./cmd/charts` in the bench module.
-func rendererCommand() (*exec.Cmd, error) {
-	if p := os.Getenv(RendererEnv); p != "" {
-		return exec.Command(p), nil
-	}
-	dir, err := benchModule()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command("go", "run", "./cmd/charts")
-	cmd.Dir = dir
-	return cmd, nil
-}
-
-// benchModule finds the bench module's folder: the one this package was
-// compiled from, when its source is still there (go run and go build
-// without -trimpath record it), so the renderer matches this bench; else
-// the working directory or a folder above it that is the module or holds it
-// (the project's root).
-func benchModule() (string, error) {
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		m := filepath.Dir(filepath.Dir(filepath.Dir(file)))
-		if isBenchModule(filepath.Join(m, "go.mod")) {
-			return m, nil
-		}
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find the chart renderer: %w", err)
-	}
-	return benchModuleAbove(wd)
-}
-
-// benchModuleAbove finds the bench module in dir or a folder above it,
-// either as the folder itself or as its bench subfolder.
-func benchModuleAbove(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		for _, m := range []string{d, filepath.Join(d, "bench")} {
-			if isBenchModule(filepath.Join(m, "go.mod")) {
-				return m, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("no chart renderer: run bench from the project's checkout (the charts are drawn by `go run ./bench/cmd/charts`), or set " +
-				RendererEnv + " to a renderer built with `go build -o PATH ./bench/cmd/charts`")
-		}
-	}
-}
-
-func isBenchModule(gomod string) bool {
-	b, err := os.ReadFile(gomod)
-	if err != nil {
-		return false
-	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	return strings.TrimSpace(first) == "module lambdabench/bench"
+	return renderer(req)
 }
 
 // CompareRow is one row of a comparison: its samples in the old and the new

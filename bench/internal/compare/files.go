@@ -2,6 +2,7 @@ package compare
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,6 +27,7 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 		return nil, fmt.Errorf("compare output: %w", err)
 	}
 	var written []string
+	var chartErrs []error
 	for _, f := range []struct {
 		name  string
 		write func(*bytes.Buffer) error
@@ -59,10 +61,22 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 			name := strings.TrimSuffix(t.Metric.Title, ", median")
 			if err := charts.Compare(p, title(part.Kind)+": "+name+", old vs new", name+" ("+t.Metric.Unit+")",
 				"old: "+filepath.Base(part.OldDir), "new: "+filepath.Base(part.NewDir), rows); err != nil {
-				return written, err
+				chartErrs = append(chartErrs, err)
+				continue
 			}
 			written = append(written, p)
 		}
 	}
+	if len(chartErrs) > 0 {
+		return written, &ChartError{Err: errors.Join(chartErrs...)}
+	}
 	return written, nil
 }
+
+// ChartError is WriteFiles' error when every table was written but some
+// charts could not be drawn: a warning, not a failed comparison.
+type ChartError struct{ Err error }
+
+func (e *ChartError) Error() string { return "charts not drawn: " + e.Err.Error() }
+
+func (e *ChartError) Unwrap() error { return e.Err }

@@ -251,6 +251,7 @@ func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 	if err := rep.write(cfg.Dir, haveSamples && !cfg.NoCharts); err != nil {
 		return rep, err
 	}
+	rep.warnCharts(cfg.Progress)
 	if err := writeGenerators(cfg.Dir, kept); err != nil {
 		return rep, err
 	}

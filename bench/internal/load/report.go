@@ -50,12 +50,12 @@ type Report struct {
 	Run       RunInfo           `json:"run"`
 	Scenarios []ScenarioSummary `json:"scenarios"`
 	Checks    []Check           `json:"threshold_checks,omitempty"`
-	// NoCharts is set when the charts were not drawn (--no-charts, or the
-	// chart renderer failed): summary.md then links no images.
+	// NoCharts is set when the charts were not drawn (--no-charts, or
+	// drawing them failed): summary.md then links no images.
 	NoCharts bool `json:"no_charts,omitempty"`
-	// chartsFailed is set when the charts were asked for and could not be
-	// drawn.
-	chartsFailed bool
+	// ChartError says why the charts asked for could not be drawn. It is a
+	// warning: the measurement and the exit status do not depend on it.
+	ChartError string `json:"chart_error,omitempty"`
 	// Generators, in a run fanned out over several generators
 	// (--generators), describes each; GeneratorCost how they are priced.
 	Generators    []GeneratorRow `json:"generators,omitempty"`
@@ -134,12 +134,10 @@ func (r *Report) write(dir string, charts bool) error {
 		return nil
 	}
 	if err := writeCharts(dir, r); err != nil {
-		// The summaries must not link images that were not drawn.
-		r.chartsFailed = true
-		if werr := r.write(dir, false); werr != nil {
-			return errors.Join(err, werr)
-		}
-		return err
+		// A warning, not a failure: the summaries are rewritten to say so
+		// and to link no image that was not drawn.
+		r.ChartError = err.Error()
+		return r.write(dir, false)
 	}
 	return nil
 }
@@ -268,7 +266,15 @@ func rebuild(dir string, charts bool, warn io.Writer) error {
 	if err := rep.write(dir, charts); err != nil {
 		return fmt.Errorf("rebuild %s: %w", dir, err)
 	}
+	rep.warnCharts(warn)
 	return nil
+}
+
+// warnCharts prints the warning of charts that could not be drawn, if any.
+func (r *Report) warnCharts(w io.Writer) {
+	if r.ChartError != "" && w != nil {
+		fmt.Fprintf(w, "warning: charts not drawn: %s (the results are kept; `bench report DIR` draws them later)\n", r.ChartError)
+	}
 }
 
 // Markdown writes the report as summary.md: per scenario the seed's table
@@ -346,8 +352,8 @@ func (r *Report) Markdown(w io.Writer) error {
 		r.generatorsMarkdown(bw)
 	}
 	switch {
-	case r.chartsFailed:
-		bw.printf("Charts not drawn (the chart renderer failed): `go run ./bench report DIR` draws them from samples.csv.\n\n")
+	case r.ChartError != "":
+		bw.printf("Warning: charts not drawn (%s); `bench report DIR` draws them from samples.csv.\n\n", r.ChartError)
 	case r.NoCharts && len(r.Generators) == 0:
 		bw.printf("Charts not drawn (--no-charts): `go run ./bench report DIR` draws them from samples.csv.\n\n")
 	}

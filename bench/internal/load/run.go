@@ -211,6 +211,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 	if err := rep.write(cfg.Dir, !cfg.NoCharts); err != nil {
 		return rep, errors.Join(runErr, err)
 	}
+	rep.warnCharts(cfg.Progress)
 	switch {
 	case runErr != nil:
 		return rep, runErr

@@ -505,7 +505,10 @@ func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (s Summary
 	if err := s.WriteFiles(dir); err != nil {
 		return s, warnings, err
 	}
-	return s, warnings, s.WriteCharts(dir)
+	if err := s.WriteCharts(dir); err != nil {
+		warnings = append(warnings, fmt.Sprintf("warning: charts not drawn: %v (the summaries are rebuilt)", err))
+	}
+	return s, warnings, nil
 }
 
 // RecoverMeta rebuilds a run's description from its samples alone, for a

@@ -6,6 +6,8 @@ import (
 	"lambdabench/bench/internal/charts"
 )
 
+func init() { charts.SetRenderer(Draw) }
+
 // Draw draws the chart req asks for.
 func Draw(req charts.Request) error {
 	switch req.Kind {
@@ -29,6 +31,6 @@ func Draw(req charts.Request) error {
 	case charts.KindCompare:
 		return Compare(req.Path, req.Title, req.Unit, req.OldName, req.NewName, req.Compare)
 	default:
-		return fmt.Errorf("unknown chart kind %q (renderer and bench are from different builds?)", req.Kind)
+		return fmt.Errorf("unknown chart kind %q", req.Kind)
 	}
 }
