@@ -62,6 +62,9 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		dirs = append(dirs, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
+	if err := parsed(fs); err != nil {
+		return err
+	}
 	if len(dirs) != 2 {
 		return usagef("compare: want two results folders, OLD and NEW (got %d): go run ./bench compare bench-results/<old> bench-results/<new>", len(dirs))
 	}

@@ -144,6 +144,20 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q (see 'go run ./bench %s --help')", fs.Name(), fs.Arg(0), fs.Name())
 	}
+	return parsed(fs)
+}
+
+// afterParse, when set, is called by every verb once its command line has
+// parsed, before anything is checked or started; an error it returns ends
+// the verb. The docs tests set it to parse the docs' example command lines
+// with the real flag sets without running them.
+var afterParse func(fs *flag.FlagSet) error
+
+// parsed calls afterParse, if set.
+func parsed(fs *flag.FlagSet) error {
+	if afterParse != nil {
+		return afterParse(fs)
+	}
 	return nil
 }
 

@@ -43,6 +43,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("report: unexpected argument %q", fs.Arg(0))
 		}
 	}
+	if err := parsed(fs); err != nil {
+		return err
+	}
 	if dir == "" {
 		return usagef("report: which results folder? (go run ./bench report bench-results/<run>)")
 	}
