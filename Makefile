@@ -35,6 +35,11 @@ dist/loadgen/linux-%/bootstrap: FORCE
 .PHONY: FORCE
 FORCE:
 
+.PHONY: install
+install: ## Build bench into $(GOBIN) or ~/go/bin (one self-contained binary: no Go or checkout needed to run it)
+	cd bench && GOWORK=off CGO_ENABLED=0 $(GO) install -trimpath -ldflags "-s -w" .
+	@echo "  installed $$(cd bench && GOWORK=off $(GO) list -f '{{.Target}}' .)"
+
 .PHONY: bench
 bench: ## Run the whole local benchmark suite (go run ./bench)
 	$(GO) run ./bench
@@ -66,6 +71,10 @@ test-go: function ## go test -race every module on its own (GOWORK=off)
 
 .PHONY: test
 test: deps fmt-check vet lint test-go synth-check ## Everything CI runs: format, vet, staticcheck, tests with -race, CDK synth checks
+
+.PHONY: docs
+docs: ## Regenerate the --help blocks and example outputs in docs/ (runs the local benchmark)
+	GO=$(GO) scripts/docs.sh
 
 # --- infra (CDK) -------------------------------------------------------------
 # The CDK CLI is pinned in package.json (aws-cdk@2: the Go CDK's cloud assembly

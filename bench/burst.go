@@ -24,7 +24,7 @@ efficiency (speedup ÷ workers) and how many OS threads really hashed.`
 func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("burst", "burst [flags]", burstDescription, stdout, stderr)
 	var tf targetFlags
-	tf.register(fs, "local", targetStack|targetOutputs|targetLocal, target.MatrixStack)
+	tf.register(fs, "local", targetStack|targetOutputs|targetLocal|targetEndpoint, target.MatrixStack)
 	arch := fs.String("arch", "", "architecture of the configuration (default: this machine's locally, arm64 on aws)")
 	memory := fs.Int("memory", 10240, "memory size of the configuration in MB")
 	count := fs.Int("count", 100, "items per batch (1..1000)")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ func (f *loadFlags) generatorWindowLength() time.Duration {
 	if f.generatorWindow > 0 {
 		return f.generatorWindow
 	}
-	return load.MaxWindow(target.LoadGenTimeout, generatorLead[target.Kind(f.target)], f.timeout)
+	return load.MaxWindow(target.LoadGenTimeout, generatorLead[target.Kind(f.generatorsOn)], f.timeout)
 }
 
 // generatorPlan is the run's plan as validate checked it (no start time:
@@ -47,18 +46,8 @@ func (f *loadFlags) generatorPlan() (load.GenPlan, error) {
 	if err != nil {
 		return load.GenPlan{}, err
 	}
-	scs, err := f.scenarios()
-	if err != nil {
-		return load.GenPlan{}, err
-	}
-	eps := f.generic
-	if eps == nil {
-		// The hello endpoints' URLs are known once the target is up: any
-		// URL stands for them here.
-		eps = []load.Endpoint{{Name: "hello", URL: "http://127.0.0.1/", Hello: true}}
-	}
 	return load.GenPlan{Version: load.GenPlanVersion, Generator: 1, Generators: f.generators, StartAt: time.Now().Add(time.Hour),
-		Endpoints: eps, Scenarios: scs, Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}, nil
+		Endpoints: f.generic, Scenarios: f.scenarios(), Model: model, Stages: stages, Timeout: f.timeout, MaxInFlight: f.maxInFlight}, nil
 }
 
 // generatorOverlap is how many invocations of one generator run at once
@@ -69,40 +58,30 @@ func (f *loadFlags) generatorOverlap() int {
 	if err != nil {
 		return 1
 	}
-	return load.MaxOverlap(plan.SplitWindows(f.generatorWindowLength()), generatorLead[target.Kind(f.target)], f.timeout)
+	return load.MaxOverlap(plan.SplitWindows(f.generatorWindowLength()), generatorLead[target.Kind(f.generatorsOn)], f.timeout)
 }
 
 // validateGenerators checks --generators and what it combines with.
 func (f *loadFlags) validateGenerators() error {
 	if !f.set["generators"] {
-		for _, n := range []string{"generator-samples", "generator-window"} {
+		for _, n := range []string{"generators-on", "generator-stack", "outputs-file", "generator-samples", "generator-window"} {
 			if f.set[n] {
 				return usagef("--%s applies to --generators, which is not given", n)
 			}
 		}
 		return nil
 	}
+	kind, err := target.ParseKind(f.generatorsOn)
+	if err != nil {
+		return usagef("--generators-on %q: want local or aws", f.generatorsOn)
+	}
 	switch {
 	case f.generators < 2 || f.generators > maxGenerators:
 		return usagef("--generators %d: give 2 to %d (without it, this machine sends the load)", f.generators, maxGenerators)
 	case len(f.functions) > 0:
 		return usagef("--generators: --function endpoints are loaded from this machine only; use --url or --targets")
-	}
-	if f.set["endpoint-url"] && target.Kind(f.target) != target.AWS {
-		return usagef("--endpoint-url with --generators sends the generators' Invoke calls there: it needs --target aws")
-	}
-	if f.generic == nil {
-		// The hello scenarios: their endpoints are URLs, loaded by the
-		// generators; what needs this machine between or during the
-		// scenarios does not combine.
-		for _, n := range []string{"cooldown", "cloudwatch", "wait-for-scale-in", "scale-in-check", "scale-in-max-wait", "capacity-provider-arn"} {
-			if f.set[n] {
-				return usagef("--%s does not combine with --generators: the generators run the scenarios back to back on a fixed schedule", n)
-			}
-		}
-		if f.inTurn == "on" {
-			return usagef("--endpoints-in-turn on does not combine with --generators: the generators load the endpoints at once")
-		}
+	case kind == target.Local && (f.set["generator-stack"] || f.set["outputs-file"] || f.set["endpoint-url"] || f.set["region"] || f.set["profile"]):
+		return usagef("--generator-stack, --outputs-file, --endpoint-url, --region and --profile say where the generators are invoked on AWS: give --generators-on aws")
 	}
 	plan, err := f.generatorPlan()
 	if err != nil {
@@ -111,7 +90,7 @@ func (f *loadFlags) validateGenerators() error {
 	// Each invocation sends one window of the run: invoked a lead ahead,
 	// it must then answer its window's last requests (within --timeout)
 	// and return, all within the generator's timeout.
-	lead := generatorLead[target.Kind(f.target)]
+	lead := generatorLead[target.Kind(f.generatorsOn)]
 	longest := load.MaxWindow(target.LoadGenTimeout, lead, f.timeout)
 	switch {
 	case longest < minGeneratorWindow:
@@ -133,19 +112,18 @@ func (f *loadFlags) validateGenerators() error {
 	return nil
 }
 
-// loadDistributed runs the load of cfg — --url/--targets endpoints, or the
-// hello scenarios' URLs — from f.generators load-generator functions: local
-// ones on this machine (--target local) or the deployed generator stack's
-// (--target aws).
-func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info load.RunInfo, stdout, stderr io.Writer) (loadResult, error) {
+// loadDistributed runs the load of cfg, --url and --targets endpoints, from
+// f.generators load-generator functions: local ones on this machine
+// (--generators-on local) or the deployed generator stack's (aws).
+func loadDistributed(ctx context.Context, f *loadFlags, cfg load.RunConfig, info load.RunInfo, stdout, stderr io.Writer) (loadResult, error) {
 	res := loadResult{dir: f.outDir()}
 	dc := load.DistributeConfig{
-		Dir: res.dir, Generators: f.generators, Lead: generatorLead[target.Kind(f.target)], Window: f.generatorWindowLength(), Progress: stderr,
+		Dir: res.dir, Generators: f.generators, Lead: generatorLead[target.Kind(f.generatorsOn)], Window: f.generatorWindowLength(), Progress: stderr,
 		Plan: load.GenPlan{Endpoints: cfg.Endpoints, Scenarios: cfg.Scenarios, Model: cfg.Model, Stages: cfg.Stages,
 			Timeout: cfg.Timeout, MaxInFlight: f.maxInFlight, Samples: f.generatorSamples},
 		NoCharts: f.noCharts,
 	}
-	switch target.Kind(f.target) {
+	switch target.Kind(f.generatorsOn) {
 	case target.Local:
 		root, err := findRoot()
 		if err != nil {
@@ -158,7 +136,7 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		}
 		// Each generator's function takes as many invocations at once as
 		// the chained windows overlap.
-		gens, err := target.StartLocalGenerators(ctx, bin, f.generators, f.generatorOverlap(), !f.noCPULimits, nil)
+		gens, err := target.StartLocalGenerators(ctx, bin, f.generators, f.generatorOverlap(), true, nil)
 		if err != nil {
 			return loadResult{}, err
 		}
@@ -171,10 +149,7 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 			f.generators, target.LoadGenMemoryMB, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 		info.Notes = append(info.Notes, "generators ran as local Lambda functions on this machine: their cost is priced as if they ran on AWS")
 	case target.AWS:
-		stack := target.LoadGenStack
-		if f.set["stack"] && f.generic != nil {
-			stack = f.stack // with the hello scenarios, --stack names theirs
-		}
+		stack := f.generatorStack
 		at, err := target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: stack, OutputsFile: f.outputsFile,
 			Endpoint: f.endpointURL})
 		if err != nil {
@@ -193,9 +168,7 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		info.Generator = fmt.Sprintf("%d invocations of %s (%d MB, arm64) in %s", f.generators, fn, target.LoadGenMemoryMB, at.Config.Region)
 		info.Region = at.Config.Region
 	}
-	if f.generic != nil {
-		info.Target = "given"
-	}
+	info.Target = "given"
 	dc.Info = info
 	unit := "VUs"
 	if cfg.Model == load.Open {
@@ -205,11 +178,7 @@ func loadDistributed(ctx context.Context, f loadFlags, cfg load.RunConfig, info 
 		len(cfg.Scenarios), strings.Join(endpointNames(cfg.Endpoints), ", "), cfg.Model, cfg.Stages, unit, f.generators, res.dir)
 	rep, err := load.Distribute(ctx, dc)
 	res.report = rep
-	if rep != nil {
-		if b, rerr := os.ReadFile(filepath.Join(res.dir, load.SummaryMDFile)); rerr == nil {
-			fmt.Fprintf(stdout, "\n%s", b)
-		}
-	}
+	printSummary(rep, res.dir, stdout)
 	return res, err
 }
 

@@ -24,7 +24,7 @@ import (
 	"lambdabench/bench/internal/target"
 )
 
-// runLocalGenerators runs 'load --target local --url api=…' with args
+// runLocalGenerators runs 'load --generators-on local --url api=…' with args
 // (generators and profile) against a server answering "ok" on 127.0.0.1,
 // with per-request samples and no charts, and returns the results folder
 // and what load wrote to stdout and stderr.
@@ -38,7 +38,7 @@ func runLocalGenerators(t *testing.T, args ...string) (dir string, stdout, stder
 	defer cancel()
 	dir = filepath.Join(t.TempDir(), "run")
 	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
-	args = append([]string{"--target", "local", "--no-cpu-limits", "--generator-samples", "--no-charts",
+	args = append([]string{"--generators-on", "local", "--generator-samples", "--no-charts",
 		"--url", "api=" + srv.URL + "/", "--out", dir}, args...)
 	if err := runLoad(ctx, args, stdout, stderr); err != nil {
 		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
@@ -253,66 +253,11 @@ func TestLoadGeneratorsChainedLocal(t *testing.T) {
 	}
 }
 
-// TestLoadGeneratorsHelloLocal: the hello scenarios against the local
-// Lambda, sent by two local generators over two chained windows: both
-// scenarios and both endpoints are measured, the hello answers parsed
-// (cold starts), priced as our stacks, and the rows cover every generator
-// and window.
-func TestLoadGeneratorsHelloLocal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the function and the generator and runs two local Lambdas")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	dir := filepath.Join(t.TempDir(), "run")
-	var stdout, stderr bytes.Buffer
-	err := runLoad(ctx, []string{"--generators", "2", "--no-cpu-limits", "--no-charts", "--generator-window", "2s",
-		"--scenario", "fast-io,low-cpu", "--fast-io-delay-ms", "5", "--low-cpu-hash-loops", "1000", "--endpoints", "default-2048,lmi-2048",
-		"--stages", "0s:2,2s:2", "--timeout", "5s", "--out", dir}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
-	}
-	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Run.Target != "local" || len(rep.Scenarios) != 2 || len(rep.GeneratorWindows) != 2 || len(rep.Generators) != 4 {
-		t.Fatalf("report: target %q, %d scenarios, windows %v, %d generator rows", rep.Run.Target, len(rep.Scenarios), rep.GeneratorWindows, len(rep.Generators))
-	}
-	var rowReq int64
-	for _, g := range rep.Generators {
-		if g.Status != load.GenOK {
-			t.Errorf("generator row %+v", g)
-		}
-		rowReq += g.Requests
-	}
-	var sum int64
-	for i, sc := range rep.Scenarios {
-		if want := []string{"fast-io", "low-cpu"}[i]; sc.Name != want || len(sc.Endpoints) != 2 {
-			t.Fatalf("scenario %d: %s with %d endpoints, want %s with 2", i, sc.Name, len(sc.Endpoints), want)
-		}
-		for _, e := range sc.Endpoints {
-			tot := e.Total
-			if tot.Requests == 0 || tot.OK != tot.Requests || e.Cost == nil || e.Cost.Bill.TotalUSD <= 0 {
-				t.Errorf("%s/%s: %d requests, %d OK, cost %+v", sc.Name, e.Endpoint, tot.Requests, tot.OK, e.Cost)
-			}
-			if sc.Name == "fast-io" && tot.ColdStarts < 1 {
-				t.Errorf("%s/%s: no cold start parsed from the hello answers", sc.Name, e.Endpoint)
-			}
-			sum += tot.Requests
-		}
-	}
-	if sum != rowReq {
-		t.Errorf("scenarios add up to %d requests, the generators' rows to %d", sum, rowReq)
-	}
-}
-
 // TestLoadGeneratorsAWSAgainstLocalEndpoint drives the --target aws
 // generator path — credentials from the environment, the generator stack's
 // output from a cdk outputs file, the same SDK client — against a local
-// Lambda serving the generator function: once with a --url run chained
-// over two windows, once with a hello scenario whose URL comes from the
-// LMI stack's outputs in the same file.
+// Lambda serving the generator function, with a --url run chained over
+// two windows.
 func TestLoadGeneratorsAWSAgainstLocalEndpoint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the generator and runs a local Lambda")
@@ -340,7 +285,6 @@ func TestLoadGeneratorsAWSAgainstLocalEndpoint(t *testing.T) {
 	outputs := filepath.Join(t.TempDir(), "outputs.json")
 	b, _ := json.Marshal(map[string]map[string]string{
 		target.LoadGenStack: {target.LoadGenFunctionOutput: gens.Functions[0]},
-		"GoLambdaBenchLmi":  {"Default2048Url": hello.URL + "/prod/2048/hello"},
 	})
 	if err := os.WriteFile(outputs, b, 0o644); err != nil {
 		t.Fatal(err)
@@ -350,7 +294,7 @@ func TestLoadGeneratorsAWSAgainstLocalEndpoint(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	aws := []string{"--target", "aws", "--region", "us-east-1", "--outputs-file", outputs, "--endpoint-url", gens.Server.InvokeEndpoint(),
+	aws := []string{"--generators-on", "aws", "--region", "us-east-1", "--outputs-file", outputs, "--endpoint-url", gens.Server.InvokeEndpoint(),
 		"--generators", "2", "--no-charts"}
 	for _, tc := range []struct {
 		name    string
@@ -359,7 +303,6 @@ func TestLoadGeneratorsAWSAgainstLocalEndpoint(t *testing.T) {
 		target  string
 	}{
 		{"url, chained", []string{"--url", "api=" + hello.URL + "/", "--rate", "0s:20,3s:20", "--generator-window", "2s"}, 2, "given"},
-		{"hello scenario, the first answer cold", []string{"--endpoints", "default-2048", "--scenario", "fast-io", "--fast-io-delay-ms", "1", "--stages", "0s:2,2s:2"}, 1, "aws"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			served.Store(0)
@@ -385,9 +328,6 @@ func TestLoadGeneratorsAWSAgainstLocalEndpoint(t *testing.T) {
 			tot := rep.Scenarios[0].Endpoints[0].Total
 			if tot.Requests == 0 || tot.Requests != rowReq || tot.OK != tot.Requests {
 				t.Errorf("merged %d requests (%d OK), the rows %d", tot.Requests, tot.OK, rowReq)
-			}
-			if tc.target == "aws" && (tot.ColdStarts < 1 || rep.Scenarios[0].Endpoints[0].Cost == nil) {
-				t.Errorf("hello endpoint: %d cold starts, cost %+v", tot.ColdStarts, rep.Scenarios[0].Endpoints[0].Cost)
 			}
 		})
 	}

@@ -17,12 +17,12 @@ import (
 	"lambdabench/bench/internal/threshold"
 )
 
-// TestLoadLocalEndToEnd runs the load verb against the local Lambda (the
+// TestHelloLocalEndToEnd runs the hello verb against the local Lambda (the
 // real function, built for this machine) with a few seconds of load, then
 // checks the outputs: summary.json agrees with samples.csv, summary.md has
 // the table, the charts are drawn, and a crossed threshold is reported as
 // threshold.ErrCrossed.
-func TestLoadLocalEndToEnd(t *testing.T) {
+func TestHelloLocalEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the function and runs the local Lambda")
 	}
@@ -30,14 +30,14 @@ func TestLoadLocalEndToEnd(t *testing.T) {
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "run")
 	var stdout, stderr bytes.Buffer
-	err := runLoad(ctx, []string{
-		"--scenario", "low-cpu", "--low-cpu-hash-loops", "5000",
+	err := runHello(ctx, []string{
+		"--scenario", "low-cpu", "--workload", "low-cpu=5000",
 		"--stages", "1s:2,2s:2", "--timeout", "10s", "--no-cpu-limits",
 		"--threshold", "p99<10s", "--threshold", "lmi-2048:error_rate<1%",
 		"--out", dir,
 	}, &stdout, &stderr)
 	if err != nil {
-		t.Fatalf("load: %v\nstderr:\n%s", err, stderr.String())
+		t.Fatalf("hello: %v\nstderr:\n%s", err, stderr.String())
 	}
 	rep, err := load.ReadReport(filepath.Join(dir, load.SummaryJSONFile))
 	if err != nil {
@@ -102,92 +102,109 @@ func TestLoadLocalEndToEnd(t *testing.T) {
 	// A threshold no run can meet: the run completes and says so.
 	stdout.Reset()
 	stderr.Reset()
-	err = runLoad(ctx, []string{
-		"--scenario", "fast-io", "--fast-io-delay-ms", "1", "--endpoints", "lmi-2048",
+	err = runHello(ctx, []string{
+		"--scenario", "fast-io", "--workload", "fast-io=1", "--endpoints", "lmi-2048",
 		"--stages", "0s:1,1s:1", "--no-cpu-limits", "--threshold", "p50<1us", "--out", filepath.Join(t.TempDir(), "fail"),
 	}, &stdout, &stderr)
 	if !errors.Is(err, threshold.ErrCrossed) {
-		t.Fatalf("load with a crossed threshold: %v, want ErrCrossed\n%s", err, stderr.String())
+		t.Fatalf("hello with a crossed threshold: %v, want ErrCrossed\n%s", err, stderr.String())
 	}
 }
 
-func TestLoadRejectsBadFlags(t *testing.T) {
+func TestLoadAndHelloRejectBadFlags(t *testing.T) {
 	notDir := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	const u = "http://127.0.0.1:1/"
 	tests := []struct {
+		verb string
 		args []string
 		want string
 	}{
-		{[]string{"--stages", "10s:4", "--rate", "0s:5,5s:5"}, "exclude each other"},
-		{[]string{"--stages", "10s"}, "--stages"},
-		{[]string{"--rate", "5s:-1"}, "--rate"},
-		{[]string{"--stages", "1s:1"}, "never start a virtual user"},
-		{[]string{"--rate", "1s:1"}, "never send a request"},
-		{[]string{"--scenario", "medium-cpu"}, "unknown scenario"},
-		{[]string{"--scenario", "custom"}, "needs --query"},
-		{[]string{"--target", "gcp"}, "unknown target"},
-		{[]string{"--threshold", "p97<1s"}, "unknown metric"},
-		{[]string{"--fast-io-delay-ms", "20000"}, "0 to 15000"},
-		{[]string{"--arch", "sparc"}, "sparc"},
-		{[]string{"--endpoints-in-turn", "maybe"}, "want auto, on or off"},
-		{[]string{"--lmi-target-cpu", "0"}, "--lmi-target-cpu"},
-		{[]string{"--idle-timeout", "0s"}, "--keep-warm"},
-		{[]string{"--lmi-min-environments", "5"}, "--lmi-min-environments"},
-		{[]string{"--lmi-scale-interval", "-1s"}, "--lmi-scale-interval"},
+		{"hello", []string{"--stages", "10s:4", "--rate", "0s:5,5s:5"}, "exclude each other"},
+		{"hello", []string{"--stages", "10s"}, "--stages"},
+		{"hello", []string{"--rate", "5s:-1"}, "--rate"},
+		{"hello", []string{"--stages", "1s:1"}, "never start a virtual user"},
+		{"hello", []string{"--rate", "1s:1"}, "never send a request"},
+		{"hello", []string{"--scenario", "medium-cpu"}, "unknown scenario"},
+		{"hello", []string{"--scenario", "custom"}, "needs --query"},
+		{"hello", []string{"--target", "gcp"}, "unknown target"},
+		{"hello", []string{"--threshold", "p97<1s"}, "unknown metric"},
+		{"hello", []string{"--workload", "fast-io=20000"}, "0 to 15000"},
+		{"hello", []string{"--workload", "mid-io=5"}, "unknown scenario"},
+		{"hello", []string{"--workload", "low-cpu"}, "SCENARIO=N"},
+		{"hello", []string{"--arch", "sparc"}, "sparc"},
+		{"hello", []string{"--endpoints-in-turn", "maybe"}, "want auto, on or off"},
+		{"hello", []string{"--lmi-scaling", "target-cpu=0"}, "target-cpu=0"},
+		{"hello", []string{"--lmi-scaling", "speed=2"}, "unknown key"},
+		{"hello", []string{"--lmi-scaling", "interval=soon"}, "interval=soon"},
+		{"hello", []string{"--idle-timeout", "0s"}, "--keep-warm"},
+		{"hello", []string{"--lmi-scaling", "min=5"}, "min=5"},
+		{"hello", []string{"--lmi-scaling", "interval=-1s"}, "interval=-1s"},
+		{"hello", []string{"--scale-in-max-wait", "-1m"}, "--scale-in-max-wait"},
 		// Every check happens before the local Lambda starts.
-		{[]string{"--endpoints", "bogus"}, "unknown endpoint"},
-		{[]string{"--lmi-instance-type", "z9.huge"}, "--lmi-instance-type"},
-		{[]string{"--out", notDir + "/sub"}, "--out"},
-		{[]string{"--threshold", "lmi-4096:p99<1s"}, "matches none"},
-		{[]string{"--endpoints", "lmi-2048", "--threshold", "default-128:p99<1s"}, "matches none"},
-		// Generic targets.
-		{[]string{"--url", "ftp://127.0.0.1/x"}, "want http"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--header", "NoColon"}, "--header"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--body-file", "/nonexistent/body"}, "--body-file"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--body", "x", "--body-file", "y"}, "exclude"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--method", "GE T"}, "bad method"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--scenario", "low-cpu"}, "does not combine"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--cost-model", "standard:64:arm64"}, "--cost-model"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--cost-model", "lmi:z9.huge:3"}, "--cost-model"},
-		{[]string{"--url", "api=http://127.0.0.1:1/", "--threshold", "web:p99<1s"}, "matches none"},
-		{[]string{"--targets", "/nonexistent/targets.json"}, "--targets"},
-		{[]string{"--function", "fn", "--payload", "{not json"}, "not valid JSON"},
-		{[]string{"--function", "fn", "--payload-file", "/nonexistent/event.json"}, "--payload-file"},
-		{[]string{"--header", "X: y"}, "applies to"},
-		{[]string{"--log-tail"}, "applies to"},
+		{"hello", []string{"--endpoints", "bogus"}, "unknown endpoint"},
+		{"hello", []string{"--lmi-instance-type", "z9.huge"}, "--lmi-instance-type"},
+		{"hello", []string{"--out", notDir + "/sub"}, "--out"},
+		{"hello", []string{"--threshold", "lmi-4096:p99<1s"}, "matches none"},
+		{"hello", []string{"--endpoints", "lmi-2048", "--threshold", "default-128:p99<1s"}, "matches none"},
+		// What the hello experiment's flags were is no longer load's.
+		{"hello", []string{"--url", u}, "flag provided but not defined"},
+		{"load", []string{"--url", u, "--scenario", "low-cpu"}, "flag provided but not defined"},
+		{"load", []string{"--url", u, "--target", "aws"}, "flag provided but not defined"},
+		{"load", nil, "bench hello"},
+		{"load", []string{"--rate", "0s:5,5s:5"}, "--url, --targets or --function"},
+		{"load", []string{"--url", u, "--stages", "10s:4", "--rate", "0s:5,5s:5"}, "exclude each other"},
+		{"load", []string{"--url", "ftp://127.0.0.1/x"}, "want http"},
+		{"load", []string{"--url", u, "--header", "NoColon"}, "--header"},
+		{"load", []string{"--url", u, "--body-file", "/nonexistent/body"}, "--body-file"},
+		{"load", []string{"--url", u, "--body", "x", "--body-file", "y"}, "exclude"},
+		{"load", []string{"--url", u, "--method", "GE T"}, "bad method"},
+		{"load", []string{"--url", u, "--cost-model", "standard:64:arm64"}, "--cost-model"},
+		{"load", []string{"--url", u, "--cost-model", "lmi:z9.huge:3"}, "--cost-model"},
+		{"load", []string{"--url", "api=" + u, "--threshold", "web:p99<1s"}, "matches none"},
+		{"load", []string{"--url", u, "--threshold", "p97<1s"}, "unknown metric"},
+		{"load", []string{"--url", u, "--out", notDir + "/sub"}, "--out"},
+		{"load", []string{"--url", u, "--endpoint-url", "127.0.0.1:9001"}, "--endpoint-url"},
+		{"load", []string{"--targets", "/nonexistent/targets.json"}, "--targets"},
+		{"load", []string{"--function", "fn", "--payload", "{not json"}, "not valid JSON"},
+		{"load", []string{"--function", "fn", "--payload-file", "/nonexistent/event.json"}, "--payload-file"},
+		{"load", []string{"--url", u, "--header", "X: y", "--log-tail"}, "apply to --function"},
+		{"load", []string{"--function", "fn", "--header", "X: y"}, "apply to --url"},
 		// Generators.
-		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "1"}, "--generators 1"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--generator-samples"}, "applies to --generators"},
-		{[]string{"--function", "fn", "--generators", "2"}, "--function"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--target", "aws", "--rate", "0s:10,24h:10,24h:10,24h:10"}, "windows"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--generator-window", "1m"}, "applies to --generators"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--generator-window", "500ms"}, "--generator-window 500ms"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--target", "aws", "--generator-window", "15m"}, "--generator-window 15m0s"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--timeout", "15m"}, "--timeout"},
-		{[]string{"--generators", "2", "--cooldown", "1s"}, "--cooldown does not combine"},
-		{[]string{"--url", "http://127.0.0.1:1/", "--generators", "2", "--endpoint-url", "http://127.0.0.1:1"}, "needs --target aws"},
-		{[]string{"--generators", "2", "--target", "aws", "--cloudwatch"}, "--cloudwatch does not combine"},
-		{[]string{"--generators", "2", "--endpoints-in-turn", "on"}, "--endpoints-in-turn on"},
+		{"load", []string{"--url", u, "--generators", "1"}, "--generators 1"},
+		{"load", []string{"--url", u, "--generator-samples"}, "applies to --generators"},
+		{"load", []string{"--url", u, "--generators-on", "aws"}, "applies to --generators"},
+		{"load", []string{"--url", u, "--generators", "2", "--generators-on", "gcp"}, "want local or aws"},
+		{"load", []string{"--function", "fn", "--generators", "2"}, "--function"},
+		{"load", []string{"--url", u, "--generators", "2", "--generators-on", "aws", "--rate", "0s:10,24h:10,24h:10,24h:10"}, "windows"},
+		{"load", []string{"--url", u, "--generator-window", "1m"}, "applies to --generators"},
+		{"load", []string{"--url", u, "--generators", "2", "--generator-window", "500ms"}, "--generator-window 500ms"},
+		{"load", []string{"--url", u, "--generators", "2", "--generators-on", "aws", "--generator-window", "15m"}, "--generator-window 15m0s"},
+		{"load", []string{"--url", u, "--generators", "2", "--timeout", "15m"}, "--timeout"},
+		{"load", []string{"--url", u, "--generators", "2", "--endpoint-url", "http://127.0.0.1:1"}, "--generators-on aws"},
+		{"load", []string{"--url", u, "--generators", "2", "--generator-stack", "Mine"}, "--generators-on aws"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		err := runLoad(context.Background(), tt.args, &stdout, &stderr)
+		err := run(context.Background(), append([]string{tt.verb}, tt.args...), &stdout, &stderr)
 		var ue usageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("load %v: %v, want a usage error about %q", tt.args, err, tt.want)
+			t.Errorf("%s %v: %v, want a usage error about %q", tt.verb, tt.args, err, tt.want)
 		}
 		if strings.Contains(stderr.String(), "Starting the local Lambda") {
-			t.Errorf("load %v started the local Lambda before rejecting its flags", tt.args)
+			t.Errorf("%s %v started the local Lambda before rejecting its flags", tt.verb, tt.args)
 		}
 	}
-	var stdout bytes.Buffer
-	if err := runLoad(context.Background(), []string{"--help"}, &stdout, &stdout); !errors.Is(err, flag.ErrHelp) {
-		t.Errorf("--help: %v", err)
-	}
-	if !strings.Contains(stdout.String(), "coordinated omission") || !strings.Contains(stdout.String(), "-max-in-flight") {
-		t.Errorf("--help text:\n%s", stdout.String())
+	for _, verb := range []string{"load", "hello"} {
+		var stdout bytes.Buffer
+		if err := run(context.Background(), []string{verb, "--help"}, &stdout, &stdout); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%s --help: %v", verb, err)
+		}
+		if !strings.Contains(stdout.String(), "-max-in-flight") || !strings.Contains(stdout.String(), "-threshold") {
+			t.Errorf("%s --help text:\n%s", verb, stdout.String())
+		}
 	}
 }
 

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"lambdabench/bench/internal/locallambda"
@@ -21,19 +24,57 @@ type localLambdaFlags struct {
 }
 
 func (l *localLambdaFlags) register(fs interface {
+	Var(flag.Value, string, string)
 	BoolVar(*bool, string, bool, string)
-	IntVar(*int, string, int, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
-	Float64Var(*float64, string, float64, string)
 }) {
 	fs.DurationVar(&l.idleTimeout, "idle-timeout", locallambda.DefaultIdleTimeout, "local: stop a standard environment idle this long; its next invocation is a cold start (Lambda reclaims idle environments and does not document when)")
 	fs.BoolVar(&l.keepWarm, "keep-warm", false, "local: never stop idle standard environments (overrides --idle-timeout)")
-	fs.Float64Var(&l.targetCPU, "lmi-target-cpu", locallambda.DefaultTargetCPUPercent, "local: target average CPU utilisation (%) LMI environments scale on, as the capacity provider's (1..100)")
-	fs.DurationVar(&l.scaleInterval, "lmi-scale-interval", locallambda.DefaultScalingInterval, "local: how often LMI scaling decides")
-	fs.DurationVar(&l.startDelay, "lmi-start-delay", locallambda.DefaultStartDelay, "local: how long a new LMI environment takes to come up after a scale-out decision (before its init)")
-	fs.DurationVar(&l.scaleInAfter, "lmi-scale-in-after", locallambda.DefaultScaleInAfter, "local: how long LMI utilisation must stay low before one environment is removed")
-	fs.IntVar(&l.minEnvs, "lmi-min-environments", helloLMI.MinEnvironments, "local: the LMI function's MinExecutionEnvironments, started when it is published (the stack's)")
-	fs.IntVar(&l.maxEnvs, "lmi-max-environments", helloLMI.MaxEnvironments, "local: the LMI function's MaxExecutionEnvironments (the stack's)")
+	l.targetCPU, l.scaleInterval, l.startDelay, l.scaleInAfter = locallambda.DefaultTargetCPUPercent, locallambda.DefaultScalingInterval, locallambda.DefaultStartDelay, locallambda.DefaultScaleInAfter
+	l.minEnvs, l.maxEnvs = helloLMI.MinEnvironments, helloLMI.MaxEnvironments
+	fs.Var(lmiScalingValue{l}, "lmi-scaling", "local: how LMI environments scale, comma-separated KEY=VALUE: target-cpu (average CPU % they scale on, 1..100, the capacity provider's), interval (how often scaling decides), start-delay (a new environment's start after a scale-out decision, before its init), scale-in-after (how long utilisation stays low before one is removed), min and max (Min/MaxExecutionEnvironments, the stack's)")
+}
+
+// lmiScalingValue is --lmi-scaling: the local LMI scaling model's settings
+// as KEY=VALUE pairs; keys not given keep their defaults.
+type lmiScalingValue struct{ l *localLambdaFlags }
+
+func (v lmiScalingValue) String() string {
+	if v.l == nil {
+		return ""
+	}
+	return fmt.Sprintf("target-cpu=%g,interval=%s,start-delay=%s,scale-in-after=%s,min=%d,max=%d",
+		v.l.targetCPU, v.l.scaleInterval, v.l.startDelay, v.l.scaleInAfter, v.l.minEnvs, v.l.maxEnvs)
+}
+
+func (v lmiScalingValue) Set(s string) error {
+	for _, kv := range strings.Split(s, ",") {
+		key, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return fmt.Errorf("%q: want KEY=VALUE, such as target-cpu=70", kv)
+		}
+		var err error
+		switch key {
+		case "target-cpu":
+			v.l.targetCPU, err = strconv.ParseFloat(val, 64)
+		case "interval":
+			v.l.scaleInterval, err = time.ParseDuration(val)
+		case "start-delay":
+			v.l.startDelay, err = time.ParseDuration(val)
+		case "scale-in-after":
+			v.l.scaleInAfter, err = time.ParseDuration(val)
+		case "min":
+			v.l.minEnvs, err = strconv.Atoi(val)
+		case "max":
+			v.l.maxEnvs, err = strconv.Atoi(val)
+		default:
+			return fmt.Errorf("%q: unknown key %q: use target-cpu, interval, start-delay, scale-in-after, min or max", kv, key)
+		}
+		if err != nil {
+			return fmt.Errorf("%q: %v", kv, err)
+		}
+	}
+	return nil
 }
 
 // helloLMI is the hello preset's LMI function: its settings are the flags' defaults.
@@ -53,17 +94,17 @@ func (l *localLambdaFlags) validate() error {
 	case l.idleTimeout <= 0:
 		return usagef("--idle-timeout %s: must be positive (--keep-warm never stops idle environments)", l.idleTimeout)
 	case l.targetCPU < 1 || l.targetCPU > 100:
-		return usagef("--lmi-target-cpu %v: want a percentage in 1..100", l.targetCPU)
+		return usagef("--lmi-scaling target-cpu=%v: want a percentage in 1..100", l.targetCPU)
 	case l.scaleInterval <= 0:
-		return usagef("--lmi-scale-interval %s: must be positive", l.scaleInterval)
+		return usagef("--lmi-scaling interval=%s: must be positive", l.scaleInterval)
 	case l.startDelay < 0:
-		return usagef("--lmi-start-delay %s: must not be negative", l.startDelay)
+		return usagef("--lmi-scaling start-delay=%s: must not be negative", l.startDelay)
 	case l.scaleInAfter < 0:
-		return usagef("--lmi-scale-in-after %s: must not be negative", l.scaleInAfter)
+		return usagef("--lmi-scaling scale-in-after=%s: must not be negative", l.scaleInAfter)
 	case l.maxEnvs < 1 || l.maxEnvs > 15000:
-		return usagef("--lmi-max-environments %d: want 1..15000", l.maxEnvs)
+		return usagef("--lmi-scaling max=%d: want 1..15000", l.maxEnvs)
 	case l.minEnvs < 0 || l.minEnvs > l.maxEnvs:
-		return usagef("--lmi-min-environments %d: want 0..--lmi-max-environments (%d)", l.minEnvs, l.maxEnvs)
+		return usagef("--lmi-scaling min=%d: want 0..max (%d)", l.minEnvs, l.maxEnvs)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
-// Command bench benchmarks Go on AWS Lambda: the architecture × memory matrix
-// of a parallel bcrypt function, and standard Lambda against Lambda Managed
-// Instances under HTTP load. With no arguments it runs the whole suite on
+// Command bench benchmarks Go on AWS Lambda: it tunes any function over
+// memory × architecture, loads any URL or function, tells a real change
+// from noise, and runs the bcrypt matrix and the standard-vs-LMI hello
+// experiment on our own stacks. With no arguments it runs the whole suite on
 // this machine against a local Lambda that runs the real function binary.
 package main
 
@@ -26,9 +27,10 @@ type verb struct {
 
 func verbs() []verb {
 	return []verb{
-		{"suite", "run the whole local benchmark: matrix and load, one report (the default)", runSuite},
+		{"suite", "run the whole local benchmark: the bcrypt matrix and the hello experiment, one report (the default)", runSuite},
 		{"matrix", "architecture × memory benchmark: cold starts, percentiles, speedup, cost, verdict", runMatrix},
-		{"load", "staged HTTP load on the hello endpoints: standard Lambda vs LMI", runLoad},
+		{"load", "staged or open-model load on any URL or Lambda function: percentiles, errors, cost, thresholds", runLoad},
+		{"hello", "the standard-vs-LMI hello experiment: our hello endpoints under staged load", runHello},
 		{"smoke", "check every function and endpoint of a target against its contract", runSmoke},
 		{"burst", "parallel vs sequential on one configuration: speedup and efficiency", runBurst},
 		{"serve", "run the local Lambda (Invoke API and API Gateway) until interrupted", runServe},
@@ -99,8 +101,9 @@ func printUsage(w io.Writer) {
 Lambda that runs the same function binary.
 
 Usage:
-  go run ./bench [suite flags]        run the whole local suite (matrix + load), one report
-  go run ./bench <command> [flags]
+  bench [suite flags]        run the whole local suite (matrix + hello), one report
+  bench <command> [flags]
+(from the project's checkout: go run ./bench ...; make install builds the binary)
 
 Commands:
 `)
@@ -108,7 +111,7 @@ Commands:
 		fmt.Fprintf(w, "  %-8s %s\n", v.name, v.summary)
 	}
 	fmt.Fprint(w, `
-Run 'go run ./bench <command> --help' for a command's flags.
+Run 'bench <command> --help' for a command's flags.
 Exit status: 0 ok, 1 error, 2 bad usage, 99 a --threshold was crossed (or compare
 --fail-on-regression found a regression), 130 interrupted.
 `)
@@ -122,7 +125,7 @@ func newFlagSet(name, usage, description string, _, _ io.Writer) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "Usage: go run ./bench %s\n\n%s\n\nFlags:\n", usage, description)
+		fmt.Fprintf(out, "Usage: bench %s\n\n%s\n\nFlags:\n", usage, description)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -326,7 +326,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"smoke", "--warm", "0"}, "--warm must be", 2},
 		{[]string{"suite", "--skip-matrix", "--skip-load"}, "nothing to run", 2},
 		{[]string{"suite", "--endpoints-in-turn", "x"}, "want auto, on or off", 2},
-		{[]string{"suite", "--keep-warm", "--lmi-target-cpu", "101"}, "--lmi-target-cpu", 2},
+		{[]string{"suite", "--keep-warm", "--lmi-scaling", "target-cpu=101"}, "target-cpu=101", 2},
 		{[]string{"matrix", "extra"}, "unexpected argument", 2},
 		{[]string{"matrix", "--payload", "{bad"}, "invalid request JSON", 2},
 		{[]string{"matrix", "--payload", `{"count":0,"mode":"parallel"}`}, "count must be greater than 0", 2},
@@ -361,7 +361,7 @@ func TestHelpForEveryVerb(t *testing.T) {
 		if !errors.Is(err, flag.ErrHelp) || exitCode(err, &bytes.Buffer{}) != 0 {
 			t.Errorf("%s --help: %v", v.name, err)
 		}
-		if !strings.Contains(stdout.String(), "Usage: go run ./bench") || !strings.Contains(stdout.String(), "-") {
+		if !strings.Contains(stdout.String(), "Usage: bench ") || !strings.Contains(stdout.String(), "-") {
 			t.Errorf("%s --help printed:\n%s", v.name, stdout.String())
 		}
 	}

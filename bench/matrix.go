@@ -52,7 +52,7 @@ type matrixFlags struct {
 }
 
 func (f *matrixFlags) register(fs *flag.FlagSet) {
-	f.targetFlags.register(fs, "local", targetStack|targetOutputs|targetLocal, target.MatrixStack)
+	f.targetFlags.register(fs, "local", targetStack|targetOutputs|targetLocal|targetEndpoint, target.MatrixStack)
 	fs.IntVar(&f.cold, "cold", 1, "forced cold starts per configuration (UpdateFunctionConfiguration, then invoke)")
 	fs.IntVar(&f.runs, "runs", 20, "warm invocations per configuration")
 	fs.IntVar(&f.parallel, "parallel-invocations", 1, "warm invocations in flight at once per configuration")
@@ -299,7 +299,7 @@ func checkMatrixThresholds(ts []threshold.Threshold, s matrix.Summary) error {
 	return fmt.Errorf("%w:\n  %s", threshold.ErrCrossed, strings.Join(msgs, "\n  "))
 }
 
-// printMatrixHeadline prints the seed's warm-processing table and the verdict.
+// printMatrixHeadline prints the warm-processing table and the verdict.
 func printMatrixHeadline(w io.Writer, s matrix.Summary) {
 	fmt.Fprintf(w, "\n%-8s %8s %5s %7s %9s %9s %9s %8s %10s %10s\n", "arch", "memory", "vCPU", "workers", "mean ms", "p50 ms", "p95 ms", "speedup", "efficiency", "$ per 1M")
 	said := map[string]bool{}

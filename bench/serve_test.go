@@ -106,7 +106,7 @@ func TestServeServesUntilCanceled(t *testing.T) {
 }
 
 func TestServeRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "arm64"}, {"--binary", "/does/not/exist"}, {"--lmi-target-cpu", "150"}, {"--lmi-max-environments", "0"}} {
+	for _, args := range [][]string{{"--functions", "nope"}, {"--arch", "arm64"}, {"--binary", "/does/not/exist"}, {"--lmi-scaling", "target-cpu=150"}, {"--lmi-scaling", "max=0"}} {
 		err := runServe(context.Background(), args, io.Discard, io.Discard)
 		var u usageError
 		if err == nil || !errors.As(err, &u) {

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"lambdabench/bench/internal/contract"
-	"lambdabench/bench/internal/load"
+	"lambdabench/bench/internal/hello"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/target"
 )
@@ -39,7 +39,7 @@ type check struct {
 func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("smoke", "smoke [flags]", smokeDescription, stdout, stderr)
 	var tf targetFlags
-	tf.register(fs, "local", targetOutputs|targetLocal)
+	tf.register(fs, "local", targetOutputs|targetLocal|targetEndpoint)
 	matrixStack := fs.String("matrix-stack", target.MatrixStack, "aws: the matrix stack ('' to skip it)")
 	lmiStack := fs.String("lmi-stack", target.LmiStack, "aws: the LMI stack with the hello endpoints ('' to skip it)")
 	warm := fs.Int("warm", 3, "warm invocations (requests) per function (endpoint)")
@@ -159,7 +159,7 @@ func smokeMatrix(ctx context.Context, api matrix.Lambda, outputs map[string]stri
 			}
 			report(check{c.Function, name, err, took})
 		}
-		// The contract's errors: a function error with the seed's message.
+		// The contract's errors: a function error with the contract's message.
 		for _, bad := range []struct{ payload, want string }{
 			{`{"count":0,"mode":"parallel"}`, "count must be greater than 0"},
 			{`{"count":1001,"mode":"parallel"}`, "count exceeds maximum of 1000 items"},
@@ -237,7 +237,7 @@ func deref(p *int) any {
 
 func smokeHello(ctx context.Context, outputs map[string]string, warm int, timeout time.Duration, report func(check)) {
 	client := &http.Client{Timeout: timeout}
-	for _, ep := range load.HelloEndpoints {
+	for _, ep := range hello.HelloEndpoints {
 		name, base := ep.Name, outputs[ep.URLKey]
 		if base == "" {
 			continue

@@ -126,9 +126,7 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var lr *load.Report
 	if !*skipLoad {
 		fmt.Fprintln(stderr, "\n== Load: standard Lambda vs LMI on the hello endpoints ==")
-		var f loadFlags
-		lfs := flag.NewFlagSet("load", flag.ContinueOnError)
-		f.register(lfs)
+		lfs, f := newHelloFlagSet(io.Discard, io.Discard)
 		if err := lfs.Parse(append([]string{"--out", filepath.Join(dir, "load"), "--endpoints-in-turn", *inTurn}, plan.loadArgs...)); err != nil {
 			return usageError{err.Error()}
 		}
@@ -136,7 +134,7 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := f.validate(); err != nil {
 			return err
 		}
-		res, err := loadRun(ctx, f, io.Discard, stderr)
+		res, err := helloRun(ctx, f, io.Discard, stderr)
 		lr = res.report
 		if err != nil {
 			if errors.Is(err, context.Canceled) {

@@ -17,11 +17,12 @@ import (
 type targetUse int
 
 const (
-	targetStack   targetUse = 1 << iota // --stack: the verb reads one stack's outputs
-	targetOutputs                       // --outputs-file: stack outputs from a file
-	targetLocal                         // --binary and --no-cpu-limits: the verb can start a local Lambda
+	targetStack    targetUse = 1 << iota // --stack: the verb reads one stack's outputs
+	targetOutputs                        // --outputs-file: stack outputs from a file
+	targetLocal                          // --binary and --no-cpu-limits: the verb can start a local Lambda
+	targetEndpoint                       // --endpoint-url: the verb calls the Lambda API
 
-	targetTune = targetLocal // tune names its function itself: no stack
+	targetTune = targetLocal | targetEndpoint // tune names its function itself: no stack
 )
 
 // targetFlags are the flags that say where a verb sends its invocations,
@@ -60,7 +61,9 @@ func (t *targetFlags) register(fs flagAdder, def string, use targetUse, stack ..
 	}
 	fs.StringVar(&t.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
 	fs.StringVar(&t.profile, "profile", "", "aws: shared config profile (default: the default chain)")
-	fs.StringVar(&t.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
+	if use&targetEndpoint != 0 {
+		fs.StringVar(&t.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
+	}
 	if use&targetLocal != 0 {
 		t.registerLocal(fs)
 	}

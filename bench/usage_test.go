@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -30,5 +33,23 @@ func TestFlagMistakeIsOneLine(t *testing.T) {
 				t.Errorf("%s %v: error output %q, want one line pointing to --help", v.name, args, line)
 			}
 		}
+	}
+}
+
+// TestVerbFlagCounts: no verb's --help lists more than 35 flags, and
+// every verb's help groups or lists them all.
+func TestVerbFlagCounts(t *testing.T) {
+	const most = 35
+	flagLine := regexp.MustCompile(`(?m)^  -[a-z]`)
+	for _, v := range verbs() {
+		t.Run(v.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := run(context.Background(), []string{v.name, "--help"}, &out, &out); !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("%s --help: %v", v.name, err)
+			}
+			if n := len(flagLine.FindAllString(out.String(), -1)); n == 0 || n > most {
+				t.Errorf("%s --help lists %d flags, want 1 to %d", v.name, n, most)
+			}
+		})
 	}
 }

@@ -7,19 +7,19 @@ import (
 
 func near(got, want, tol float64) bool { return math.Abs(got-want) <= tol }
 
-// TestPerMillionSeed000 prices the seed's warm durations. The seed's own
+// TestPerMillionPublishedMatrix prices the bcrypt matrix's published warm durations. Its published
 // cost table is about 2.4% higher and lacks the request charge: it takes
 // memory in decimal GB (MB/1000, where Lambda bills MB/1024) and leaves out
 // the $0.20 per million requests; its durations also differ from its warm
 // table by up to ~2 ms (x86_64 4096 MB: 60.80 implies ~890.6 ms, not 892).
-// So ours ≈ seed × 1000/1024 + 0.20, within $0.10.
-func TestPerMillionSeed000(t *testing.T) {
+// So ours ≈ published × 1000/1024 + 0.20, within $0.10.
+func TestPerMillionPublishedMatrix(t *testing.T) {
 	tests := []struct {
-		arch     string
-		memoryMB int
-		ms       float64
-		want     float64 // MB/1024 × ms/1000 × first-tier price × 1e6 + 0.20
-		seed     float64 // the seed's table
+		arch      string
+		memoryMB  int
+		ms        float64
+		want      float64 // MB/1024 × ms/1000 × first-tier price × 1e6 + 0.20
+		published float64 // the published table
 	}{
 		{"arm64", 1536, 1885, 37.900188, 38.60},
 		{"arm64", 2048, 1334, 35.773511, 36.46},
@@ -43,8 +43,8 @@ func TestPerMillionSeed000(t *testing.T) {
 		if !near(got, tt.want, 1e-6) {
 			t.Errorf("PerMillion(%s, %d, %v) = %.6f, want %.6f", tt.arch, tt.memoryMB, tt.ms, got, tt.want)
 		}
-		if explained := tt.seed*1000/1024 + 0.20; !near(got, explained, 0.10) {
-			t.Errorf("%s %d MB: %.4f is not the seed's %.2f × 1000/1024 + 0.20 = %.4f", tt.arch, tt.memoryMB, got, tt.seed, explained)
+		if explained := tt.published*1000/1024 + 0.20; !near(got, explained, 0.10) {
+			t.Errorf("%s %d MB: %.4f is not the published %.2f × 1000/1024 + 0.20 = %.4f", tt.arch, tt.memoryMB, got, tt.published, explained)
 		}
 	}
 }

@@ -117,10 +117,10 @@ func TestParetoFront(t *testing.T) {
 	}
 }
 
-// TestVerdictSeed000 runs the verdict over the seed's warm durations priced
-// by this package: the cheapest is arm64 2048 MB, as the seed found
+// TestVerdictPublishedMatrix runs the verdict over the bcrypt matrix's published warm durations priced
+// by this package: the cheapest is arm64 2048 MB, as that matrix found
 // (its "2 workers cheapest overall"), and the fastest arm64 10240 MB.
-func TestVerdictSeed000(t *testing.T) {
+func TestVerdictPublishedMatrix(t *testing.T) {
 	p := Default()
 	var cands []Candidate
 	for _, r := range []struct {

@@ -81,7 +81,7 @@ func ParseCostModel(spec string, prices cost.PriceTable) (CostModel, error) {
 	return bad("unknown kind " + parts[0])
 }
 
-// Default cost assumptions: the seed's capacity provider.
+// Default cost assumptions: the LMI stack's capacity provider.
 const (
 	DefaultArch            = cost.ArchARM64
 	DefaultLMIInstanceType = "c8g.xlarge"

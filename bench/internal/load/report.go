@@ -277,7 +277,7 @@ func (r *Report) warnCharts(w io.Writer) {
 	}
 }
 
-// Markdown writes the report as summary.md: per scenario the seed's table
+// Markdown writes the report as summary.md: per scenario the table
 // per stage and over all stages, the cost estimate, the threshold checks and
 // the charts.
 func (r *Report) Markdown(w io.Writer) error {
@@ -416,7 +416,7 @@ func costNotes(r *Report) []string {
 	return notes
 }
 
-// loadTable is the seed's console table, one row per endpoint and stage,
+// loadTable is the console table, one row per endpoint and stage,
 // then the totals.
 func loadTable(sc ScenarioSummary) [][]string {
 	fnErr := false

@@ -20,6 +20,13 @@ import (
 // failed or was dropped.
 var ErrAllFailed = errors.New("every request failed")
 
+// Scenario is a workload: a name and the query string every endpoint's
+// requests get.
+type Scenario struct {
+	Name  string
+	Query string
+}
+
 // RunConfig is a whole load run: scenarios one after the other, every
 // endpoint loaded at once in each.
 type RunConfig struct {

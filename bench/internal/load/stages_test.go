@@ -85,7 +85,7 @@ func TestVUsAt(t *testing.T) {
 	s := time.Second
 	ms := time.Millisecond
 	ramp := mustStages(t, "10s:10", true)
-	seed := mustStages(t, "30s:8,1m:8,30s:16,20s:0", true)
+	profile := mustStages(t, "30s:8,1m:8,30s:16,20s:0", true)
 	tests := []struct {
 		ss   Stages
 		at   time.Duration
@@ -100,21 +100,21 @@ func TestVUsAt(t *testing.T) {
 		{ramp, 9999 * ms, 9},
 		{ramp, 10 * s, 0}, // the profile is over
 		// 30s:8: 8 VUs over 30 s, one every 3.75 s.
-		{seed, 3749 * ms, 0},
-		{seed, 3750 * ms, 1},
-		{seed, 15 * s, 4},
-		{seed, 29999 * ms, 7},
-		{seed, 30 * s, 8}, // hold
-		{seed, 89 * s, 8},
-		{seed, 90 * s, 8},     // ramp 8→16 starts at 8
-		{seed, 93750 * ms, 9}, // +1 every 3.75 s
-		{seed, 105 * s, 12},   // halfway
-		{seed, 119999 * ms, 15},
-		{seed, 120 * s, 16},        // ramp down 16→0 over 20 s
-		{seed, 121 * s, 16},        // 16 - 0.8 → still 16 (rounded toward the start)
-		{seed, 1250 * ms * 97, 15}, // 121.25 s: 16 - 1 = 15
-		{seed, 139999 * ms, 1},
-		{seed, 140 * s, 0},
+		{profile, 3749 * ms, 0},
+		{profile, 3750 * ms, 1},
+		{profile, 15 * s, 4},
+		{profile, 29999 * ms, 7},
+		{profile, 30 * s, 8}, // hold
+		{profile, 89 * s, 8},
+		{profile, 90 * s, 8},     // ramp 8→16 starts at 8
+		{profile, 93750 * ms, 9}, // +1 every 3.75 s
+		{profile, 105 * s, 12},   // halfway
+		{profile, 119999 * ms, 15},
+		{profile, 120 * s, 16},        // ramp down 16→0 over 20 s
+		{profile, 121 * s, 16},        // 16 - 0.8 → still 16 (rounded toward the start)
+		{profile, 1250 * ms * 97, 15}, // 121.25 s: 16 - 1 = 15
+		{profile, 139999 * ms, 1},
+		{profile, 140 * s, 0},
 	}
 	for _, tt := range tests {
 		if got := tt.ss.VUsAt(tt.at); got != tt.want {
@@ -125,40 +125,40 @@ func TestVUsAt(t *testing.T) {
 
 func TestNextActive(t *testing.T) {
 	s := time.Second
-	seed := mustStages(t, "10s:10,10s:10,10s:0,5s:0,5s:3", true)
+	profile := mustStages(t, "10s:10,10s:10,10s:0,5s:0,5s:3", true)
 	// Checked by brute force rather than by hand: NextActive must agree with
 	// scanning VUsAt millisecond by millisecond.
 	for n := 1; n <= 10; n++ {
-		for at := time.Duration(0); at < seed.Total(); at += 700 * time.Millisecond {
+		for at := time.Duration(0); at < profile.Total(); at += 700 * time.Millisecond {
 			want, wantOK := time.Duration(0), false
-			for x := at; x < seed.Total(); x += time.Millisecond {
-				if seed.VUsAt(x) >= n {
+			for x := at; x < profile.Total(); x += time.Millisecond {
+				if profile.VUsAt(x) >= n {
 					want, wantOK = x, true
 					break
 				}
 			}
-			got, ok := seed.NextActive(n, at)
+			got, ok := profile.NextActive(n, at)
 			if ok != wantOK || (ok && (got > want || want-got >= time.Millisecond)) {
 				t.Fatalf("NextActive(%d, %v) = %v, %v; scanning gives %v, %v", n, at, got, ok, want, wantOK)
 			}
-			if ok && seed.VUsAt(got) < n {
-				t.Fatalf("NextActive(%d, %v) = %v but VUsAt there is %d", n, at, got, seed.VUsAt(got))
+			if ok && profile.VUsAt(got) < n {
+				t.Fatalf("NextActive(%d, %v) = %v but VUsAt there is %d", n, at, got, profile.VUsAt(got))
 			}
 		}
 	}
 	// By hand: VU 1 of a 10s:10 ramp starts at 1 s, VU 10 never in that
 	// stage (it reaches 10 only at the end) but at 10 s in the hold.
-	if got, ok := seed.NextActive(1, 0); !ok || got != s {
+	if got, ok := profile.NextActive(1, 0); !ok || got != s {
 		t.Errorf("NextActive(1, 0) = %v, %v; want 1s", got, ok)
 	}
-	if got, ok := seed.NextActive(10, 0); !ok || got != 10*s {
+	if got, ok := profile.NextActive(10, 0); !ok || got != 10*s {
 		t.Errorf("NextActive(10, 0) = %v, %v; want 10s", got, ok)
 	}
 	// In the last stage (0→3 over 5 s from 35 s) VU 1 starts at 35 s + 5/3 s.
-	if got, ok := seed.NextActive(1, 31*s); !ok || absDur(got-(35*s+5*s/3)) > 1 {
+	if got, ok := profile.NextActive(1, 31*s); !ok || absDur(got-(35*s+5*s/3)) > 1 {
 		t.Errorf("NextActive(1, 31s) = %v, %v; want ~36.667s", got, ok)
 	}
-	if _, ok := seed.NextActive(4, 31*s); ok {
+	if _, ok := profile.NextActive(4, 31*s); ok {
 		t.Errorf("NextActive(4, 31s) = true; VU 4 never runs again")
 	}
 }

@@ -269,7 +269,7 @@ func ReadSummary(path string) (Summary, error) {
 	return s, nil
 }
 
-// WriteMarkdown writes the human-readable report: the seed's tables plus
+// WriteMarkdown writes the human-readable report: the bcrypt matrix's tables plus
 // percentiles, cold starts and the verdict.
 func (s Summary) WriteMarkdown(w io.Writer) error {
 	if s.Kind == "tune" {

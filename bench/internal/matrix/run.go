@@ -18,7 +18,7 @@ import (
 	"lambdabench/bench/internal/contract"
 )
 
-// DefaultPayload is the seed's request: 20 items hashed in parallel.
+// DefaultPayload is the bcrypt matrix's request: 20 items hashed in parallel.
 const DefaultPayload = `{"count":20,"mode":"parallel"}`
 
 // ColdStartVariable is the environment variable bench changes to force a

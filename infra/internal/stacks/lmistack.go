@@ -23,7 +23,7 @@ import (
 // DefaultLmiStackName is the LMI stack's name unless context overrides it.
 const DefaultLmiStackName = "GoLambdaBenchLmi"
 
-// Defaults of the LMI stack (seed 003).
+// Defaults of the LMI stack (the standard-vs-LMI hello experiment).
 const (
 	DefaultLmiInstanceType     = "c8g.xlarge"
 	DefaultLmiMaxVCpuCount     = 12

@@ -16,7 +16,7 @@ import (
 // DefaultMatrixStackName is the matrix stack's name unless context overrides it.
 const DefaultMatrixStackName = "GoLambdaBenchMatrix"
 
-// Fixed settings of every matrix function (seed 000).
+// Fixed settings of every matrix function (the bcrypt matrix).
 const (
 	MatrixHandler             = "bcrypt"
 	MatrixTimeoutSeconds      = 30

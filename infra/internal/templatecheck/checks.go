@@ -116,7 +116,7 @@ func (c *checker) matrix(ids []string) {
 		cfg := matrix.Config{Arch: matrix.Arch(c.functionArch(id)), MemoryMB: int(mem), Workers: workers}
 		switch {
 		case name == "":
-			c.add("matrix", path+".FunctionName", "a matrix function needs a literal name (bench and the seed's scripts address it by name)")
+			c.add("matrix", path+".FunctionName", "a matrix function needs a literal name (bench and scripts address it by name)")
 			continue
 		case !memOK:
 			c.add("matrix", path+".MemorySize", "a matrix function needs a literal memory size")

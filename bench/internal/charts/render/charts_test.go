@@ -41,9 +41,9 @@ func checkPNG(t *testing.T, path string, wIn, hIn int) {
 	}
 }
 
-// seedMatrix is seed 000's published matrix (20 warm runs) with invented
+// publishedMatrix is the bcrypt matrix as published (20 warm runs) with invented
 // spreads and cold starts, priced by the cost package.
-func seedMatrix(t testing.TB, measureX86 bool) ([]charts.MatrixRow, []cost.Candidate) {
+func publishedMatrix(t testing.TB, measureX86 bool) ([]charts.MatrixRow, []cost.Candidate) {
 	prices := cost.Default()
 	warm := map[string][]float64{
 		"arm64":  {1885, 1334, 685, 463, 338, 280},
@@ -91,8 +91,8 @@ func seedMatrix(t testing.TB, measureX86 bool) ([]charts.MatrixRow, []cost.Candi
 }
 
 func TestMatrixCharts(t *testing.T) {
-	full, front := seedMatrix(t, true)
-	armOnly, armFront := seedMatrix(t, false)
+	full, front := publishedMatrix(t, true)
+	armOnly, armFront := publishedMatrix(t, false)
 	one := []charts.MatrixRow{{Arch: "arm64", MemoryMB: 2048, VCPUs: 1.16, Workers: 1,
 		Summary: stats.Summarize([]float64{100}, 0), Speedup: 1, CostPerMillion: 3.5,
 		ColdInit: stats.Summarize([]float64{50}, 0), Measured: true}}
@@ -129,7 +129,7 @@ func TestMatrixCharts(t *testing.T) {
 }
 
 // syntheticScenario is a 3-endpoint, 3-stage scenario of n requests per
-// endpoint, the way seed 003's high-cpu run looks: 128 MB slow and
+// endpoint, the way the hello experiment's high-cpu run looks: 128 MB slow and
 // saturated, 2048 MB fast, LMI slow at first then faster, a few 5xx.
 func syntheticScenario(n int) charts.LoadScenario {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -299,8 +299,8 @@ func TestWriteExamples(t *testing.T) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	rows, front := seedMatrix(t, true)
-	armRows, armFront := seedMatrix(t, false)
+	rows, front := publishedMatrix(t, true)
+	armRows, armFront := publishedMatrix(t, false)
 	sc := syntheticScenario(20000)
 	var conc []charts.ConcurrencySeries
 	for i, name := range []string{"go-bench-hello-128", "go-bench-hello-2048", "go-bench-hello-lmi-2048"} {
