@@ -207,7 +207,7 @@ func (f *loadFlags) buildGeneric() error {
 	}
 	headers := map[string]string{}
 	for _, h := range f.headers {
-		k, v, err := load.ParseHeader(h)
+		k, v, err := parseHeader(h)
 		if err != nil {
 			return usageError{err.Error()}
 		}
@@ -218,14 +218,14 @@ func (f *loadFlags) buildGeneric() error {
 	}
 	var eps []load.Endpoint
 	for _, u := range f.urls {
-		name, raw, err := load.ParseURLFlag(u)
+		name, raw, err := parseURLFlag(u)
 		if err != nil {
 			return usageError{err.Error()}
 		}
 		eps = append(eps, load.Endpoint{Name: name, Requests: []load.Request{{Method: f.method, URL: raw, Headers: headers, Body: body}}})
 	}
 	for _, t := range f.targetFiles {
-		name, path, err := load.TargetsName(t)
+		name, path, err := targetsName(t)
 		if err != nil {
 			return usageError{err.Error()}
 		}

@@ -38,7 +38,7 @@ func planSuite(quick bool) suitePlan {
 		return suitePlan{
 			matrixPayload: `{"count":20,"mode":"parallel","cost":6}`,
 			cold:          1, runs: 5,
-			loadArgs: []string{"--scenario", "fast-io,low-cpu", "--stages", "3s:4,8s:4,4s:8"},
+			loadArgs: []string{"--scenario", "fast-io,low-cpu", "--stages", "2s:4,7s:4,3s:8"},
 		}
 	}
 	return suitePlan{

@@ -55,38 +55,7 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-func TestParseFlagsOfTargets(t *testing.T) {
-	tests := []struct {
-		in, name, url, err string
-	}{
-		{"api=http://127.0.0.1:8080/x?a=1", "api", "http://127.0.0.1:8080/x?a=1", ""},
-		{"http://127.0.0.1:8080/x?a=b=c", "127.0.0.1:8080", "http://127.0.0.1:8080/x?a=b=c", ""},
-		{"ftp://127.0.0.1/", "", "", "want http"},
-		{"api=", "", "", "want http"},
-		{"a/b=http://127.0.0.1/", "", "", "want http"}, // a '/' makes it a URL, and not a valid one
-	}
-	for _, tt := range tests {
-		name, u, err := ParseURLFlag(tt.in)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("ParseURLFlag(%q) = %q, %q, %v; want error %q", tt.in, name, u, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || name != tt.name || u != tt.url {
-			t.Errorf("ParseURLFlag(%q) = %q, %q, %v; want %q, %q", tt.in, name, u, err, tt.name, tt.url)
-		}
-	}
-	for _, h := range []string{"X-Token: abc", "Content-Type:application/json"} {
-		if _, _, err := ParseHeader(h); err != nil {
-			t.Errorf("ParseHeader(%q): %v", h, err)
-		}
-	}
-	for _, h := range []string{"no colon", ": empty key", "Bad Key: v"} {
-		if _, _, err := ParseHeader(h); err == nil {
-			t.Errorf("ParseHeader(%q) accepted", h)
-		}
-	}
+func TestTargetsAndFunctionNames(t *testing.T) {
 	if got := FunctionShortName("arn:aws:lambda:us-east-1:123456789012:function:my-fn:live"); got != "my-fn" {
 		t.Errorf("FunctionShortName = %q", got)
 	}

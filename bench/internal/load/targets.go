@@ -3,55 +3,16 @@ package load
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
-// ParseURLFlag reads a --url value, "[NAME=]URL". Without a name, the
-// URL's host (and port) names the endpoint.
-func ParseURLFlag(s string) (name, rawURL string, err error) {
-	s = strings.TrimSpace(s)
-	if n, u, ok := strings.Cut(s, "="); ok && !strings.Contains(n, "://") && !strings.ContainsAny(n, "/?") {
-		name, rawURL = strings.TrimSpace(n), strings.TrimSpace(u)
-		if err := checkName(name); err != nil {
-			return "", "", fmt.Errorf("--url %q: %w", s, err)
-		}
-	} else {
-		rawURL = s
-	}
-	if _, err := targetURL(rawURL, ""); err != nil {
-		return "", "", fmt.Errorf("--url %q: %w", s, err)
-	}
-	if name == "" {
-		u, _ := url.Parse(rawURL)
-		name = u.Host
-	}
-	return name, rawURL, nil
-}
-
-// checkName rejects endpoint names reports cannot use.
-func checkName(name string) error {
-	if name == "" {
-		return errors.New("empty name")
-	}
-	if strings.ContainsAny(name, "/,\"\r\n") {
-		return fmt.Errorf("name %q: no '/', ',', quotes or line breaks", name)
-	}
-	return nil
-}
-
-// ParseHeader reads a --header value, "Key: Value".
-func ParseHeader(s string) (key, value string, err error) {
-	k, v, ok := strings.Cut(s, ":")
-	k = strings.TrimSpace(k)
-	if !ok || k == "" || strings.ContainsAny(k, " \t\r\n") || strings.ContainsAny(v, "\r\n") {
-		return "", "", fmt.Errorf("--header %q: want 'Key: Value'", s)
-	}
-	return k, strings.TrimSpace(v), nil
+// CheckURL checks a URL the generator can send requests to: http or
+// https, with a host.
+func CheckURL(raw string) error {
+	_, err := targetURL(raw, "")
+	return err
 }
 
 // ReadTargetsFile reads a --targets file: a JSON list of requests
@@ -80,19 +41,6 @@ func ReadTargetsFile(path string) ([]Request, error) {
 		}
 	}
 	return reqs, nil
-}
-
-// TargetsName is the endpoint name of a --targets value "[NAME=]FILE": the
-// name given, or the file's base name without extension.
-func TargetsName(s string) (name, path string, err error) {
-	if n, p, ok := strings.Cut(s, "="); ok {
-		if err := checkName(n); err != nil {
-			return "", "", fmt.Errorf("--targets %q: %w", s, err)
-		}
-		return n, p, nil
-	}
-	base := filepath.Base(s)
-	return strings.TrimSuffix(base, filepath.Ext(base)), s, nil
 }
 
 // FunctionShortName is the endpoint name of a function given by name or
