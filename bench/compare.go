@@ -37,7 +37,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("compare", "compare OLD NEW [flags]", compareDescription, stdout, stderr)
 	alpha := fs.Float64("alpha", 0.05, "significance level of the tests (0..1)")
 	fail := fs.String("fail-on-regression", "", "exit 99 when a --metric row got significantly worse by more than this, e.g. 5%")
-	metric := fs.String("metric", "", "metrics the gate watches, comma-separated (default warm for matrix/tune, latency-p99 for load)")
+	metric := fs.String("metric", "", "metrics the gate watches, comma-separated (default warm for matrix/tune; latency-p99,errors for load: the p99 of successful requests and the error rate)")
 	stages := fs.Bool("stages", false, "load: one row per scenario × endpoint × stage")
 	format := fs.String("format", "text", "output on stdout: text, md or json")
 	out := fs.String("out", "", "also write compare.txt, compare.md, compare.json and the charts into this folder")

@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
+	"lambdabench/bench/internal/threshold"
 )
 
 // writeCompareMatrix writes a matrix samples.csv with n warm invocations per
@@ -136,5 +143,56 @@ func TestCompareVerb(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(out, "compare.json"))
 	if err := json.Unmarshal(b, &js); err != nil || len(js.Parts) != 1 {
 		t.Errorf("compare.json: %v", err)
+	}
+}
+
+// TestCompareFailuresNeverImprove runs the real load and compare verbs: an
+// old run of successful requests against a new run whose requests all
+// fail — answered fast with HTTP 500, or refused — must fail the gate
+// (exit 99) with the error rate named, never read as faster.
+func TestCompareFailuresNeverImprove(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(10 * time.Millisecond)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer ok.Close()
+	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer fail.Close()
+	// A port nothing listens on: every connection is refused.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + l.Addr().String() + "/"
+	l.Close()
+
+	root := t.TempDir()
+	loadRun := func(name, url string) string {
+		dir := filepath.Join(root, name)
+		var stdout, stderr bytes.Buffer
+		err := run(testContext(t, time.Minute), []string{"load", "--url", "api=" + url, "--rate", "0s:20,2s:20", "--timeout", "2s", "--no-charts", "--out", dir}, &stdout, &stderr)
+		if err != nil && !errors.Is(err, load.ErrAllFailed) {
+			t.Fatalf("load %s: %v\n%s", name, err, stderr.String())
+		}
+		return dir
+	}
+	old := loadRun("old", ok.URL+"/")
+	for _, tt := range []struct{ name, url string }{{"http-500", fail.URL + "/"}, {"refused", refused}} {
+		t.Run(tt.name, func(t *testing.T) {
+			newDir := loadRun(tt.name, tt.url)
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), []string{"compare", old, newDir, "--fail-on-regression", "5%"}, &stdout, &stderr)
+			if !errors.Is(err, threshold.ErrCrossed) || exitCode(err, io.Discard) != threshold.ExitCode {
+				t.Fatalf("compare: %v, want exit %d\n%s", err, threshold.ExitCode, stdout.String())
+			}
+			if !strings.Contains(err.Error(), "load api errors") {
+				t.Errorf("the gate does not name the error-rate row: %v", err)
+			}
+			if strings.Contains(stdout.String(), "-9") && !strings.Contains(stdout.String(), "no successful samples") {
+				t.Errorf("a failed run reads as faster:\n%s", stdout.String())
+			}
+		})
 	}
 }

@@ -49,12 +49,14 @@ var kindMetrics = map[string][]string{
 	KindLoad:   {MetricLatency, MetricLatency + "-p99", MetricThroughput, MetricErrors},
 }
 
-// DefaultGate is the metric --fail-on-regression watches by default.
-func DefaultGate(kind string) string {
+// DefaultGate lists the metrics --fail-on-regression watches by default:
+// for load runs the p99 latency of the successful requests and the error
+// rate, so that requests that fail fast never pass for an improvement.
+func DefaultGate(kind string) []string {
 	if kind == KindLoad {
-		return MetricLatency + "-p99"
+		return []string{MetricLatency + "-p99", MetricErrors}
 	}
-	return MetricWarm
+	return []string{MetricWarm}
 }
 
 // ParseMetric reads a metric name for a kind: a base name (warm, billed,
@@ -246,7 +248,7 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 	}
 	gate := o.Gate
 	if len(gate) == 0 {
-		gate = []string{DefaultGate(kind)}
+		gate = DefaultGate(kind)
 	}
 	var metrics []Metric
 	gates := map[string]bool{}
@@ -331,6 +333,15 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 				c.Worse, c.Regression = true, true
 				res.Regressions = append(res.Regressions, fmt.Sprintf("%s %s: no successful samples in new (%d in old)", key, m.ID, oe.N))
 			}
+			if m.Stat != Rate && t.Gate && o.FailPct >= 0 && ne.N > 0 && !c.Regression {
+				// The durations of a few successes say nothing of a run in
+				// which most requests failed: such a row cannot pass.
+				if so, sn := successShare(oldRows[key]), successShare(newRows[key]); sn < so/2 {
+					c.Worse, c.Regression = true, true
+					res.Regressions = append(res.Regressions, fmt.Sprintf("%s %s: only %.1f%% of new's requests succeeded (%.1f%% of old's): its %d samples cannot vouch for it",
+						key, m.ID, 100*sn, 100*so, ne.N))
+				}
+			}
 			t.Cells = append(t.Cells, c)
 		}
 		if len(t.Cells) == 0 {
@@ -356,6 +367,15 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 	}
 	p.Costs = costRows(old.Costs, new.Costs)
 	return p, nil
+}
+
+// successShare is the share of a row's attempts that succeeded (1 when
+// the row counts no attempts, as matrix rows of durations alone).
+func successShare(r *Row) float64 {
+	if r.Attempts+r.Dropped == 0 {
+		return 1
+	}
+	return float64(r.Attempts-r.Failures) / float64(r.Attempts+r.Dropped)
 }
 
 // costRows pairs the costs of both sides: the old side's order, then keys

@@ -158,7 +158,7 @@ func title(kind string) string {
 
 func legend(r *Result) string {
 	return fmt.Sprintf("value ± half-width of its %.0f%% confidence interval; vs old: change of the value, "+
-		"\"~\" when not significant at alpha %v (p: Mann–Whitney U on the raw samples; p99: quantile test; n: samples old+new)",
+		"\"~\" when not significant at alpha %v (p: Mann–Whitney U on the raw samples; p99: quantile test; n: samples on each side, old+new when they differ)",
 		100*r.Confidence, r.Alpha)
 }
 

@@ -345,13 +345,17 @@ func readLoad(dir string, o ReadOptions) (*Run, error) {
 			continue
 		}
 		t.row.Attempts++
-		ok := res.Error == "" && res.Status >= 200 && res.Status < 300
+		ok := res.OK()
 		errFlag := 0.0
 		if !ok {
 			errFlag = 1
 			t.row.Failures++
 		}
-		t.row.Samples[MetricLatency] = append(t.row.Samples[MetricLatency], float64(res.Latency)/float64(time.Millisecond))
+		if ok {
+			// Latency is that of the successful requests only: a failure
+			// answered fast must never read as an improvement.
+			t.row.Samples[MetricLatency] = append(t.row.Samples[MetricLatency], float64(res.Latency)/float64(time.Millisecond))
+		}
 		t.row.Samples[MetricErrors] = append(t.row.Samples[MetricErrors], errFlag)
 		sec := int64(res.Elapsed / time.Second)
 		t.perSec[sec]++

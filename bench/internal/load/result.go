@@ -79,6 +79,11 @@ func (r *Result) release() {
 // Dropped reports whether the request was never sent.
 func (r *Result) Dropped() bool { return r.Error == ErrDropped }
 
+// OK reports whether the request succeeded: sent, answered with a 2xx
+// status, and no function error. Only such requests' latencies are
+// latencies of the work; the others are counted as failures.
+func (r *Result) OK() bool { return r.class() == class2xx }
+
 // class is how a result counts in the summaries.
 type class int
 
