@@ -225,6 +225,9 @@ func Distribute(ctx context.Context, cfg DistributeConfig) (*Report, error) {
 	slices.SortStableFunc(rows, func(a, b GeneratorRow) int { return a.Generator - b.Generator })
 	m.setStages(plan.Stages) // the whole run's profile, not one generator's share
 	m.Close()
+	if ctx.Err() != nil {
+		m.MarkPartial()
+	}
 	rep := &Report{Partial: ctx.Err() != nil, Run: cfg.Info, Scenarios: m.Summaries(EndpointOrder), Generators: rows,
 		GeneratorCost: &cfg.Cost}
 	if len(windows) > 1 {

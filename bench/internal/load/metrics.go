@@ -18,6 +18,9 @@ type Metrics struct {
 	scenarios []*scenarioAgg
 	byName    map[string]*scenarioAgg
 	closed    bool
+	// partial is set for a run that was interrupted: the stage in progress
+	// then counts only the time it ran.
+	partial bool
 	// The aggregate Add filled last: results come endpoint after endpoint
 	// of one scenario, so most skip both map lookups.
 	last                       *endpointAgg
@@ -159,6 +162,15 @@ func (e *endpointAgg) add(r *Result) {
 }
 
 // Close marks the metrics complete; Add must not be called afterwards.
+// MarkPartial says the run was interrupted: throughput then divides the
+// requests of the stage in progress by the time it ran (to the endpoint's
+// last answer), not by its planned duration.
+func (m *Metrics) MarkPartial() {
+	m.mu.Lock()
+	m.partial = true
+	m.mu.Unlock()
+}
+
 func (m *Metrics) Close() {
 	m.mu.Lock()
 	m.closed = true

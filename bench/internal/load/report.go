@@ -244,6 +244,9 @@ func rebuild(dir string, charts bool, warn io.Writer) error {
 				sumPath, why, SamplesFile)
 		}
 	}
+	if rep.Partial {
+		m.MarkPartial()
+	}
 	rep.Scenarios = m.Summaries(EndpointOrder)
 	if len(rep.Scenarios) == 0 {
 		return fmt.Errorf("rebuild %s: %s has no samples", dir, SamplesFile)

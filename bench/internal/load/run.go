@@ -194,6 +194,9 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 	}
 	m.Close()
 
+	if partial {
+		m.MarkPartial()
+	}
 	rep := &Report{Partial: partial, Run: cfg.Info, Scenarios: m.Summaries(EndpointOrder)}
 	for i := range rep.Scenarios {
 		rep.Scenarios[i].Concurrency = conc[rep.Scenarios[i].Name]

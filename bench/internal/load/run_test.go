@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -239,5 +240,43 @@ func TestRunThresholdAndInterrupt(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(cfg.Dir, SummaryMDFile))
 	if !bytes.Contains(md, []byte("PARTIAL")) {
 		t.Errorf("summary.md of an interrupted run is not marked partial")
+	}
+}
+
+// TestThroughputIsPerStageDuration: req/s is the requests sent divided by
+// the stage's own duration (the run's, over all stages), whatever the span
+// from the first request to the last answer.
+func TestThroughputIsPerStageDuration(t *testing.T) {
+	srv := helloServer(t)
+	tests := []struct {
+		rate      string
+		requests  int64
+		stageRPS  []float64 // per stage
+		totalRPS  float64
+		totalSpan float64
+	}{
+		{"0s:1,1s:1", 1, []float64{0, 1}, 1, 1},
+		{"0s:2,1s:2", 2, []float64{0, 2}, 2, 1},
+		{"0s:20,3s:20", 60, []float64{0, 20}, 20, 3},
+		{"0s:10,1s:10,1s:30", 30, []float64{0, 10, 20}, 15, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rate, func(t *testing.T) {
+			cfg := RunConfig{Dir: t.TempDir(), Endpoints: []Endpoint{{Name: "api", URL: srv.URL, Hello: true}}, Scenarios: []Scenario{{Name: "s"}},
+				Model: Open, Stages: mustStages(t, tt.rate, false), Timeout: 2 * time.Second, NoCharts: true, Progress: io.Discard}
+			rep, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := rep.Scenarios[0].Endpoints[0]
+			if e.Total.Requests != tt.requests || e.Total.Throughput != tt.totalRPS || e.Total.WindowS != tt.totalSpan {
+				t.Errorf("total: %d requests, %v req/s over %v s; want %d, %v over %v", e.Total.Requests, e.Total.Throughput, e.Total.WindowS, tt.requests, tt.totalRPS, tt.totalSpan)
+			}
+			for i, want := range tt.stageRPS {
+				if got := e.Stages[i].Throughput; math.Abs(got-want) > 1e-9 {
+					t.Errorf("stage %d: %v req/s, want %v", i+1, got, want)
+				}
+			}
+		})
 	}
 }

@@ -19,8 +19,10 @@ type StageSummary struct {
 	// ErrorRate).
 	Requests int64 `json:"requests"`
 	Dropped  int64 `json:"dropped"`
-	// Throughput is Requests per second of the stage's active window, from
-	// the first request sent to the last answer received.
+	// Throughput is Requests (sent) divided by WindowS, the stage's own
+	// duration in the load profile (over all stages: the profile's); a
+	// stage of an interrupted run counts only the time it ran. A stage of
+	// no duration has none.
 	Throughput float64 `json:"throughput_rps"`
 	WindowS    float64 `json:"window_s"`
 
@@ -102,7 +104,7 @@ type ScenarioSummary struct {
 // Profile returns the scenario's load profile.
 func (s *ScenarioSummary) Profile() Stages { return s.stages }
 
-func (c *counter) summary(stage int, label string) StageSummary {
+func (c *counter) summary(stage int, label string, window time.Duration) StageSummary {
 	s := StageSummary{
 		Stage: stage, Label: label,
 		Requests: c.requests, Dropped: c.dropped,
@@ -116,13 +118,25 @@ func (c *counter) summary(stage int, label string) StageSummary {
 	if n := c.requests + c.dropped; n > 0 {
 		s.ErrorRate = 100 * float64(n-c.ok) / float64(n)
 	}
-	if c.requests > 0 {
-		if w := c.lastEnd - c.firstSent; w > 0 {
-			s.WindowS = w.Seconds()
-			s.Throughput = float64(c.requests) / w.Seconds()
-		}
+	if window > 0 {
+		s.WindowS = window.Seconds()
+		s.Throughput = float64(c.requests) / window.Seconds()
 	}
 	return s
+}
+
+// window is how long stage i (-1: all stages) of a profile lasted for an
+// endpoint: its planned duration, or, in an interrupted run, until the
+// endpoint's last answer (cut, elapsed since the endpoint started).
+func window(ss Stages, i int, partial bool, cut time.Duration) time.Duration {
+	start, d := time.Duration(0), ss.Total()
+	if i >= 0 {
+		start, d = ss.Start(i), ss[i].Duration
+	}
+	if partial {
+		d = min(d, max(0, cut-start))
+	}
+	return d
 }
 
 // Summaries returns the outcome of every scenario, in the order they ran,
@@ -142,7 +156,7 @@ func (m *Metrics) Summaries(endpointOrder []string) []ScenarioSummary {
 		for _, e := range s.endpoints {
 			es := EndpointSummary{
 				Endpoint: e.name,
-				Total:    e.total.summary(0, "all stages"),
+				Total:    e.total.summary(0, "all stages", window(s.stages, -1, m.partial, e.total.lastEnd)),
 				billedMs: e.total.billedMs,
 				billable: e.total.billable,
 				start:    e.start,
@@ -152,7 +166,7 @@ func (m *Metrics) Summaries(endpointOrder []string) []ScenarioSummary {
 				es.billedMs, es.reportBased = t.reportBilled, true
 			}
 			for i, c := range e.stages {
-				es.Stages = append(es.Stages, c.summary(i+1, s.stages.Label(i)))
+				es.Stages = append(es.Stages, c.summary(i+1, s.stages.Label(i), window(s.stages, i, m.partial, e.total.lastEnd)))
 			}
 			end = max(end, e.total.lastEnd)
 			ss.Endpoints = append(ss.Endpoints, es)
