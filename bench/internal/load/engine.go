@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,7 +52,17 @@ type Request struct {
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers,omitempty"`
 	Body    string            `json:"body,omitempty"`
-	Weight  int               `json:"weight,omitempty"` // default 1
+	// Weight is the request's share of its endpoint's requests: absent
+	// means 1, 0 means never sent.
+	Weight *int `json:"weight,omitempty"`
+}
+
+// weight is the request's weight: 1 when none is given.
+func (r Request) weight() int {
+	if r.Weight == nil {
+		return 1
+	}
+	return *r.Weight
 }
 
 // Function is a Lambda function loaded through the Invoke API.
@@ -271,10 +282,10 @@ func newAttacker(ep Endpoint, o AttackOptions) (*attacker, error) {
 			}
 			return nil, err
 		}
-		if r.Weight < 0 {
-			return nil, fmt.Errorf("request %s: negative weight %d", r.Name, r.Weight)
+		if r.weight() < 0 {
+			return nil, fmt.Errorf("request %s: negative weight %d", r.Name, r.weight())
 		}
-		weights[i] = max(1, r.Weight)
+		weights[i] = r.weight()
 		u := p.tmpl.URI()
 		key := string(u.Scheme()) + "://" + string(u.Host())
 		if hosts[key] == nil {
@@ -282,6 +293,9 @@ func newAttacker(ep Endpoint, o AttackOptions) (*attacker, error) {
 		}
 		p.hc = hosts[key]
 		a.reqs = append(a.reqs, p)
+	}
+	if !slices.ContainsFunc(weights, func(w int) bool { return w > 0 }) {
+		return nil, errors.New("every request has weight 0: nothing to send")
 	}
 	a.order = weightedOrder(weights)
 	a.http = true

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -63,7 +64,7 @@ func TestTargetsAndFunctionNames(t *testing.T) {
 	good := filepath.Join(dir, "mix.json")
 	os.WriteFile(good, []byte(`[{"name":"get","url":"http://127.0.0.1:1/a","weight":3},{"name":"post","method":"POST","url":"http://127.0.0.1:1/b","headers":{"Content-Type":"application/json"},"body":"{}"}]`), 0o644)
 	reqs, err := ReadTargetsFile(good)
-	if err != nil || len(reqs) != 2 || reqs[0].Weight != 3 || reqs[1].Headers["Content-Type"] != "application/json" {
+	if err != nil || len(reqs) != 2 || reqs[0].weight() != 3 || reqs[1].Headers["Content-Type"] != "application/json" {
 		t.Fatalf("ReadTargetsFile: %+v, %v", reqs, err)
 	}
 	for name, body := range map[string]string{
@@ -95,7 +96,7 @@ func TestWeightedRequests(t *testing.T) {
 	}))
 	defer srv.Close()
 	ep := Endpoint{Name: "mix", Requests: []Request{
-		{Name: "get", URL: srv.URL + "/a", Weight: 3},
+		{Name: "get", URL: srv.URL + "/a", Weight: weightOf(3)},
 		{Name: "post", Method: "post", URL: srv.URL + "/b", Headers: map[string]string{"X-Token": "t"}, Body: "hi"},
 	}}
 	o := AttackOptions{Scenario: "mix", Model: Open, Stages: mustStages(t, "0s:40,1s:40", false), Timeout: 5 * time.Second}
@@ -365,7 +366,7 @@ func TestRebuildWithoutItsSummary(t *testing.T) {
 func TestPlanRoundTrip(t *testing.T) {
 	p := Plan{
 		Endpoints: []Endpoint{
-			{Name: "api", Requests: []Request{{Name: "a", Method: "POST", URL: "http://127.0.0.1:1/x", Headers: map[string]string{"K": "v"}, Body: "{}", Weight: 2}}},
+			{Name: "api", Requests: []Request{{Name: "a", Method: "POST", URL: "http://127.0.0.1:1/x", Headers: map[string]string{"K": "v"}, Body: "{}", Weight: weightOf(2)}}},
 			{Name: "fn", Function: &Function{Name: "fn", Payload: []byte(`{"a":1}`), LogTail: true}},
 		},
 		Options: AttackOptions{Scenario: "s", Model: Open, Stages: mustStages(t, "10s:5,1m:5", false), Timeout: time.Second, MaxInFlight: 7},
@@ -439,5 +440,64 @@ func TestChartsFailKeepSummaries(t *testing.T) {
 	rep, rerr := ReadReport(filepath.Join(dir, SummaryJSONFile))
 	if rerr != nil || !rep.NoCharts || rep.ChartError == "" || rep.Scenarios[0].Endpoints[0].Total.Requests != 10 {
 		t.Errorf("summary.json after a chart failure: %v, %+v", rerr, rep)
+	}
+}
+
+func weightOf(n int) *int { return &n }
+
+// TestWeightZeroSendsNothing: a request of weight 0 is never sent, and
+// requests whose weights are all 0 are refused before anything is sent.
+func TestWeightZeroSendsNothing(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	o := AttackOptions{Scenario: "w", Model: Open, Stages: mustStages(t, "0s:4,1s:4", false), Timeout: 5 * time.Second}
+	tests := []struct {
+		name    string
+		reqs    []Request
+		want    map[string]int
+		wantErr string
+	}{
+		{name: "one of weight 0", reqs: []Request{{Name: "a", URL: srv.URL + "/a", Weight: weightOf(1)}, {Name: "b", URL: srv.URL + "/b", Weight: weightOf(0)}},
+			want: map[string]int{"/a": 4}},
+		{name: "absent weight is 1", reqs: []Request{{Name: "a", URL: srv.URL + "/a"}, {Name: "b", URL: srv.URL + "/b"}},
+			want: map[string]int{"/a": 2, "/b": 2}},
+		{name: "only weight 0", reqs: []Request{{Name: "b", URL: srv.URL + "/b", Weight: weightOf(0)}}, wantErr: "weight 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			clear(seen)
+			mu.Unlock()
+			ch, err := Attack(context.Background(), []Endpoint{{Name: "mix", Requests: tt.reqs}}, o)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Attack: %v, want an error about %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range ch {
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !maps.Equal(seen, tt.want) {
+				t.Errorf("server saw %v, want %v", seen, tt.want)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "zero.json")
+	if err := os.WriteFile(path, []byte(`[{"name":"b","url":"http://127.0.0.1:1/b","weight":0}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTargetsFile(path); err == nil || !strings.Contains(err.Error(), "weight 0") {
+		t.Errorf("ReadTargetsFile of weights all 0: %v", err)
 	}
 }

@@ -32,13 +32,18 @@ func ReadTargetsFile(path string) ([]Request, error) {
 	if len(reqs) == 0 {
 		return nil, fmt.Errorf("--targets %s: no requests", path)
 	}
+	sendable := false
 	for i, r := range reqs {
-		if r.Weight < 0 {
+		if r.weight() < 0 {
 			return nil, fmt.Errorf("--targets %s: request %d: negative weight", path, i+1)
 		}
+		sendable = sendable || r.weight() > 0
 		if _, err := prepare(r, ""); err != nil {
 			return nil, fmt.Errorf("--targets %s: request %d: %w", path, i+1, err)
 		}
+	}
+	if !sendable {
+		return nil, fmt.Errorf("--targets %s: every request has weight 0: nothing would be sent", path)
 	}
 	return reqs, nil
 }
