@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,6 +155,9 @@ func parseMemories(s string) ([]int, error) {
 		m, err := strconv.Atoi(p)
 		if err != nil || m < 128 || m > 10240 {
 			return nil, usagef("--memory: %q is not a memory size between 128 and 10240 MB", p)
+		}
+		if slices.Contains(out, m) {
+			return nil, usagef("--memory: %d MB is given twice: each configuration is measured once", m)
 		}
 		out = append(out, m)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"os"
 
 	"lambdabench/bench/internal/results"
 )
@@ -23,4 +24,15 @@ func prepareOut(dir string, force bool) error {
 		return usagef("--out: %v", err)
 	}
 	return nil
+}
+
+// removeIfEmpty removes the results folder dir if nothing was written into
+// it: a run that ended in bad usage leaves nothing behind.
+func removeIfEmpty(dir string) {
+	if dir == "" {
+		return
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
+		_ = os.Remove(dir)
+	}
 }

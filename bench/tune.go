@@ -48,6 +48,7 @@ type tuneFlags struct {
 	env                         listFlag
 	timeout                     time.Duration
 	memories, archs             string
+	createdOut                  bool // validate created --out
 	cold, runs, parallel        int
 	sleep                       time.Duration
 	onlyCold                    bool
@@ -103,7 +104,15 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	return tuneRun(ctx, f, plan, stdout, stderr)
+	err = tuneRun(ctx, f, plan, stdout, stderr)
+	if errors.As(err, new(usageError)) && f.createdOut {
+		// Bad input found once the function was looked up or its code
+		// built (exit 2): nothing was measured, so leave no results
+		// folder, nor the build folder of code that did not build.
+		_ = os.RemoveAll(filepath.Join(f.out, "build"))
+		removeIfEmpty(f.out)
+	}
+	return err
 }
 
 // tunePlan is what validation resolved.
@@ -233,14 +242,23 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 		if f.out == "" {
 			f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-tune")
 		}
-		// A run whose function is not restored yet keeps its journal.
-		if j, err := tune.Open(f.out); err == nil && !j.CleanedUp && j.Target != string(target.Local) {
+		// A run whose function is not restored yet keeps its journal, and
+		// so does one whose journal cannot be read: it may be the only
+		// record of what that run left on a function.
+		j, err := tune.Open(f.out)
+		switch {
+		case errors.Is(err, tune.ErrDamaged):
+			return p, usagef("--out %s: %v; restore the function with 'tune --cleanup %s' once the journal is repaired, or choose another --out (the journal is left as it is)",
+				f.out, err, f.out)
+		case err == nil && !j.CleanedUp && j.Target != string(target.Local):
 			return p, usagef("--out %s holds run %s, which has not restored %s yet: run 'tune --cleanup %s' first, or choose another --out",
 				f.out, j.RunID, j.Original.FunctionName, f.out)
 		}
+		_, statErr := os.Stat(f.out)
 		if err := prepareOut(f.out, f.force); err != nil {
 			return p, err
 		}
+		f.createdOut = os.IsNotExist(statErr)
 	}
 	return p, nil
 }

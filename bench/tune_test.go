@@ -331,6 +331,9 @@ func TestTuneUsageErrors(t *testing.T) {
 	write("badsrc/go.mod", "module badsrc\n\ngo 1.26\n")
 	script := write("script.sh", "#!/bin/sh\necho hi\n")
 	unwritable := write("file", "x")
+	// A journal cut off mid-write: the only record of what its run left.
+	cutJournal := `{"run_id": "20261203-1", "function": "thumb", "target": "aws", "original": {"function_name": "thumb", "memory_size": 512}, "versions": ["7", "8"], "ali`
+	damaged := write("damaged/tune-journal.json", cutJournal)
 	tests := []struct {
 		name string
 		args []string
@@ -341,6 +344,8 @@ func TestTuneUsageErrors(t *testing.T) {
 		{"no function", []string{"--endpoint-url", ep}, "--function NAME|ARN is required"},
 		{"memory too small", []string{"--endpoint-url", ep, "--function", "thumb", "--memory", "64"}, "between 128 and 10240"},
 		{"memory too large", []string{"--endpoint-url", ep, "--function", "thumb", "--memory", "10241"}, "between 128 and 10240"},
+		{"memory repeated", []string{"--endpoint-url", ep, "--function", "thumb", "--memory", "128,256,128"}, "128 MB is given twice"},
+		{"damaged journal in out", []string{"--endpoint-url", ep, "--function", "thumb", "--out", filepath.Dir(damaged)}, `damaged journal`},
 		{"empty memory", []string{"--endpoint-url", ep, "--function", "thumb", "--memory", ","}, "no memory size"},
 		{"missing payload file", []string{"--endpoint-url", ep, "--function", "thumb", "--payload-file", filepath.Join(tmp, "none.json")}, "no such file"},
 		{"payload file not JSON", []string{"--endpoint-url", ep, "--function", "thumb", "--payload-file", notJSON}, "not valid JSON"},
@@ -357,8 +362,9 @@ func TestTuneUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"tune"}, tt.args...)
+			out := filepath.Join(t.TempDir(), "out")
 			if !contains(tt.args, "--out") && !contains(tt.args, "--cleanup") {
-				args = append(args, "--out", t.TempDir())
+				args = append(args, "--out", out)
 			}
 			var stderr bytes.Buffer
 			err := run(ctx, args, &bytes.Buffer{}, &bytes.Buffer{})
@@ -366,7 +372,13 @@ func TestTuneUsageErrors(t *testing.T) {
 			if code != 2 || !strings.Contains(stderr.String(), tt.want) || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
 				t.Fatalf("exit %d, stderr %q; want exit 2 and one line containing %q", code, stderr.String(), tt.want)
 			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("exit 2 left %s behind", out)
+			}
 		})
+	}
+	if b, err := os.ReadFile(damaged); err != nil || string(b) != cutJournal {
+		t.Errorf("the damaged journal was touched: %q, %v", b, err)
 	}
 	// Nothing was changed by any of them.
 	st := stateOf(t, ctx, lt.Lambda, "thumb")

@@ -16,7 +16,16 @@
 #             many requests in flight before it drops one)
 #   lateness  p50 latency at 50 req/s against the server delaying 20 ms (vegeta; bench),
 #             and bench's own send-lag p50
-#   rss       peak RSS (/usr/bin/time) at 2,000 req/s for RSS_DURS seconds each
+#   rss       anonymous resident memory at 2,000 req/s for RSS_DURS seconds each (default
+#             "20 60"): the tool (bench load --no-charts; vegeta attack) runs in the background
+#             and RssAnon and VmHWM are read from its /proc/PID/status every 100 ms until it
+#             exits; per tool the medians of peak RssAnon, RssAnon at the end (the last sample)
+#             and peak VmHWM (the last sample, VmHWM never falls), the ratio bench/vegeta, and
+#             the growth of peak RssAnon from the shortest RSS_DURS run to the longest.
+#             RssAnon is heap and stacks; VmHWM adds the file-backed pages of the program
+#             (text, data), which are shared, reclaimable and do not scale with load
+# BENCH_BIN=path measures that bench binary instead of building ./bench (e.g. one built
+# from a commit: git archive COMMIT | tar -x -C DIR; cd DIR/bench; GOWORK=off go build).
 # The machine's load average is printed before and after: other work on it
 # lowers every tool's figures.
 set -euo pipefail
@@ -31,7 +40,8 @@ WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 MEASURES=${*:-closed open lateness rss}
 
-(cd bench && GOWORK=off go build -o "$WORK/bench" . && GOWORK=off go build -o "$WORK/trivial" ./perf/trivialserver)
+if [ -n "${BENCH_BIN:-}" ]; then cp "$BENCH_BIN" "$WORK/bench"; else (cd bench && GOWORK=off go build -o "$WORK/bench" .); fi
+(cd bench && GOWORK=off go build -o "$WORK/trivial" ./perf/trivialserver)
 "$WORK/trivial" -addr 127.0.0.1:18181 & 
 "$WORK/trivial" -addr 127.0.0.1:18182 -delay 20ms &
 sleep 0.5
@@ -82,17 +92,56 @@ lateness() {
   echo "p50 at 50 req/s on the 20 ms server: bench $(median < "$WORK/ours-l") ms (send lag p50 $(median < "$WORK/ours-lag") ms), vegeta $(median < "$WORK/veg-l") ms"
 }
 
+# sample PID OUT: every 100 ms append "RssAnon VmHWM" (kB) from /proc/PID/status to OUT
+# until PID has exited (or is a zombie, which has no memory lines), then reap it
+sample() {
+  local pid=$1 out=$2 k v a h
+  : > "$out"
+  while :; do
+    a=; h=
+    while read -r k v _; do
+      case $k in RssAnon:) a=$v ;; VmHWM:) h=$v ;; esac
+    done 2>/dev/null < "/proc/$pid/status" || true
+    [ -n "$a" ] && [ -n "$h" ] || break
+    echo "$a $h" >> "$out"
+    sleep 0.1
+  done
+  wait "$pid" 2>/dev/null || true
+}
+# memrow FILE: the samples' peak RssAnon, last RssAnon and peak VmHWM
+memrow() { awk '$1>a {a=$1} $2>h {h=$2} {e=$1} END {print a+0, e+0, h+0, NR}' "$1"; }
+kib() { awk -v k="$1" 'BEGIN {printf "%d kB (%.1f MiB)", k, k/1024}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "-"}'; }
+
 rss() {
+  printf 'GET %s\n' "$FAST" > "$WORK/targets"
   for d in $RSS_DURS; do
     : > "$WORK/veg-m$d"; : > "$WORK/ours-m$d"
     for _ in $(seq "$REPS"); do
-      echo "GET $FAST" | /usr/bin/time -f %M -o "$WORK/t" "$VEGETA" attack -rate 2000 -duration "${d}s" > /dev/null
-      echo $(( $(cat "$WORK/t") )) >> "$WORK/veg-m$d"
-      /usr/bin/time -f %M -o "$WORK/t" "$WORK/bench" load --no-charts --out "$WORK/rss-$RANDOM" --url "$FAST" --rate "0s:2000,${d}s:2000" >/dev/null 2>&1 || true
-      echo $(( $(cat "$WORK/t") )) >> "$WORK/ours-m$d"
+      "$VEGETA" attack -targets "$WORK/targets" -rate 2000 -duration "${d}s" > /dev/null &
+      sample $! "$WORK/s"
+      memrow "$WORK/s" >> "$WORK/veg-m$d"
+      "$WORK/bench" load --no-charts --out "$WORK/rss-$RANDOM" --url "$FAST" --rate "0s:2000,${d}s:2000" >/dev/null 2>&1 &
+      sample $! "$WORK/s"
+      memrow "$WORK/s" >> "$WORK/ours-m$d"
     done
-    echo "peak RSS at 2000 req/s for ${d}s: bench $(median < "$WORK/ours-m$d") KB, vegeta $(median < "$WORK/veg-m$d") KB"
+    local c bo ve
+    echo "anonymous memory at 2000 req/s for ${d}s, medians of $REPS (runs as peak RssAnon, end RssAnon, peak VmHWM, samples; kB):"
+    for c in 1:"peak RssAnon" 2:"end RssAnon" 3:"peak VmHWM"; do
+      bo=$(cut -d' ' -f"${c%%:*}" "$WORK/ours-m$d" | median)
+      ve=$(cut -d' ' -f"${c%%:*}" "$WORK/veg-m$d" | median)
+      echo "  ${c#*:}: bench $(kib "$bo"), vegeta $(kib "$ve"), bench/vegeta $(ratio "$bo" "$ve")"
+    done
+    echo "  runs: bench $(paste -sd, "$WORK/ours-m$d"); vegeta $(paste -sd, "$WORK/veg-m$d")"
+    echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
   done
+  local lo hi
+  lo=$(printf '%s\n' $RSS_DURS | sort -g | head -1); hi=$(printf '%s\n' $RSS_DURS | sort -g | tail -1)
+  if [ "$lo" != "$hi" ]; then
+    bo=$(awk -v a="$(cut -d' ' -f1 "$WORK/ours-m$hi" | median)" -v b="$(cut -d' ' -f1 "$WORK/ours-m$lo" | median)" 'BEGIN {print a-b}')
+    ve=$(awk -v a="$(cut -d' ' -f1 "$WORK/veg-m$hi" | median)" -v b="$(cut -d' ' -f1 "$WORK/veg-m$lo" | median)" 'BEGIN {print a-b}')
+    echo "growth of median peak RssAnon from ${lo}s to ${hi}s: bench $bo kB, vegeta $ve kB"
+  fi
 }
 
 for m in $MEASURES; do "$m"; done

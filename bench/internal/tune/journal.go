@@ -1,11 +1,15 @@
 package tune
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -43,6 +47,10 @@ func Create(dir string, j *Journal) error {
 	return j.write()
 }
 
+// ErrDamaged is Open's error for a journal that exists but cannot be
+// read: it may be the only record of what a run left on a function.
+var ErrDamaged = errors.New("damaged journal")
+
 // Open reads the journal of a results folder.
 func Open(dir string) (*Journal, error) {
 	path := filepath.Join(dir, JournalFile)
@@ -55,13 +63,44 @@ func Open(dir string) (*Journal, error) {
 	}
 	j := &Journal{}
 	if err := json.Unmarshal(b, j); err != nil {
-		return nil, fmt.Errorf("%s is damaged: %w", path, err)
+		return nil, fmt.Errorf("%w: %s: %v%s", ErrDamaged, path, err, salvage(b))
 	}
 	if j.RunID == "" || j.Original.FunctionName == "" {
-		return nil, fmt.Errorf("%s is damaged: no run id or function", path)
+		return nil, fmt.Errorf("%w: %s: no run id or function%s", ErrDamaged, path, salvage(b))
 	}
 	j.path = path
 	return j, nil
+}
+
+// journalField finds a string field of a journal in text that is not
+// valid JSON (cut off, say): what can still be read of it.
+var journalField = regexp.MustCompile(`"(run_id|function|function_name|region)"\s*:\s*"([^"]*)"`)
+
+// salvage says what could be read of a damaged journal: its run id,
+// function and region, and how many versions and aliases it lists.
+func salvage(b []byte) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, m := range journalField.FindAllSubmatch(b, -1) {
+		k := string(m[1])
+		if !seen[k] {
+			seen[k] = true
+			parts = append(parts, k+" "+strconv.Quote(string(m[2])))
+		}
+	}
+	for _, list := range []string{"versions", "aliases"} {
+		if i := bytes.Index(b, []byte(`"`+list+`"`)); i >= 0 {
+			rest := b[i:]
+			if end := bytes.IndexByte(rest, ']'); end >= 0 {
+				rest = rest[:end]
+			}
+			parts = append(parts, fmt.Sprintf("%s listed: %d", list, bytes.Count(rest, []byte(`"`))/2-1))
+		}
+	}
+	if len(parts) == 0 {
+		return "; nothing of it could be read"
+	}
+	return "; what could be read: " + strings.Join(parts, ", ")
 }
 
 // Update changes the journal and writes it to disk (atomically).
