@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -215,8 +216,13 @@ func targetURL(raw, query string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("bad URL %q: %w", raw, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return "", fmt.Errorf("bad URL %q: want http:// or https:// and a host", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("bad URL %q: port %s is not one of 1 to 65535", raw, p)
+		}
 	}
 	query = strings.TrimPrefix(query, "?")
 	switch {
@@ -387,7 +393,8 @@ func (a *attacker) newHostClient(host string, tls bool) *fasthttp.HostClient {
 		MaxIdleConnDuration:           10 * time.Second, // connections opened for a burst do not stay
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: true,
-		MaxResponseBodySize:           0,       // no limit: every body is read to its end
+		MaxResponseBodySize:           0,       // no limit: every body is read to its end…
+		StreamResponseBody:            true,    // …through the sender's fixed buffer, and none is kept
 		ReadBufferSize:                8 << 10, // also the largest response header accepted
 		// A failed request is the endpoint's answer, not something to hide:
 		// only a keep-alive connection the server closed before answering
@@ -665,7 +672,13 @@ type sender struct {
 	req  fasthttp.Request
 	resp fasthttp.Response
 	cur  int // index of the request req holds; -1 for none
+	// head keeps the first maxBody bytes of a hello answer for parsing.
+	head []byte
 }
+
+// bodyBufs are the buffers response bodies are read through: a body of any
+// size costs one of them while it is read, and none is kept.
+var bodyBufs = sync.Pool{New: func() any { return new([16 << 10]byte) }}
 
 func newSender() *sender { return &sender{cur: -1} }
 
@@ -692,6 +705,10 @@ func (a *attacker) do(ctx context.Context, s *sender, r *Result, i int) bool {
 	sent := time.Since(a.start)
 	r.Lag = max(0, sent.Truncate(time.Microsecond)-r.Elapsed)
 	err := p.hc.Do(req, resp)
+	if err == nil {
+		// The answer ends with its body: read it to its end.
+		err = s.readBody(resp, a.ep.Hello)
+	}
 	end := time.Since(a.start)
 	r.Latency = end.Truncate(time.Microsecond) - r.Elapsed
 	if ctx.Err() != nil {
@@ -708,10 +725,39 @@ func (a *attacker) do(ctx context.Context, s *sender, r *Result, i int) bool {
 	}
 	r.Status = resp.StatusCode()
 	if a.ep.Hello {
-		b := resp.Body()
-		r.parseHello(b[:min(len(b), maxBody)])
+		r.parseHello(s.head)
 	}
 	return true
+}
+
+// readBody reads resp's body to its end through s.buf, keeping its first
+// maxBody bytes in s.head when keep is set, and releases the connection.
+func (s *sender) readBody(resp *fasthttp.Response, keep bool) error {
+	s.head = s.head[:0]
+	stream := resp.BodyStream()
+	if stream == nil {
+		// Already read with the headers.
+		if keep {
+			b := resp.Body()
+			s.head = append(s.head, b[:min(len(b), maxBody)]...)
+		}
+		return nil
+	}
+	defer resp.CloseBodyStream()
+	buf := bodyBufs.Get().(*[16 << 10]byte)
+	defer bodyBufs.Put(buf)
+	for {
+		n, err := stream.Read(buf[:])
+		if keep && len(s.head) < maxBody {
+			s.head = append(s.head, buf[:min(n, maxBody-len(s.head))]...)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // fastError names a failed request's error briefly.

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -499,5 +501,83 @@ func TestWeightZeroSendsNothing(t *testing.T) {
 	}
 	if _, err := ReadTargetsFile(path); err == nil || !strings.Contains(err.Error(), "weight 0") {
 		t.Errorf("ReadTargetsFile of weights all 0: %v", err)
+	}
+}
+
+// TestBodiesReadToTheEnd: a response body is read to its end through a
+// fixed buffer, whatever its size, and the latency ends with it; a hello
+// answer is still parsed.
+func TestBodiesReadToTheEnd(t *testing.T) {
+	big := strings.Repeat("x", 3<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/big":
+			_, _ = io.WriteString(w, big)
+		case "/slow-body":
+			w.Header().Set("Content-Length", "4")
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			time.Sleep(150 * time.Millisecond)
+			_, _ = io.WriteString(w, "done")
+		case "/hello":
+			_, _ = io.WriteString(w, `{"message":"Hello World!","cold":true,"concurrent":1}`)
+		}
+	}))
+	defer srv.Close()
+	o := AttackOptions{Scenario: "b", Model: Open, Stages: mustStages(t, "0s:3,1s:3", false), Timeout: 5 * time.Second}
+	ch, err := Attack(context.Background(), []Endpoint{
+		{Name: "big", URL: srv.URL + "/big"},
+		{Name: "slow-body", URL: srv.URL + "/slow-body"},
+		{Name: "hello", URL: srv.URL + "/hello", Hello: true},
+	}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for r := range ch {
+		n[r.Endpoint]++
+		if !r.OK() {
+			t.Errorf("%s: status %d, error %q", r.Endpoint, r.Status, r.Error)
+		}
+		if r.Endpoint == "slow-body" && r.Latency < 150*time.Millisecond {
+			t.Errorf("slow-body: latency %s ends before the body does", r.Latency)
+		}
+		if r.Endpoint == "hello" && (!r.Hello || !r.Cold) {
+			t.Errorf("hello: answer not parsed")
+		}
+	}
+	if n["big"] != 3 || n["slow-body"] != 3 || n["hello"] != 3 {
+		t.Errorf("answers per endpoint %v, want 3 each", n)
+	}
+}
+
+// TestBigBodiesAreNotKept: reading ten 4 MB bodies allocates far less than
+// one of them: each body goes through a pooled buffer and is not kept.
+func TestBigBodiesAreNotKept(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 4<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(big)
+	}))
+	defer srv.Close()
+	o := AttackOptions{Scenario: "b", Model: Open, Stages: mustStages(t, "0s:10,1s:10", false), Timeout: 5 * time.Second}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ch, err := Attack(context.Background(), []Endpoint{{Name: "big", URL: srv.URL}}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for r := range ch {
+		if r.OK() {
+			n++
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if n == 0 {
+		t.Fatal("no successful request")
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 2<<20 {
+		t.Errorf("%d answers of 4 MB allocated %d bytes: the bodies were held in memory", n, alloc)
 	}
 }

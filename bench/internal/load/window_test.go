@@ -380,8 +380,11 @@ func TestDistributeWindowsInterrupted(t *testing.T) {
 	inv := &genInvoker{t: t, requests: 10, cancel: cancel, cancelAt: 2}
 	const n = 2
 	cfg := distributeConfig(t, inv, n)
-	cfg.Plan.Stages = mustStages(t, "400ms:40", false)
-	cfg.Window = 100 * time.Millisecond
+	// Windows far apart next to the lead, so that a busy machine (-race,
+	// other tests) does not reach window 3 before window 2's invocation
+	// interrupts the run.
+	cfg.Plan.Stages = mustStages(t, "2s:40", false)
+	cfg.Window = 500 * time.Millisecond
 	cfg.Lead = 20 * time.Millisecond
 	rep, err := Distribute(ctx, cfg)
 	if err == nil || !errors.Is(err, context.Canceled) {

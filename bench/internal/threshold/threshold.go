@@ -6,6 +6,7 @@ package threshold
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -101,14 +102,18 @@ func ParseAll(list []string) ([]Threshold, error) {
 }
 
 func parseMillis(s string) (float64, error) {
-	if v, err := strconv.ParseFloat(s, 64); err == nil {
-		return v, nil // a bare number is milliseconds
-	}
-	d, err := time.ParseDuration(s)
+	v, err := strconv.ParseFloat(s, 64) // a bare number is milliseconds
 	if err != nil {
-		return 0, fmt.Errorf("value %q is not a duration like 500ms or 1.5s", s)
+		d, derr := time.ParseDuration(s)
+		if derr != nil {
+			return 0, fmt.Errorf("value %q is not a duration like 500ms or 1.5s", s)
+		}
+		v = float64(d) / float64(time.Millisecond)
 	}
-	return float64(d) / float64(time.Millisecond), nil
+	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("duration %q: a duration is not negative", s)
+	}
+	return v, nil
 }
 
 func parsePercent(s string) (float64, error) {

@@ -23,6 +23,8 @@ func TestParse(t *testing.T) {
 		{in: "p42<1s", wantErr: "unknown metric"},
 		{in: "p95<fast", wantErr: "not a duration"},
 		{in: "error_rate<150%", wantErr: "outside"},
+		{in: "p50<-5ms", wantErr: "not negative"},
+		{in: "p99<-1", wantErr: "not negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
