@@ -34,6 +34,10 @@ const (
 // maxResponseBytes is Lambda's limit on a synchronous invocation's payload and response.
 const maxResponseBytes = 6 << 20
 
+// maxRequestBytes bounds an Invoke request's payload: it must be smaller
+// than 6 MB (6,291,456 bytes), as AWS's RequestTooLargeException says.
+const maxRequestBytes = 6 << 20
+
 // environment is one execution environment: a child process of the function's binary, the
 // Runtime API listener it polls, and its cgroup.
 type environment struct {

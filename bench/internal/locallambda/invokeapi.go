@@ -76,14 +76,15 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		notFound(w, name)
 		return
 	}
-	payload, err := io.ReadAll(io.LimitReader(r.Body, maxResponseBytes+1))
+	payload, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "InvalidRequestContentException", "", "read request body: "+err.Error())
 		return
 	}
-	if len(payload) > maxResponseBytes {
+	if len(payload) >= maxRequestBytes {
+		// As AWS answers: a request must be smaller than 6 MB (6,291,456 bytes).
 		apiError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "",
-			fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxResponseBytes))
+			fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxRequestBytes))
 		return
 	}
 	if len(payload) == 0 {
@@ -333,6 +334,12 @@ func (s *Server) handleUpdateConfiguration(w http.ResponseWriter, r *http.Reques
 	if req.RevisionID != nil && *req.RevisionID != f.revisionID() {
 		apiError(w, http.StatusPreconditionFailed, "PreconditionFailedException", "",
 			"The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+		return
+	}
+	if req.Timeout != nil && *req.Timeout < 1 {
+		// The API model's minimum: parameter validation, as for MemorySize.
+		apiError(w, http.StatusBadRequest, "ValidationException", "",
+			fmt.Sprintf("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1", *req.Timeout))
 		return
 	}
 	if req.MemorySize != nil {

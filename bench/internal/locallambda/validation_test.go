@@ -36,7 +36,8 @@ func TestUpdateRefusedAsLambdaRefusesIt(t *testing.T) {
 			"InvalidParameterValueException", "4 KB"},
 		{"bad variable name", lambda.UpdateFunctionConfigurationInput{Environment: &types.Environment{
 			Variables: map[string]string{"1X": "1"}}}, "InvalidParameterValueException", "1X"},
-		{"timeout 0", lambda.UpdateFunctionConfigurationInput{Timeout: aws.Int32(0)}, "InvalidParameterValueException", "timeout"},
+		{"timeout 0", lambda.UpdateFunctionConfigurationInput{Timeout: aws.Int32(0)}, "ValidationException", "greater than or equal to 1"},
+		{"timeout 901", lambda.UpdateFunctionConfigurationInput{Timeout: aws.Int32(901)}, "InvalidParameterValueException", "timeout"},
 	}
 	for _, tt := range tests {
 		in := tt.in
@@ -53,6 +54,37 @@ func TestUpdateRefusedAsLambdaRefusesIt(t *testing.T) {
 	}
 	if *cfg.MemorySize != int32(spec.MemoryMB) || len(cfg.Environment.Variables) != 1 || cfg.Environment.Variables["WORKER_COUNT"] != "1" {
 		t.Errorf("configuration changed by refused updates: memory %d, variables %v", *cfg.MemorySize, cfg.Environment.Variables)
+	}
+}
+
+// An Invoke request must be smaller than 6 MB (6,291,456 bytes), as on AWS:
+// one byte less is taken, exactly 6 MB is refused with the message that
+// says so.
+func TestInvokePayloadLimit(t *testing.T) {
+	bin := needFunction(t)
+	spec := bcryptSpec(bin)
+	s := start(t, Config{Functions: []FunctionSpec{spec}})
+	c := client(s)
+	jsonString := func(n int) []byte { return []byte(`"` + strings.Repeat("x", n-2) + `"`) }
+	tests := []struct {
+		name    string
+		size    int
+		refused bool
+	}{
+		{"6 MB less one byte", 6<<20 - 1, false},
+		{"exactly 6 MB", 6 << 20, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(spec.Name), Payload: jsonString(tt.size)})
+			var tooLarge *types.RequestTooLargeException
+			if got := errors.As(err, &tooLarge); got != tt.refused {
+				t.Fatalf("%d bytes: %v, want refused %v", tt.size, err, tt.refused)
+			}
+			if tt.refused && !strings.Contains(tooLarge.ErrorMessage(), "smaller than 6291456 bytes") {
+				t.Errorf("message %q", tooLarge.ErrorMessage())
+			}
+		})
 	}
 }
 
