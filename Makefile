@@ -45,9 +45,24 @@ bench: ## Run the whole local benchmark suite (go run ./bench)
 	$(GO) run ./bench
 
 .PHONY: deps
-deps: ## Download Go modules (and npm packages for the CDK CLI)
+deps: ## Download Go modules (and npm packages for the CDK CLI, and aws-lambda-rie)
 	@for m in $(MODULES); do (cd $$m && $(GO) mod download) || exit 1; done
-	$(MAKE) --no-print-directory node_modules
+	$(MAKE) --no-print-directory node_modules rie
+
+# AWS's Runtime Interface Emulator: the local Lambda's tests compare it with
+# the emulator (bench/internal/locallambda/rie_test.go finds it in .cache/bin,
+# on PATH or at $AWS_LAMBDA_RIE). The module proxy serves it at this version.
+RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE_STAMP := .cache/bin/.aws-lambda-rie-$(RIE_VERSION)
+
+.PHONY: rie
+rie: ## Install AWS's Runtime Interface Emulator (aws-lambda-rie) into .cache/bin
+	@if [ ! -x .cache/bin/aws-lambda-rie ] || [ ! -f $(RIE_STAMP) ]; then \
+		mkdir -p .cache/bin && rm -f .cache/bin/.aws-lambda-rie-* && \
+		echo "GOBIN=$(CURDIR)/.cache/bin $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)" && \
+		GOBIN=$(CURDIR)/.cache/bin GOWORK=off GOFLAGS= $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION) && \
+		touch $(RIE_STAMP); fi
 
 .PHONY: fmt
 fmt: ## Format all Go code

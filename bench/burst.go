@@ -49,7 +49,8 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cores   float64
 	)
 	if kind == target.Local {
-		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: tf.binary, Matrix: true, BuildLog: stderr, NoCPUControl: tf.noCPULimits})
+		cpu, _ := tf.cpuModel() // checked above
+		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: tf.binary, Matrix: true, BuildLog: stderr, NoCPUControl: tf.noCPULimits, CPU: cpu})
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,8 @@ import (
 
 const compareDescription = `Puts two results folders of the same kind side by side, as benchstat does for Go
 benchmarks: a matrix (or tune) folder, a load folder, or a suite folder holding
-both. Rows are matched by configuration (architecture × memory) or by scenario ×
+both — or a file 'report --format benchfmt' wrote from one (successful samples
+only: no failure counts, verdict or summary cost). Rows are matched by configuration (architecture × memory) or by scenario ×
 endpoint (× stage with --stages). For each row and metric it prints both values
 with their 95% confidence intervals, the change, and the p-value of a
 Mann–Whitney U test on the raw samples of samples.csv; "~" when the difference
@@ -43,6 +45,8 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("out", "", "also write compare.txt, compare.md, compare.json and the charts into this folder")
 	force := fs.Bool("force", false, "replace the comparison already in --out (compare.txt, compare.md, compare.json and its charts)")
 	noColor := fs.Bool("no-color", false, "no colour in the text table (colour is used only on a terminal, and never with NO_COLOR set)")
+	var junitPath string
+	registerJUnit(fs, &junitPath, "the --fail-on-regression gate (per gate metric and row; skipped where too few samples)")
 
 	// Accept flags before, between and after OLD and NEW.
 	for _, a := range args {
@@ -66,7 +70,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if len(dirs) != 2 {
-		return usagef("compare: want two results folders, OLD and NEW (got %d): go run ./bench compare bench-results/<old> bench-results/<new>", len(dirs))
+		return usagef("compare: want two results folders (or benchfmt files), OLD and NEW (got %d): go run ./bench compare bench-results/<old> bench-results/<new>", len(dirs))
 	}
 	switch *format {
 	case "text", "md", "json":
@@ -83,6 +87,13 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return inputError(err)
 		}
 		o.FailPct = v
+	}
+	gates := 0
+	if *fail != "" {
+		gates = 1
+	}
+	if err := checkJUnit(junitPath, gates, "--fail-on-regression gate"); err != nil {
+		return err
 	}
 	for _, m := range strings.Split(*metric, ",") {
 		if m = strings.TrimSpace(m); m != "" {
@@ -134,7 +145,16 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stderr, "Wrote %s\n", strings.Join(paths, ", "))
 	}
-	return res.Err()
+	err = res.Err()
+	if os.Getenv(stepSummaryVar) != "" {
+		var md bytes.Buffer
+		if merr := res.WriteMarkdown(&md); merr == nil {
+			if serr := appendStepSummary(md.Bytes(), *out); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}
+	}
+	return writeJUnit(junitPath, "bench compare "+dirs[0]+" "+dirs[1], compareCases(res), err)
 }
 
 // inputError turns the comparison's complaints about its input into usage

@@ -76,16 +76,15 @@ type helloFlags struct {
 	scenario, query, endpoints string
 	workload                   hello.Workload
 
-	scaleInCheck     time.Duration
-	scaleInMaxWait   time.Duration
-	providerARN      string
-	cloudwatch       bool
-	cloudwatchPeriod time.Duration
-	arch             string
-	lmiInstanceType  string
-	lmiInstances     float64
-	inTurn           string
-	cooldown         time.Duration
+	scaleInCheck    time.Duration
+	scaleInMaxWait  time.Duration
+	providerARN     string
+	cloudwatch      cloudwatchFlag
+	arch            string
+	lmiInstanceType string
+	lmiInstances    float64
+	inTurn          string
+	cooldown        time.Duration
 
 	local *target.LocalTarget // a local Lambda already running (the suite's); nil = start one
 }
@@ -105,11 +104,11 @@ func newHelloFlagSet(stdout, stderr io.Writer) (*flag.FlagSet, *helloFlags) {
 	groupFlags(fs, "hello [flags]", helloDescription, []flagGroup{
 		{"Scenarios and endpoints", []string{"scenario", "query", "workload", "endpoints", "endpoints-in-turn", "cooldown"}},
 		{"Load profile", []string{"stages", "rate", "max-in-flight", "timeout"}},
-		{"Verdict and cost", []string{"threshold", "prices", "arch", "lmi-instance-type", "lmi-instances"}},
+		{"Verdict and cost", []string{"threshold", "junit", "prices", "arch", "lmi-instance-type", "lmi-instances"}},
 		{"Results", []string{"out", "force", "no-charts", "progress-every"}},
 		{"Target", []string{"target", "stack", "outputs-file", "region", "profile"}},
-		{"Local Lambda (--target local)", []string{"binary", "no-cpu-limits", "idle-timeout", "keep-warm", "lmi-scaling"}},
-		{"AWS (--target aws)", []string{"scale-in-max-wait", "scale-in-check", "capacity-provider-arn", "cloudwatch", "cloudwatch-period"}},
+		{"Local Lambda (--target local)", []string{"binary", "no-cpu-limits", "idle-timeout", "lmi-scaling", "cpu-period", "calibration"}},
+		{"AWS (--target aws)", []string{"scale-in-max-wait", "scale-in-check", "capacity-provider-arn", "cloudwatch"}},
 	})
 	return fs, f
 }
@@ -127,11 +126,43 @@ func (f *helloFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.scaleInMaxWait, "scale-in-max-wait", 90*time.Minute, "aws: before each scenario after the first, wait up to this long for the capacity provider to get back to its pre-run EC2 instance count (0: do not wait)")
 	fs.DurationVar(&f.scaleInCheck, "scale-in-check", time.Minute, "aws: how often to count the capacity provider's instances while waiting")
 	fs.StringVar(&f.providerARN, "capacity-provider-arn", "", "aws: capacity provider to watch (default: the stack output CapacityProviderArn)")
-	fs.BoolVar(&f.cloudwatch, "cloudwatch", false, "aws: fetch the LMI function's ExecutionEnvironmentConcurrency (Average, SampleCount) for each scenario and chart it")
-	fs.DurationVar(&f.cloudwatchPeriod, "cloudwatch-period", time.Minute, "aws: period of the CloudWatch statistics (whole minutes)")
+	fs.Var(&f.cloudwatch, "cloudwatch", "aws: fetch the LMI function's ExecutionEnvironmentConcurrency (Average, SampleCount) for each scenario and chart it; --cloudwatch=PERIOD sets the statistics' period (whole minutes, default 1m)")
 	fs.StringVar(&f.arch, "arch", load.DefaultArch, "cost: architecture of the standard functions (arm64 or x86_64)")
 	fs.StringVar(&f.lmiInstanceType, "lmi-instance-type", load.DefaultLMIInstanceType, "cost: EC2 instance type of the capacity provider")
 	fs.Float64Var(&f.lmiInstances, "lmi-instances", load.DefaultLMIInstances, "cost: instances the capacity provider runs (aws: measured before and after each scenario instead)")
+}
+
+// cloudwatchFlag is --cloudwatch: off, on (a 1-minute period), or on with
+// the period given (--cloudwatch=5m).
+type cloudwatchFlag struct {
+	on     bool
+	period time.Duration
+}
+
+func (c *cloudwatchFlag) String() string {
+	if c == nil || !c.on {
+		return "false"
+	}
+	return c.period.String()
+}
+
+// IsBoolFlag lets --cloudwatch stand alone.
+func (c *cloudwatchFlag) IsBoolFlag() bool { return true }
+
+func (c *cloudwatchFlag) Set(s string) error {
+	switch s {
+	case "true":
+		c.on, c.period = true, time.Minute
+	case "false":
+		c.on = false
+	default:
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Minute || d%time.Minute != 0 {
+			return fmt.Errorf("want a period of whole minutes, such as 1m or 5m")
+		}
+		c.on, c.period = true, d
+	}
+	return nil
 }
 
 // smallHostCores is the most cores of a host on which --endpoints-in-turn
@@ -186,7 +217,7 @@ func (f *helloFlags) validate() error {
 	if f.query != "" && f.scenario == "all" {
 		f.scenario = "custom"
 	}
-	if err := f.checkBinary(); err != nil {
+	if err := f.targetFlags.check(); err != nil {
 		return err
 	}
 	scenarios, err := f.scenarios()
@@ -238,7 +269,7 @@ func runHello(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if res.dir != "" {
 		fmt.Fprintf(stdout, "\nResults: %s\n", res.dir)
 	}
-	return err
+	return f.profileFlags.finish(res, err)
 }
 
 // helloRun runs the hello experiment with settings f (validated) and
@@ -274,7 +305,8 @@ func helloRun(ctx context.Context, f *helloFlags, stdout, stderr io.Writer) (loa
 		lt = f.local
 		if lt == nil {
 			fmt.Fprintln(stderr, "Starting the local Lambda (building the function for this machine)…")
-			opts := target.LocalOptions{Binary: f.binary, Hello: true, BuildLog: stderr, NoCPUControl: f.noCPULimits}
+			cpu, _ := f.cpuModel() // checked by validate
+			opts := target.LocalOptions{Binary: f.binary, Hello: true, BuildLog: stderr, NoCPUControl: f.noCPULimits, CPU: cpu}
 			f.ll.apply(&opts)
 			lt, err = target.StartLocal(ctx, opts)
 			if err != nil {
@@ -295,7 +327,7 @@ func helloRun(ctx context.Context, f *helloFlags, stdout, stderr io.Writer) (loa
 		}
 		outputs = lt.Outputs
 		info.Notes = append(info.Notes, "local target: the cost estimate prices this traffic as if it ran on AWS",
-			"local Lambda: "+f.ll.describe())
+			"local Lambda: "+f.ll.describe(), "confinement: "+lt.Server.Confinement())
 	case target.AWS:
 		at, err = target.OpenAWS(ctx, target.AWSOptions{Region: f.region, Profile: f.profile, Stack: f.stack, OutputsFile: f.outputsFile})
 		if err != nil {
@@ -448,7 +480,7 @@ func (w *awsWatch) concurrency(ctx context.Context, sc load.Scenario, start, end
 			w.info.Cost.LMIInstancesByScenario[sc.Name] = float64(w.atStart+n) / 2
 		}
 	}
-	if !w.f.cloudwatch {
+	if !w.f.cloudwatch.on {
 		return nil, nil
 	}
 	fn := w.lmiFunction
@@ -464,7 +496,7 @@ func (w *awsWatch) concurrency(ctx context.Context, sc load.Scenario, start, end
 		}
 	}
 	pts, err := capacity.EnvironmentConcurrency(ctx, w.cw, capacity.ConcurrencyQuery{
-		FunctionName: fn, CapacityProviderName: w.providerName, Start: start, End: end, Period: w.f.cloudwatchPeriod,
+		FunctionName: fn, CapacityProviderName: w.providerName, Start: start, End: end, Period: w.f.cloudwatch.period,
 	})
 	if err != nil {
 		return nil, err

@@ -113,7 +113,7 @@ func newLoadFlagSet(stdout, stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 	groupFlags(fs, "load [flags]", loadDescription, []flagGroup{
 		{"What to load", []string{"url", "method", "header", "body", "body-file", "targets", "function", "payload", "payload-file", "log-tail"}},
 		{"Load profile", []string{"stages", "rate", "max-in-flight", "timeout"}},
-		{"Verdict and cost", []string{"threshold", "cost-model", "prices"}},
+		{"Verdict and cost", []string{"threshold", "junit", "cost-model", "prices"}},
 		{"Results", []string{"out", "force", "no-charts", "progress-every"}},
 		{"AWS (--function, --generators-on aws)", []string{"region", "profile", "endpoint-url"}},
 		{"Beyond one machine", []string{"generators", "generators-on", "generator-stack", "outputs-file", "generator-samples", "generator-window"}},
@@ -279,7 +279,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if res.dir != "" {
 		fmt.Fprintf(stdout, "\nResults: %s\n", res.dir)
 	}
-	return err
+	return summarizeRun(res.dir, f.finish(res, err))
 }
 
 // loadRun runs the load test with settings f (validated) and writes its

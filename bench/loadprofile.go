@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ type profileFlags struct {
 	maxInFlight   int
 	timeout       time.Duration
 	thresholds    listFlag
+	junit         string
 	prices        string
 	out           string
 	force         bool
@@ -44,7 +46,8 @@ func (p *profileFlags) register(fs *flag.FlagSet, stagesDefault string) {
 	fs.StringVar(&p.rate, "rate", "", "open model: requests per second per endpoint, same syntax, e.g. 0s:50,1m:50 (constant 50/s for 1m) or 30s:100 (ramp 0→100/s)")
 	fs.IntVar(&p.maxInFlight, "max-in-flight", load.DefaultMaxInFlight, "open model: most requests in flight per endpoint; requests due beyond it are dropped, reported and counted as failed")
 	fs.DurationVar(&p.timeout, "timeout", load.DefaultTimeout, "per-request timeout from the moment it is sent: later answers count as timeouts (API Gateway's own limit is 29s)")
-	fs.Var(&p.thresholds, "threshold", "fail (exit 99) when an endpoint's totals cross this: p50/p90/p95/p99/p99.9/avg/min/max<DURATION, error_rate<PERCENT (dropped requests count as failed) or dropped<COUNT, optionally scoped: 'api:p99<1s', 'low-cpu/:p95<300ms' (repeatable)")
+	fs.Var(&p.thresholds, "threshold", "fail (exit 99) when an endpoint's totals cross this: p50/p90/p95/p99/p99.9/avg/min/max<DURATION, error_rate<PERCENT (dropped requests count as failed) or dropped<COUNT, optionally scoped: 'api:p99<1s', 'low-cpu/:p95<300ms'; k6's 'p(95)<500' and 'http_req_failed<0.01' work too (repeatable)")
+	registerJUnit(fs, &p.junit, "the --threshold checks (per threshold and endpoint)")
 	fs.StringVar(&p.prices, "prices", "", "cost: JSON price table overriding the built-in prices")
 	fs.StringVar(&p.out, "out", "", "results folder (default bench-results/<timestamp>-"+p.verb+")")
 	fs.BoolVar(&p.force, "force", false, forceHelp)
@@ -98,7 +101,27 @@ func (p *profileFlags) check() ([]threshold.Threshold, cost.PriceTable, error) {
 	if err != nil {
 		return nil, cost.PriceTable{}, usageError{err.Error()}
 	}
+	if err := checkJUnit(p.junit, len(ths), "--threshold checks"); err != nil {
+		return nil, cost.PriceTable{}, err
+	}
 	return ths, prices, nil
+}
+
+// finish writes --junit from the run's threshold checks (summary.json) and
+// keeps the run's error.
+func (p *profileFlags) finish(res loadResult, err error) error {
+	if p.junit == "" || res.dir == "" || errors.As(err, new(usageError)) {
+		return err
+	}
+	rep := res.report
+	if rep == nil {
+		r, rerr := load.ReadReport(filepath.Join(res.dir, load.SummaryJSONFile))
+		if rerr != nil {
+			return err // nothing was measured: no report to write
+		}
+		rep = r
+	}
+	return writeJUnit(p.junit, "bench "+p.verb+" "+res.dir, loadCheckCases(p.verb, rep.Checks), err)
 }
 
 // checkScopes refuses a threshold scoped to nothing the run will measure:

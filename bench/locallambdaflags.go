@@ -14,7 +14,6 @@ import (
 // localLambdaFlags are the local Lambda's scaling settings, shared by serve, load and the suite.
 type localLambdaFlags struct {
 	idleTimeout   time.Duration
-	keepWarm      bool
 	targetCPU     float64
 	scaleInterval time.Duration
 	startDelay    time.Duration
@@ -28,8 +27,7 @@ func (l *localLambdaFlags) register(fs interface {
 	BoolVar(*bool, string, bool, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 }) {
-	fs.DurationVar(&l.idleTimeout, "idle-timeout", locallambda.DefaultIdleTimeout, "local: stop a standard environment idle this long; its next invocation is a cold start (Lambda reclaims idle environments and does not document when)")
-	fs.BoolVar(&l.keepWarm, "keep-warm", false, "local: never stop idle standard environments (overrides --idle-timeout)")
+	fs.DurationVar(&l.idleTimeout, "idle-timeout", locallambda.DefaultIdleTimeout, "local: stop a standard environment idle this long; its next invocation is a cold start (Lambda reclaims idle environments and does not document when); 0 keeps them warm")
 	l.targetCPU, l.scaleInterval, l.startDelay, l.scaleInAfter = locallambda.DefaultTargetCPUPercent, locallambda.DefaultScalingInterval, locallambda.DefaultStartDelay, locallambda.DefaultScaleInAfter
 	l.minEnvs, l.maxEnvs = helloLMI.MinEnvironments, helloLMI.MaxEnvironments
 	fs.Var(lmiScalingValue{l}, "lmi-scaling", "local: how LMI environments scale, comma-separated KEY=VALUE: target-cpu (average CPU % they scale on, 1..100, the capacity provider's), interval (how often scaling decides), start-delay (a new environment's start after a scale-out decision, before its init), scale-in-after (how long utilisation stays low before one is removed), min and max (Min/MaxExecutionEnvironments, the stack's)")
@@ -91,8 +89,8 @@ var helloLMI = func() locallambda.FunctionSpec {
 // validate checks the settings (bad usage: exit 2).
 func (l *localLambdaFlags) validate() error {
 	switch {
-	case l.idleTimeout <= 0:
-		return usagef("--idle-timeout %s: must be positive (--keep-warm never stops idle environments)", l.idleTimeout)
+	case l.idleTimeout < 0:
+		return usagef("--idle-timeout %s: must not be negative (0 keeps idle environments warm)", l.idleTimeout)
 	case l.targetCPU < 1 || l.targetCPU > 100:
 		return usagef("--lmi-scaling target-cpu=%v: want a percentage in 1..100", l.targetCPU)
 	case l.scaleInterval <= 0:
@@ -112,8 +110,8 @@ func (l *localLambdaFlags) validate() error {
 // apply sets the local target's options from the flags.
 func (l *localLambdaFlags) apply(o *target.LocalOptions) {
 	o.IdleTimeout = l.idleTimeout
-	if l.keepWarm {
-		o.IdleTimeout = -1
+	if l.idleTimeout == 0 {
+		o.IdleTimeout = -1 // never stopped
 	}
 	o.LMITargetCPU = l.targetCPU
 	o.LMIMinEnvironments, o.LMIMaxEnvironments = l.minEnvs, l.maxEnvs
@@ -131,7 +129,7 @@ func negativeIfZero(d time.Duration) time.Duration {
 // describe is the settings in one line, for progress output.
 func (l *localLambdaFlags) describe() string {
 	idle := "idle standard environments stopped after " + l.idleTimeout.String()
-	if l.keepWarm {
+	if l.idleTimeout == 0 {
 		idle = "idle standard environments kept warm"
 	}
 	return fmt.Sprintf("%s; LMI %d-%d environments, scales on %g%% CPU, decisions every %s, new environments after %s",

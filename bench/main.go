@@ -33,6 +33,7 @@ func verbs() []verb {
 		{"hello", "the standard-vs-LMI hello experiment: our hello endpoints under staged load", runHello},
 		{"smoke", "check every function and endpoint of a target against its contract", runSmoke},
 		{"burst", "parallel vs sequential on one configuration: speedup and efficiency", runBurst},
+		{"calibrate", "measure how environments are throttled: the CPU period and each memory size's share", runCalibrate},
 		{"serve", "run the local Lambda (Invoke API and API Gateway) until interrupted", runServe},
 		{"tune", "tune any Lambda function over memory × architecture: percentiles, cold starts, cost, verdict", runTune},
 		{"report", "rebuild summaries and charts of a results folder from its samples.csv", runReport},

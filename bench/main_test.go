@@ -159,13 +159,24 @@ func TestMatrixEveryInvocationFails(t *testing.T) {
 
 func TestMatrixThresholdExitCode(t *testing.T) {
 	bin := functionBinary(t)
+	dir := t.TempDir()
+	report, summary := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "step-summary.md")
+	t.Setenv(stepSummaryVar, summary)
 	err := run(testContext(t, 2*time.Minute), []string{"matrix", "--binary", bin, "--memory", "2048", "--cold", "0", "--runs", "2",
-		"--payload", fastPayload, "--threshold", "p50<0.001ms", "--out", t.TempDir()}, &bytes.Buffer{}, &bytes.Buffer{})
+		"--payload", fastPayload, "--threshold", "p50<0.001ms", "--threshold", "p(99)<60000", "--junit", report,
+		"--out", filepath.Join(dir, "run")}, &bytes.Buffer{}, &bytes.Buffer{})
 	if !errors.Is(err, threshold.ErrCrossed) {
 		t.Fatalf("err = %v, want a crossed threshold", err)
 	}
 	if code := exitCode(err, &bytes.Buffer{}); code != 99 {
 		t.Fatalf("exit code %d, want 99", code)
+	}
+	cases := readJUnit(t, report).Suites[0].Cases
+	if len(cases) != 2 || cases[0].Failure == nil || cases[1].Failure != nil || !strings.Contains(cases[0].Failure.Message, "threshold p50<0.001ms") {
+		t.Fatalf("JUnit cases: %+v", cases)
+	}
+	if b, _ := os.ReadFile(summary); !bytes.HasPrefix(b, []byte("# ")) {
+		t.Fatalf("step summary:\n%s", b)
 	}
 }
 
@@ -294,7 +305,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"matrix", "--memory", "64"}, "between 128 and 10240", 2},
 		{[]string{"matrix", "--arch", "sparc"}, "--arch", 2},
 		{[]string{"matrix", "--strategy", "fastest"}, "unknown strategy", 2},
-		{[]string{"matrix", "--balanced-weight", "2"}, "between 0 and 1", 2},
+		{[]string{"matrix", "--strategy", "balanced:2"}, "between 0 and 1", 2},
 		{[]string{"matrix", "--threshold", "p95<soon"}, "not a duration", 2},
 		{[]string{"matrix", "--target", "local", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
 		{[]string{"tune", "--target", "local", "--binary", "/nonexistent/bootstrap"}, "--binary /nonexistent/bootstrap: no such file", 2},
@@ -326,7 +337,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"smoke", "--warm", "0"}, "--warm must be", 2},
 		{[]string{"suite", "--skip-matrix", "--skip-load"}, "nothing to run", 2},
 		{[]string{"suite", "--endpoints-in-turn", "x"}, "want auto, on or off", 2},
-		{[]string{"suite", "--keep-warm", "--lmi-scaling", "target-cpu=101"}, "target-cpu=101", 2},
+		{[]string{"suite", "--idle-timeout", "0", "--lmi-scaling", "target-cpu=101"}, "target-cpu=101", 2},
 		{[]string{"matrix", "extra"}, "unexpected argument", 2},
 		{[]string{"matrix", "--payload", "{bad"}, "invalid request JSON", 2},
 		{[]string{"matrix", "--payload", `{"count":0,"mode":"parallel"}`}, "count must be greater than 0", 2},

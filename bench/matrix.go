@@ -44,6 +44,7 @@ type matrixFlags struct {
 	prices               string
 	printPrices          bool
 	thresholds           listFlag
+	junit                string
 	out                  string
 	force                bool
 
@@ -62,8 +63,8 @@ func (f *matrixFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.archs, "arch", "", "only these architectures, comma-separated (arm64,x86_64)")
 	fs.StringVar(&f.memories, "memory", "", "only these memory sizes in MB, comma-separated (e.g. 1536,10240)")
 	fs.BoolVar(&f.noLogTail, "no-log-tail", false, "do not ask for the log tail (no REPORT line: durations come from the handler)")
-	fs.StringVar(&f.strategy, "strategy", "balanced", "verdict: cost, speed or balanced")
-	fs.Float64Var(&f.weight, "balanced-weight", cost.DefaultBalancedWeight, "balanced verdict: weight of cost (0..1); duration gets 1-weight")
+	fs.StringVar(&f.strategy, "strategy", "balanced", "verdict: cost, speed, balanced, or balanced:WEIGHT with the weight of cost (0..1, default 0.5; duration gets 1-weight)")
+	f.weight = cost.DefaultBalancedWeight
 	fs.Float64Var(&f.trim, "trim", stats.DefaultTrim, "share of samples dropped at each end for the trimmed mean (0..0.5)")
 	fs.StringVar(&f.prices, "prices", "", "JSON price table overriding the built-in prices (see --print-prices)")
 	fs.BoolVar(&f.printPrices, "print-prices", false, "print the built-in price table as JSON and exit")
@@ -87,12 +88,11 @@ func (f *matrixFlags) validate() error {
 	if f.sleep < 0 {
 		return usagef("--sleep-between must not be negative")
 	}
-	if _, err := cost.ParseStrategy(f.strategy); err != nil {
+	st, weight, err := cost.ParseStrategySpec(f.strategy)
+	if err != nil {
 		return usageError{err.Error()}
 	}
-	if f.weight < 0 || f.weight > 1 {
-		return usagef("--balanced-weight must be between 0 and 1")
-	}
+	f.strategy, f.weight = string(st), weight
 	if f.trim < 0 || f.trim >= 0.5 {
 		return usagef("--trim must be at least 0 and below 0.5")
 	}
@@ -125,6 +125,9 @@ func (f *matrixFlags) validate() error {
 	ts, err := threshold.ParseAll(f.thresholds)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if err := checkJUnit(f.junit, len(ts), "--threshold checks"); err != nil {
+		return err
 	}
 	// The local target measures this machine's architecture at the matrix's
 	// sizes: a threshold for anything else is a mistake, refused now.
@@ -198,7 +201,8 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var f matrixFlags
 	fs := newFlagSet("matrix", "matrix [flags]", matrixDescription, stdout, stderr)
 	f.register(fs)
-	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when a configuration's warm duration crosses this, e.g. 'p95<500ms', 'x86_64 10240:avg<300ms', 'error_rate<1%' (repeatable)")
+	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when a configuration's warm duration crosses this, e.g. 'p95<500ms', 'x86_64 10240:avg<300ms', 'error_rate<1%', or k6's 'p(95)<500' (repeatable)")
+	registerJUnit(fs, &f.junit, "the --threshold checks (per threshold and configuration)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -215,7 +219,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if res.dir != "" {
 		fmt.Fprintf(stdout, "\nResults: %s\n", res.dir)
 	}
-	return err
+	return summarizeRun(res.dir, err)
 }
 
 // matrixResult is what a matrix run leaves behind.
@@ -228,6 +232,10 @@ type matrixResult struct {
 // interruption it still writes a partial summary of everything measured.
 func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (matrixResult, error) {
 	var res matrixResult
+	cpu, err := f.cpuModel()
+	if err != nil {
+		return res, err
+	}
 	thresholds, err := threshold.ParseAll(f.thresholds)
 	if err != nil {
 		return res, usageError{err.Error()}
@@ -235,7 +243,7 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 	wantArchs, _ := parseArchs(f.archs)
 	wantMems, _ := parseMemories(f.memories)
 	r, err := matrix.Execute(ctx, matrix.ExecOptions{
-		Target: f.target, Stack: f.stack, Binary: f.binary, NoCPULimits: f.noCPULimits, Local: f.local,
+		Target: f.target, Stack: f.stack, Binary: f.binary, NoCPULimits: f.noCPULimits, CPU: cpu, Local: f.local,
 		AWS: func(ctx context.Context) (matrix.Lambda, map[string]string, error) {
 			at, err := f.aws(ctx, f.stack)
 			if err != nil {
@@ -262,7 +270,11 @@ func matrixRun(ctx context.Context, f matrixFlags, stdout, stderr io.Writer) (ma
 	if r.Summary.Verdict == nil {
 		return res, fmt.Errorf("no configuration was measured: every invocation failed or was skipped (see %s)", filepath.Join(res.dir, "summary.md"))
 	}
-	return res, checkMatrixThresholds(thresholds, r.Summary)
+	outcomes, err := checkMatrixThresholds(thresholds, r.Summary)
+	if f.junit != "" && !errors.As(err, new(usageError)) {
+		err = writeJUnit(f.junit, "bench matrix "+res.dir, thresholdCases("matrix", outcomes), err)
+	}
+	return res, err
 }
 
 func contains[T comparable](list []T, v T) bool {
@@ -274,9 +286,13 @@ func contains[T comparable](list []T, v T) bool {
 	return false
 }
 
-func checkMatrixThresholds(ts []threshold.Threshold, s matrix.Summary) error {
+// checkMatrixThresholds checks the thresholds against every measured
+// configuration's warm durations and error rate. It returns every outcome
+// (for --junit) and an error wrapping threshold.ErrCrossed when one was
+// crossed.
+func checkMatrixThresholds(ts []threshold.Threshold, s matrix.Summary) ([]threshold.Outcome, error) {
 	if len(ts) == 0 {
-		return nil
+		return nil, nil
 	}
 	var subjects []threshold.Subject
 	for _, r := range s.Results {
@@ -289,18 +305,20 @@ func checkMatrixThresholds(ts []threshold.Threshold, s matrix.Summary) error {
 		}
 		subjects = append(subjects, threshold.Subject{Name: r.Label(), Summary: r.Warm, ErrorRate: rate})
 	}
-	fails, err := threshold.Check(ts, subjects)
+	outcomes, err := threshold.Evaluate(ts, subjects)
 	if err != nil {
-		return usageError{err.Error()}
+		return nil, usageError{err.Error()}
 	}
-	if len(fails) == 0 {
-		return nil
+	var msgs []string
+	for _, o := range outcomes {
+		if !o.Passed {
+			msgs = append(msgs, o.Failure().String())
+		}
 	}
-	msgs := make([]string, len(fails))
-	for i, f := range fails {
-		msgs[i] = f.String()
+	if len(msgs) == 0 {
+		return outcomes, nil
 	}
-	return fmt.Errorf("%w:\n  %s", threshold.ErrCrossed, strings.Join(msgs, "\n  "))
+	return outcomes, fmt.Errorf("%w:\n  %s", threshold.ErrCrossed, strings.Join(msgs, "\n  "))
 }
 
 // printMatrixHeadline prints the warm-processing table and the verdict.

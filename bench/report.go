@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"lambdabench/bench/internal/compare"
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
@@ -19,11 +21,17 @@ import (
 const reportDescription = `Rebuilds summary.json, summary.md and every chart of a results folder from its
 samples.csv: a matrix or tune folder, a load folder, or a suite folder holding both
 (matrix/ and load/). Use it after editing prices (--prices) or to recover the
-summary of a run that was killed.`
+summary of a run that was killed.
+
+--format benchfmt rewrites nothing: it prints the run's samples in the Go
+benchmark format (one line per successful invocation or request, named after
+its configuration, e.g. BenchmarkTune/arch=arm64/memory=1024), so that
+'benchstat old.txt new.txt' compares two runs; compare reads such files too.`
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "report [flags] DIR", reportDescription, stdout, stderr)
 	prices := fs.String("prices", "", "matrix: JSON price table overriding the built-in prices")
+	format := fs.String("format", "", "benchfmt: print the samples in the Go benchmark format on stdout (for benchstat) instead of rebuilding the folder")
 	var dir string
 	// Accept flags before and after DIR.
 	for _, a := range args {
@@ -48,6 +56,13 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if dir == "" {
 		return usagef("report: which results folder? (go run ./bench report bench-results/<run>)")
+	}
+	switch *format {
+	case "":
+	case "benchfmt":
+		return writeBenchfmt(dir, *prices, stdout)
+	default:
+		return usagef("report: --format %q: the only format is benchfmt (without --format, report rebuilds the folder)", *format)
 	}
 	pt, source := cost.Default(), ""
 	if *prices != "" {
@@ -99,6 +114,27 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout,
 	}
 	fmt.Fprintf(stdout, "rebuilt %s (%s)\n", dir, kind)
 	return nil
+}
+
+// writeBenchfmt prints a results folder's samples in the Go benchmark
+// format; the folder is only read.
+func writeBenchfmt(dir, prices string, stdout io.Writer) error {
+	if prices != "" {
+		return usagef("report: --prices changes a rebuild; --format benchfmt prices each invocation as its summary.json does")
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usagef("report: results folder %s: not found", dir)
+	}
+	runs, err := compare.Read(dir, compare.ReadOptions{})
+	if err != nil {
+		return inputError(err)
+	}
+	var b bytes.Buffer
+	if err := compare.WriteBenchfmt(&b, runs); err != nil {
+		return inputError(err)
+	}
+	_, err = stdout.Write(b.Bytes())
+	return err
 }
 
 // damaged makes a damaged results file bad input (exit 2): the folder was

@@ -5,10 +5,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/report/golden")
@@ -177,5 +181,67 @@ func TestReportWarnsOnStderr(t *testing.T) {
 	}
 	if !bytes.Contains(stderr.Bytes(), []byte("torn line")) || bytes.Contains(stdout.Bytes(), []byte("torn line")) {
 		t.Errorf("warning not on stderr alone:\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	}
+}
+
+// TestReportBenchfmtGolden prints the fixture folders in the Go benchmark
+// format and compares the output byte for byte with
+// testdata/report/golden/<name>/benchfmt.txt; the folder is left as it was.
+// When benchstat is installed (go install
+// golang.org/x/perf/cmd/benchstat@latest) it must read the output too.
+func TestReportBenchfmtGolden(t *testing.T) {
+	fixtures := filepath.Join("testdata", "report")
+	for _, name := range []string{"matrix", "suite"} {
+		t.Run(name, func(t *testing.T) {
+			var stdout bytes.Buffer
+			if err := run(context.Background(), []string{"report", "--format", "benchfmt", filepath.Join(fixtures, name)}, &stdout, io.Discard); err != nil {
+				t.Fatalf("report --format benchfmt: %v", err)
+			}
+			golden := filepath.Join(fixtures, "golden", name, "benchfmt.txt")
+			if *update {
+				if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (refresh with: go test -run Golden -update)", err)
+			}
+			if !bytes.Equal(stdout.Bytes(), want) {
+				t.Errorf("report --format benchfmt %s differs from %s (refresh with: go test -run Golden -update):\n%s", name, golden, firstDiff(string(want), stdout.String()))
+			}
+			bs, err := exec.LookPath("benchstat")
+			if err != nil {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, bs, golden, golden).CombinedOutput()
+			if err != nil || !bytes.Contains(out, []byte("sec/op")) || !bytes.Contains(out, []byte("arch=x86_64/memory=1536")) {
+				t.Fatalf("benchstat %s %s: %v\n%s", golden, golden, err, out)
+			}
+		})
+	}
+}
+
+// report --format benchfmt refuses what it cannot print, before printing.
+func TestReportBenchfmtUsageErrors(t *testing.T) {
+	fixture := filepath.Join("testdata", "report", "matrix")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "--format", "csv", fixture}, "the only format is benchfmt"},
+		{[]string{"report", "--format", "benchfmt", "--prices", "p.json", fixture}, "--prices"},
+		{[]string{"report", "--format", "benchfmt", filepath.Join(t.TempDir(), "none")}, "not found"},
+		{[]string{"report", "--format", "benchfmt", t.TempDir()}, "no samples.csv"},
+	}
+	for _, tt := range tests {
+		var stdout bytes.Buffer
+		err := run(context.Background(), tt.args, &stdout, io.Discard)
+		if code := exitCode(err, io.Discard); code != 2 || !strings.Contains(err.Error(), tt.want) || stdout.Len() > 0 {
+			t.Errorf("%v: exit %d (%v), printed %d bytes; want 2 with %q", tt.args, code, err, stdout.Len(), tt.want)
+		}
 	}
 }

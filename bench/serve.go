@@ -25,7 +25,8 @@ routes on --api-addr (with or without the /prod stage prefix). Every execution e
 process of the real function binary, confined to the CPU share and memory its size buys where
 cgroups allow. It prints the functions and routes it serves, then what happens: environments
 starting and stopping, and (unless --quiet) every log line of the functions with START, END and
-REPORT, as CloudWatch would show them.`
+REPORT, as CloudWatch would show them. Your function (--function) gets your AWS credentials, from
+your default chain or --profile (none: placeholders), and the Lambda metadata endpoint.`
 
 // runServe is the serve verb.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,6 +42,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	outputsFile := fs.String("outputs-file", "", "also write the stack outputs to this `file`, shaped like 'cdk deploy --outputs-file'")
 	var own ownFunction
 	own.register(fs)
+	tf.registerProfile(fs, "with --function: whose AWS credentials your function gets, or 'none' for placeholders that reach no account (default: your default chain, as 'sam local' does)")
+	azID := fs.String("az-id", "", "the Availability Zone `ID` the functions' metadata endpoint (AWS_LAMBDA_METADATA_API) answers (default: a local one, use1-local-az1 in us-east-1)")
 	var ll localLambdaFlags
 	ll.register(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -55,7 +58,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if own.name == "" {
-		if err := tf.checkBinary(); err != nil {
+		if err := tf.check(); err != nil {
 			return err
 		}
 	}
@@ -70,6 +73,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*presets = ""
 	} else if own.set() {
 		return usagef("serve: --handler, --memory, --env and --timeout describe your function: name it with --function (and give --binary)")
+	} else if tf.profile != "" {
+		return usagef("serve: --profile picks your function's credentials: name it with --function (and give --binary); the project's functions get placeholders")
+	}
+	if *azID != "" {
+		if err := locallambda.CheckAZID(*azID); err != nil {
+			return usagef("serve: --az-id: %v", err)
+		}
 	}
 	for p := range strings.SplitSeq(*presets, ",") {
 		if len(custom) > 0 {
@@ -85,13 +95,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	cpu, err := tf.cpuModel()
+	if err != nil {
+		return err
+	}
+	var creds locallambda.Credentials
+	if len(custom) > 0 {
+		if creds, err = tf.localCredentials(ctx, stdout); err != nil {
+			return err
+		}
+	}
 	if *binary == "" && len(custom) == 0 {
 		fmt.Fprintf(stderr, "building the function for linux/%s ...\n", runtime.GOARCH)
 	}
 	out := &lockedWriter{w: stdout}
 	opts := target.LocalOptions{
 		Binary: *binary, Matrix: matrix, Hello: hello, BuildLog: stderr, Functions: custom,
-		InvokeAddr: *invokeAddr, APIAddr: *apiAddr, NoCPUControl: *noCPU,
+		InvokeAddr: *invokeAddr, APIAddr: *apiAddr, NoCPUControl: *noCPU, CPU: cpu, Credentials: creds, AZID: *azID,
 		Logf: func(format string, a ...any) {
 			out.printf("%s local: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, a...))
 		},
@@ -135,11 +155,12 @@ func describeServer(srv *locallambda.Server, bin string, ll localLambdaFlags) st
 	if base := srv.APIBaseURL(); base != "" {
 		fmt.Fprintf(&b, "  API Gateway  %s (stage prefix %s/ optional)\n", base, locallambda.Stage)
 	}
-	fmt.Fprintf(&b, "  confinement  %s; %d host cores\n\n", srv.Confinement(), srv.HostCores())
+	fmt.Fprintf(&b, "  confinement  %s; %d host cores\n", srv.Confinement(), srv.HostCores())
+	fmt.Fprintf(&b, "  credentials  %s; metadata endpoint answers AZ ID %s\n\n", srv.Credentials(), srv.AZID())
 	fmt.Fprintf(&b, "  %-30s %-7s %8s %5s  %s\n", "FUNCTION", "HANDLER", "MEMORY", "vCPU", "SCALING")
 	var example string
 	idle := "idle ones stop after " + ll.idleTimeout.String()
-	if ll.keepWarm {
+	if ll.idleTimeout == 0 {
 		idle = "idle ones kept warm"
 	}
 	lmi := false
@@ -151,7 +172,7 @@ func describeServer(srv *locallambda.Server, bin string, ll localLambdaFlags) st
 				f.MaxConcurrency, f.MinEnvironments, f.MaxEnvironments, f.GiBPerVCPU, f.TargetCPUPercent)
 		}
 		fmt.Fprintf(&b, "  %-30s %-7s %5d MB %5.2f  %s\n", f.Name, f.Handler, f.MemoryMB,
-			locallambda.VCPUs(f, srv.HostCores()), scaling)
+			srv.VCPUsOf(f), scaling)
 		if example == "" && f.Handler == "bcrypt" {
 			example = f.Name
 		}

@@ -71,7 +71,8 @@ func runSmoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		lmiOutputs    map[string]string
 	)
 	if kind == target.Local {
-		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: tf.binary, Matrix: true, Hello: true, BuildLog: stderr, NoCPUControl: tf.noCPULimits})
+		cpu, _ := tf.cpuModel() // checked above
+		lt, err := target.StartLocal(ctx, target.LocalOptions{Binary: tf.binary, Matrix: true, Hello: true, BuildLog: stderr, NoCPUControl: tf.noCPULimits, CPU: cpu})
 		if err != nil {
 			return err
 		}

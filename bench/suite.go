@@ -72,7 +72,7 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return usagef("--endpoints-in-turn %q: want auto, on or off", *inTurn)
 	}
-	if err := tf.checkBinary(); err != nil {
+	if err := tf.check(); err != nil {
 		return err
 	}
 	if *skipMatrix && *skipLoad {
@@ -90,7 +90,8 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	// One local Lambda serves both parts.
 	fmt.Fprintln(stderr, "Building the function and starting the local Lambda…")
-	opts := target.LocalOptions{Binary: tf.binary, Matrix: !*skipMatrix, Hello: !*skipLoad, BuildLog: stderr, NoCPUControl: tf.noCPULimits}
+	cpu, _ := tf.cpuModel() // checked above
+	opts := target.LocalOptions{Binary: tf.binary, Matrix: !*skipMatrix, Hello: !*skipLoad, BuildLog: stderr, NoCPUControl: tf.noCPULimits, CPU: cpu}
 	ll.apply(&opts)
 	lt, err := target.StartLocal(ctx, opts)
 	if err != nil {

@@ -2,13 +2,21 @@ package main
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"lambdabench/bench/internal/calibrate"
+	"lambdabench/bench/internal/cgroup"
+	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/target"
 	"lambdabench/bench/internal/tune"
 )
@@ -21,8 +29,11 @@ const (
 	targetOutputs                        // --outputs-file: stack outputs from a file
 	targetLocal                          // --binary and --no-cpu-limits: the verb can start a local Lambda
 	targetEndpoint                       // --endpoint-url: the verb calls the Lambda API
+	// targetCredentials: --profile and --region also say which AWS
+	// credentials and region the user's function gets on the local target.
+	targetCredentials
 
-	targetTune = targetLocal | targetEndpoint // tune names its function itself: no stack
+	targetTune = targetLocal | targetEndpoint | targetCredentials // tune names its function itself: no stack
 )
 
 // targetFlags are the flags that say where a verb sends its invocations,
@@ -36,6 +47,31 @@ type targetFlags struct {
 	endpointURL string
 	binary      string
 	noCPULimits bool
+	cpuPeriod   periodFlag
+	calibration string
+}
+
+// periodFlag is --cpu-period: a duration that remembers whether it was
+// given, so that it and --calibration exclude each other.
+type periodFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func (p *periodFlag) String() string {
+	if p == nil || !p.set {
+		return locallambda.DefaultCPUPeriod.String()
+	}
+	return p.d.String()
+}
+
+func (p *periodFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	p.d, p.set = d, true
+	return nil
 }
 
 // flagAdder is the part of a *flag.FlagSet the target flags need, so a
@@ -43,6 +79,7 @@ type targetFlags struct {
 type flagAdder interface {
 	StringVar(p *string, name, value, usage string)
 	BoolVar(p *bool, name string, value bool, usage string)
+	Var(value flag.Value, name, usage string)
 }
 
 // register adds the target flags to fs; def is the default --target and
@@ -59,8 +96,13 @@ func (t *targetFlags) register(fs flagAdder, def string, use targetUse, stack ..
 	if use&targetOutputs != 0 {
 		fs.StringVar(&t.outputsFile, "outputs-file", "", "aws: read stack outputs from this `file` (written by cdk deploy --outputs-file) instead of CloudFormation")
 	}
-	fs.StringVar(&t.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
-	fs.StringVar(&t.profile, "profile", "", "aws: shared config profile (default: the default chain)")
+	if use&targetCredentials != 0 {
+		fs.StringVar(&t.region, "region", "", "region: aws: the function's; local: the AWS_REGION your function gets (default: AWS_REGION or the profile's)")
+		t.registerProfile(fs, "shared config profile: aws: the account to call; local: whose credentials your function gets, or 'none' for placeholders that reach no account (default: your default chain)")
+	} else {
+		fs.StringVar(&t.region, "region", "", "aws: region (default: AWS_REGION or the profile's)")
+		t.registerProfile(fs, "aws: shared config profile (default: the default chain)")
+	}
 	if use&targetEndpoint != 0 {
 		fs.StringVar(&t.endpointURL, "endpoint-url", "", "aws: send Lambda API calls to this URL instead of AWS (e.g. a local Lambda started with serve)")
 	}
@@ -69,17 +111,70 @@ func (t *targetFlags) register(fs flagAdder, def string, use targetUse, stack ..
 	}
 }
 
+// registerProfile adds --profile with its help text.
+func (t *targetFlags) registerProfile(fs flagAdder, usage string) {
+	fs.StringVar(&t.profile, "profile", "", usage)
+}
+
+// localCredentials resolves, once, the AWS credentials a user's function
+// gets on the local Lambda (--profile, --region: see
+// target.ResolveCredentials) and says on w where they come from, never a
+// secret, and which endpoint overrides it passes on. A profile that gives
+// no credentials is bad usage (exit 2).
+func (t *targetFlags) localCredentials(ctx context.Context, w io.Writer) (locallambda.Credentials, error) {
+	c, line, err := target.ResolveCredentials(ctx, target.CredentialsOptions{Profile: t.profile, Region: t.region})
+	if err != nil {
+		return c, usagef("--profile %s: %v (or --profile none for placeholder credentials)", t.profile, err)
+	}
+	fmt.Fprintf(w, "Credentials for the function: %s.\n", line)
+	if names := locallambda.EnvNames(locallambda.EndpointEnv(os.Environ())); len(names) > 0 {
+		fmt.Fprintf(w, "Endpoints for the function: %s, from this environment.\n", strings.Join(names, ", "))
+	}
+	return c, nil
+}
+
 // registerLocal adds only the local Lambda's flags (for verbs that run
 // locally only: the suite and serve).
 func (t *targetFlags) registerLocal(fs flagAdder) {
 	fs.StringVar(&t.binary, "binary", "", "local: run this bootstrap `path` instead of building the function for this machine")
 	fs.BoolVar(&t.noCPULimits, "no-cpu-limits", false, "local: do not confine environments to the CPU share their memory buys")
+	fs.Var(&t.cpuPeriod, "cpu-period", "local: the CPU throttling interval: an environment gets its share of every period and waits for the next once it has used it (1ms..1s; see 'bench calibrate')")
+	fs.StringVar(&t.calibration, "calibration", "", "local: throttle as a calibration measured (its period, and the CPU share of each memory size): a calibration.json `file` written by 'bench calibrate'")
+}
+
+// cpuModel is how the local Lambda throttles environments: --cpu-period,
+// or --calibration's period and shares (bad usage: exit 2).
+func (t *targetFlags) cpuModel() (target.CPUModel, error) {
+	switch {
+	case t.cpuPeriod.set && t.calibration != "":
+		return target.CPUModel{}, usagef("--cpu-period and --calibration exclude each other: a calibration carries its period")
+	case t.cpuPeriod.set:
+		if t.cpuPeriod.d < cgroup.MinPeriod || t.cpuPeriod.d > cgroup.MaxPeriod {
+			return target.CPUModel{}, usagef("--cpu-period %s: give %s to %s", t.cpuPeriod.d, cgroup.MinPeriod, cgroup.MaxPeriod)
+		}
+		return target.CPUModel{Period: t.cpuPeriod.d}, nil
+	case t.calibration != "":
+		c, err := calibrate.Read(t.calibration)
+		if err != nil {
+			return target.CPUModel{}, usagef("--calibration: %v", err)
+		}
+		m := target.CPUModel{Period: c.Period(), Share: c.Share, Source: fmt.Sprintf("%s (%s, %s)", t.calibration, c.Target, c.Started.Format("2006-01-02"))}
+		if m.Period == 0 {
+			m.Period = locallambda.DefaultCPUPeriod // no size was throttled: nothing measured to replace it
+		}
+		return m, nil
+	}
+	return target.CPUModel{Period: locallambda.DefaultCPUPeriod}, nil
 }
 
 // check validates the target flags that name things before anything
-// starts: --endpoint-url and --binary (bad usage: exit 2).
+// starts: --endpoint-url, --binary, --cpu-period and --calibration (bad
+// usage: exit 2).
 func (t *targetFlags) check() error {
 	if err := t.checkEndpoint(); err != nil {
+		return err
+	}
+	if _, err := t.cpuModel(); err != nil {
 		return err
 	}
 	return t.checkBinary()

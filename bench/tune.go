@@ -3,16 +3,19 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/target"
@@ -25,7 +28,9 @@ does but with percentiles, forced cold starts, the request fee and billed init i
 cost, and both architectures in one run. Per configuration it sets the memory (and
 the architecture, with code built for it) on $LATEST, waits until the update is
 done, publishes a version, points an alias bench-tune-… at it, and invokes the
-alias: --cold forced cold starts, then --runs warm invocations. At the end (also
+alias: --cold forced cold starts, then --runs warm invocations. On AWS every
+configuration's versions and alias are published first and the configurations
+are measured at once (--parallel-configs); locally one at a time. At the end (also
 on Ctrl-C and on errors) it deletes every alias and version it made and restores
 $LATEST's memory, environment, architecture and code; a journal in the results
 folder lets 'tune --cleanup DIR' finish that after a crash.
@@ -42,27 +47,40 @@ const defaultTuneMemories = "128,256,512,1024,1536,2048,3008,4096,6144,8192,1024
 
 // tuneFlags are the tune verb's settings.
 type tuneFlags struct {
-	target                      targetFlags
-	function                    string
-	source, handler             string
-	env                         listFlag
-	timeout                     time.Duration
-	memories, archs             string
-	createdOut                  bool // validate created --out
-	cold, runs, parallel        int
-	sleep                       time.Duration
-	onlyCold                    bool
-	payload, payloadFile, pList string
-	allowedErrors               int
-	strategy                    string
-	weight, trim, coldShare     float64
-	prices                      string
-	thresholds                  listFlag
-	out                         string
-	force                       bool
-	dryRun                      bool
-	cleanup                     string
+	target                  targetFlags
+	function                string
+	source                  string
+	env                     listFlag
+	timeout                 time.Duration
+	memories, archs         string
+	createdOut              bool // validate created --out
+	cold, runs, parallel    int
+	sleep                   time.Duration
+	payload                 string
+	allowedErrors           int
+	strategy                string
+	weight, trim, coldShare float64
+	prices                  string
+	thresholds              listFlag
+	junit                   string
+	out                     string
+	force                   bool
+	dryRun                  bool
+	cleanup                 string
+	ptInput                 string
+	apply                   string
+	allowedErrorsSet        bool
+	parallelConfigs         int
+
+	// From --power-tuning-input only.
+	allowedTypes []string
+	hidePayload  bool
+	ptStats      bool
+	ptPayloads   []matrix.Payload
 }
+
+// tuneStdin is what --power-tuning-input - reads (tests replace it).
+var tuneStdin io.Reader = os.Stdin
 
 func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f tuneFlags
@@ -70,32 +88,39 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.target.register(fs, "aws", targetTune)
 	fs.StringVar(&f.function, "function", "", "aws: the function to tune (name or ARN); local: its name (default tune-<folder>)")
 	fs.StringVar(&f.source, "source", "", "a Go main package `folder` of a Lambda function: built for each architecture like 'make function'")
-	fs.StringVar(&f.handler, "handler", "bootstrap", "local: the function's handler (_HANDLER)")
-	fs.Var(&f.env, "env", "local: an environment variable KEY=VALUE of the function (repeatable)")
+	fs.Var(&f.env, "env", "local: an environment variable KEY=VALUE of the function (repeatable); _HANDLER=NAME sets its handler (default bootstrap)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "local: the function's timeout (1s..15m)")
 	fs.StringVar(&f.memories, "memory", defaultTuneMemories, "memory sizes in MB, comma-separated (128..10240), or 'all' (every 64 MB)")
 	fs.StringVar(&f.archs, "arch", "", "architectures, comma-separated (arm64,x86_64); default the function's own")
 	fs.IntVar(&f.cold, "cold", 1, "forced cold starts per configuration (each publishes a version)")
-	fs.IntVar(&f.runs, "runs", 20, "warm invocations per configuration")
+	fs.IntVar(&f.runs, "runs", 20, "warm invocations per configuration; 0 measures the --cold forced cold starts only (their Duration + Init Duration, Power Tuning's onlyColdStarts)")
 	fs.IntVar(&f.parallel, "parallel-invocations", 1, "warm invocations in flight at once per configuration (1..100)")
+	fs.IntVar(&f.parallelConfigs, "parallel-configs", 0, "configurations measured at once, every version and alias published first (default: all of them on AWS; 1 with --target local, where they would compete for this machine's cores)")
 	fs.DurationVar(&f.sleep, "sleep-between", 0, "pause after each warm invocation")
-	fs.BoolVar(&f.onlyCold, "only-cold", false, "measure cold starts only: --runs forced cold starts, no warm invocations")
-	fs.StringVar(&f.payload, "payload", "", "request payload (JSON; default {})")
-	fs.StringVar(&f.payloadFile, "payload-file", "", "read the request payload from this JSON `file`")
-	fs.StringVar(&f.pList, "payloads", "", "weighted payloads `file`: [{\"payload\": …, \"weight\": N}, …]; invocations split by weight")
+	fs.StringVar(&f.payload, "payload", "", "request payload: JSON, or @FILE to read it from a file; a list [{\"payload\": …, \"weight\": N}, …] is Power Tuning's weighted list, invocations split by weight (default {})")
 	fs.IntVar(&f.allowedErrors, "allowed-errors", 0, "failed invocations a configuration may have and still take part in the verdict")
-	fs.StringVar(&f.strategy, "strategy", "balanced", "verdict: cost, speed or balanced")
-	fs.Float64Var(&f.weight, "balanced-weight", cost.DefaultBalancedWeight, "balanced verdict: weight of cost (0..1); duration gets 1-weight")
+	fs.StringVar(&f.strategy, "strategy", "balanced", "verdict: cost, speed, balanced, or balanced:WEIGHT with the weight of cost (0..1, default 0.5; duration gets 1-weight)")
 	fs.Float64Var(&f.trim, "trim", stats.DefaultTrim, "share of warm samples dropped at each end for the trimmed mean the verdict uses (0..0.49)")
 	fs.Float64Var(&f.coldShare, "cold-share", -1, "share of invocations priced as cold starts (billed init included) in the cost (0..1; default: the share measured)")
 	fs.StringVar(&f.prices, "prices", "", "JSON price table overriding the built-in prices (see matrix --print-prices)")
-	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when a configuration's warm duration crosses this, e.g. 'p95<500ms', 'error_rate<1%' (repeatable)")
+	fs.Var(&f.thresholds, "threshold", "fail (exit 99) when a configuration's warm duration crosses this, e.g. 'p95<500ms', 'error_rate<1%', or k6's 'p(95)<500' (repeatable)")
+	registerJUnit(fs, &f.junit, "the --threshold checks (per threshold and configuration)")
 	fs.StringVar(&f.out, "out", "", "results folder (default bench-results/<timestamp>-tune)")
 	registerForce(fs, &f.force)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and every change it would make; change and invoke nothing")
 	fs.StringVar(&f.cleanup, "cleanup", "", "undo what an interrupted or crashed run left: read the journal in this results `folder`")
+	fs.StringVar(&f.apply, "apply", "", "after the verdict, apply it (Power Tuning's autoOptimize): 'latest' sets the winning memory (with --source, also the winner's architecture and code) on $LATEST; 'alias:NAME' also publishes a version with it and points alias NAME there. Undone by --cleanup DIR")
+	fs.StringVar(&f.ptInput, "power-tuning-input", "", "read the settings from an AWS Lambda Power Tuning execution input (JSON `file`, or - for stdin); flags given beside it override it")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	f.allowedErrorsSet = set["allowed-errors"]
+	if f.ptInput != "" {
+		if err := f.fromPowerTuning(set, stderr); err != nil {
+			return err
+		}
 	}
 	if f.cleanup != "" {
 		return tuneCleanup(ctx, f, stdout, stderr)
@@ -105,6 +130,9 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	err = tuneRun(ctx, f, plan, stdout, stderr)
+	if !f.dryRun {
+		err = summarizeRun(f.out, err)
+	}
 	if errors.As(err, new(usageError)) && f.createdOut {
 		// Bad input found once the function was looked up or its code
 		// built (exit 2): nothing was measured, so leave no results
@@ -125,6 +153,11 @@ type tunePlan struct {
 	thresholds []threshold.Threshold
 	prices     cost.PriceTable
 	binaryArch string // local --binary: its architecture
+	apply      *tune.Apply
+	// parallelConfigs is --parallel-configs resolved: all configurations
+	// on AWS, one at a time locally, unless given.
+	parallelConfigs int
+	handler         string // local: _HANDLER (--env _HANDLER=NAME)
 }
 
 func (f *tuneFlags) validate() (tunePlan, error) {
@@ -136,6 +169,9 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	if err := f.target.checkEndpoint(); err != nil {
 		return p, err
 	}
+	if _, err := f.target.cpuModel(); err != nil {
+		return p, err
+	}
 	switch p.kind {
 	case target.AWS:
 		if f.function == "" {
@@ -143,6 +179,9 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 		}
 		if f.target.binary != "" {
 			return p, usagef("tune: --binary is for --target local; on AWS pass --source to upload code built for each architecture")
+		}
+		if f.target.profile == target.NoCredentials {
+			return p, usagef("tune: --profile none (placeholder credentials) is for --target local; on AWS name a profile, or leave it out for your default chain")
 		}
 	case target.Local:
 		if (f.source == "") == (f.target.binary == "") {
@@ -175,11 +214,14 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	if f.cold < 0 || f.runs < 0 || f.cold+f.runs == 0 {
 		return p, usagef("--runs and --cold must be ≥ 0 and not both 0")
 	}
-	if f.onlyCold && f.runs == 0 {
-		return p, usagef("--only-cold takes its number of cold starts from --runs, which is 0")
+	if f.runs == 0 && f.parallel > 1 {
+		return p, usagef("--parallel-invocations: with --runs 0 there are no warm invocations to run at once (cold starts are one at a time)")
 	}
 	if f.parallel < 1 || f.parallel > 100 {
 		return p, usagef("--parallel-invocations must be between 1 and 100")
+	}
+	if f.parallelConfigs < 0 {
+		return p, usagef("--parallel-configs must not be negative (0: all configurations on AWS, one at a time locally)")
 	}
 	if f.sleep < 0 {
 		return p, usagef("--sleep-between must not be negative")
@@ -187,26 +229,48 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	if f.allowedErrors < 0 {
 		return p, usagef("--allowed-errors must not be negative")
 	}
-	if _, err := cost.ParseStrategy(f.strategy); err != nil {
+	st, weight, err := cost.ParseStrategySpec(f.strategy)
+	if err != nil {
 		return p, usageError{err.Error()}
 	}
-	if f.weight < 0 || f.weight > 1 {
-		return p, usagef("--balanced-weight must be between 0 and 1")
-	}
+	f.strategy, f.weight = string(st), weight
 	if f.trim < 0 || f.trim >= 0.5 {
 		return p, usagef("--trim must be at least 0 and below 0.5")
 	}
 	if f.coldShare != -1 && (f.coldShare < 0 || f.coldShare > 1) {
 		return p, usagef("--cold-share must be between 0 and 1")
 	}
-	if p.payloads, err = tune.Payloads(f.payload, f.payloadFile, f.pList); err != nil {
+	if p.payloads = f.ptPayloads; p.payloads == nil {
+		if p.payloads, err = tune.Payloads(f.payload); err != nil {
+			return p, usageError{err.Error()}
+		}
+	}
+	p.handler = "bootstrap"
+	var env []string
+	for _, kv := range f.env {
+		if h, ok := strings.CutPrefix(kv, "_HANDLER="); ok {
+			if h == "" {
+				return p, usagef("--env _HANDLER=: the handler needs a name")
+			}
+			p.handler = h
+			continue
+		}
+		env = append(env, kv)
+	}
+	if p.env, err = parseEnv(env); err != nil {
+		return p, err
+	}
+	if p.apply, err = tune.ParseApply(f.apply); err != nil {
 		return p, usageError{err.Error()}
 	}
-	if p.env, err = parseEnv(f.env); err != nil {
-		return p, err
+	if p.apply != nil && p.kind == target.Local {
+		return p, usagef("--apply changes a deployed function; with --target local the function ends with the run: tune it on AWS (or against 'bench serve' with --endpoint-url)")
 	}
 	if p.thresholds, err = threshold.ParseAll(f.thresholds); err != nil {
 		return p, usageError{err.Error()}
+	}
+	if err := checkJUnit(f.junit, len(p.thresholds), "--threshold checks"); err != nil {
+		return p, err
 	}
 	// What will be measured: the memory sizes on the architectures asked
 	// (or either, when the function's own is not known yet).
@@ -222,6 +286,13 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	}
 	if err := threshold.CheckScopes(p.thresholds, names); err != nil {
 		return p, usageError{err.Error()}
+	}
+	switch p.parallelConfigs = f.parallelConfigs; {
+	case p.parallelConfigs > 0:
+	case p.kind == target.Local:
+		p.parallelConfigs = 1
+	default:
+		p.parallelConfigs = len(p.memories) * max(len(p.archs), 1)
 	}
 	p.prices = cost.Default()
 	if f.prices != "" {
@@ -253,6 +324,9 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 		case err == nil && !j.CleanedUp && j.Target != string(target.Local):
 			return p, usagef("--out %s holds run %s, which has not restored %s yet: run 'tune --cleanup %s' first, or choose another --out",
 				f.out, j.RunID, j.Original.FunctionName, f.out)
+		case err == nil && j.Applied != nil && !j.Applied.Undone:
+			return p, usagef("--out %s holds run %s, whose --apply is still on %s (its journal is what undoes it): choose another --out, or undo it with 'tune --cleanup %s' first",
+				f.out, j.RunID, j.Original.FunctionName, f.out)
 		}
 		_, statErr := os.Stat(f.out)
 		if err := prepareOut(f.out, f.force); err != nil {
@@ -264,15 +338,34 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 }
 
 func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Writer) error {
+	var creds locallambda.Credentials
+	if p.kind == target.Local && !f.dryRun {
+		var err error
+		if creds, err = f.target.localCredentials(ctx, stderr); err != nil {
+			return err
+		}
+	}
+	if p.kind == target.Local && p.parallelConfigs > 1 {
+		fmt.Fprintf(stderr, "--parallel-configs %d with --target local: the configurations compete for this machine's %d cores, so their durations may measure the machine, not Lambda (locally tune measures one at a time by default).\n",
+			p.parallelConfigs, runtime.NumCPU())
+	}
 	prog := newProgress(ctx, stderr)
+	cpu, _ := f.target.cpuModel() // checked by validate
 	sum, err := tune.Run(ctx, tune.Options{
 		Target: p.kind, Function: f.function, Source: f.source, Binary: f.target.binary,
-		Handler: f.handler, Env: p.env, Timeout: f.timeout, NoCPULimits: f.target.noCPULimits,
+		Handler: p.handler, Env: p.env, Timeout: f.timeout, NoCPULimits: f.target.noCPULimits, CPU: cpu, Credentials: creds,
 		Client:   func(ctx context.Context) (tune.API, error) { return f.target.lambdaClient(ctx) },
 		Endpoint: f.target.endpointURL, Region: f.target.region, Profile: f.target.profile,
-		Memories: p.memories, Archs: p.archs, Cold: f.cold, Runs: f.runs, OnlyCold: f.onlyCold,
-		Parallel: f.parallel, Sleep: f.sleep, Payloads: p.payloads, PayloadLabel: payloadLabel(f),
-		AllowedErrors: f.allowedErrors, Strategy: f.strategy, Weight: f.weight, Trim: f.trim, ColdShare: f.coldShare,
+		Memories: p.memories, Archs: p.archs, Cold: f.cold, Runs: f.runs, OnlyCold: f.runs == 0,
+		Parallel: f.parallel, ParallelConfigs: p.parallelConfigs, Sleep: f.sleep, Payloads: p.payloads, PayloadLabel: payloadLabel(f),
+		Apply: p.apply, AllowedErrorsSet: f.allowedErrorsSet || len(f.allowedTypes) > 0,
+		ApplyGate: func(s matrix.Summary) string {
+			if _, err := checkMatrixThresholds(p.thresholds, s); err != nil {
+				return "a --threshold was crossed"
+			}
+			return ""
+		},
+		AllowedErrors: f.allowedErrors, AllowedErrorTypes: f.allowedTypes, PowerTuningStats: f.ptStats, Strategy: f.strategy, Weight: f.weight, Trim: f.trim, ColdShare: f.coldShare,
 		Prices: p.prices, PricesSource: f.prices, Out: f.out, DryRun: f.dryRun, Plan: stdout, Log: stderr,
 		OnSample: func(c matrix.Config, done, total int, last matrix.Sample) {
 			note := "ok"
@@ -287,6 +380,14 @@ func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Wri
 	prog.Wait()
 	if sum.Kind != "" {
 		printTuneTable(stdout, sum)
+		if j, jerr := tune.Open(f.out); jerr == nil && j.Applied != nil && !j.Applied.Undone && err == nil {
+			a := j.Applied
+			where := "$LATEST"
+			if a.Alias != "" {
+				where = fmt.Sprintf("$LATEST and version %s behind alias %s", a.Version, a.Alias)
+			}
+			fmt.Fprintf(stdout, "\nApplied: %s %d MB on %s of %s (undo: bench tune --cleanup %s)\n", a.Arch, a.MemoryMB, where, j.Original.FunctionName, f.out)
+		}
 		fmt.Fprintf(stdout, "\nResults: %s\n", f.out)
 	}
 	if err != nil {
@@ -295,17 +396,23 @@ func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Wri
 	if f.dryRun {
 		return nil
 	}
-	return checkMatrixThresholds(p.thresholds, sum)
+	outcomes, err := checkMatrixThresholds(p.thresholds, sum)
+	if f.junit != "" && !errors.As(err, new(usageError)) {
+		err = writeJUnit(f.junit, "bench tune "+f.function, thresholdCases("tune", outcomes), err)
+	}
+	return err
 }
 
+// payloadLabel describes the payload in the summary: as given, unless
+// the Power Tuning input asked for no payload in logs (disablePayloadLogs).
 func payloadLabel(f tuneFlags) string {
 	switch {
+	case f.hidePayload:
+		return "(not shown: disablePayloadLogs)"
+	case f.ptPayloads != nil:
+		return "the payload of " + f.ptInput
 	case f.payload != "":
 		return f.payload
-	case f.payloadFile != "":
-		return "@" + f.payloadFile
-	case f.pList != "":
-		return "weighted list " + f.pList
 	}
 	return "{}"
 }
@@ -327,8 +434,9 @@ func asUsage(err error) error {
 
 // printTuneTable prints one line per configuration and the verdict.
 func printTuneTable(w io.Writer, s matrix.Summary) {
-	fmt.Fprintf(w, "\n%-7s %8s %5s %-14s %8s %8s %8s %8s %9s %10s\n", "arch", "memory", "vCPU", "status", "p50 ms", "p95 ms", "p99 ms", "trim ms", "init ms", "$ per 1M")
+	fmt.Fprintf(w, "\n%-7s %8s %5s %-14s %8s %8s %8s %8s %8s %9s %10s\n", "arch", "memory", "vCPU", "status", "p50 ms", "p95 ms", "p99 ms", "mean ms", "trim ms", "init ms", "$ per 1M")
 	said := map[string]bool{}
+	throttled := false
 	for _, r := range s.Results {
 		if why, all := matrix.AllSkipped(s.Results, r.Arch); all {
 			if !said[r.Arch] {
@@ -345,12 +453,32 @@ func printTuneTable(w io.Writer, s matrix.Summary) {
 		if r.ColdInit.N > 0 {
 			init = fmt.Sprintf("%.1f", r.ColdInit.P50)
 		}
-		fmt.Fprintf(w, "%-7s %5d MB %5.2f %-14s %8.1f %8.1f %8.1f %8.1f %9s %10.4f\n", r.Arch, r.MemoryMB, r.VCPUs, r.Status(),
-			r.Warm.P50, r.Warm.P95, r.Warm.P99, r.Duration(), init, r.CostPerMillion)
+		status := r.Status()
+		if r.Throttled() {
+			status += " THROTTLED"
+			throttled = true
+		}
+		fmt.Fprintf(w, "%-7s %5d MB %5.2f %-14s %8.1f %8.1f %8.1f %8.1f %8.1f %9s %10.4f\n", r.Arch, r.MemoryMB, r.VCPUs, status,
+			r.Warm.P50, r.Warm.P95, r.Warm.P99, r.Warm.Mean, r.Duration(), init, r.CostPerMillion)
+	}
+	if throttled {
+		fmt.Fprintln(w, "THROTTLED: below one vCPU with p95 over 3× p50: runs that used up their share of a throttling period waited for the next; the trimmed mean drops them, the mean does not.")
 	}
 	if v := s.Verdict; v != nil {
 		fmt.Fprintf(w, "\nVerdict (%s): %s %d MB — %s; trimmed mean %.1f ms, $%.4f per 1M invocations (%.0f%% priced as cold starts)\n",
 			v.Strategy, v.Choice.Arch, v.Choice.MemoryMB, v.Why, v.Choice.DurationMs, v.Choice.CostPerMillion, s.Meta.ColdShare*100)
+	}
+	shown := map[string]bool{}
+	for _, r := range s.Results {
+		pt := s.PowerTuning[r.Arch]
+		if pt == nil || shown[r.Arch] {
+			continue
+		}
+		if len(shown) == 0 {
+			fmt.Fprintln(w)
+		}
+		shown[r.Arch] = true
+		fmt.Fprintf(w, "Power Tuning view (%s; its pick %d MB): %s\n", r.Arch, pt.Power, pt.StateMachine.Visualization)
 	}
 }
 
@@ -360,7 +488,8 @@ func tuneCleanup(ctx context.Context, f tuneFlags, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	if j.CleanedUp {
+	applied := j.Applied != nil && !j.Applied.Undone
+	if j.CleanedUp && !applied {
 		fmt.Fprintf(stdout, "Run %s on %s was already cleaned up.\n", j.RunID, j.Original.FunctionName)
 		return nil
 	}
@@ -383,15 +512,23 @@ func tuneCleanup(ctx context.Context, f tuneFlags, stdout, stderr io.Writer) err
 		return err
 	}
 	var code []byte
-	if j.CodeChanged {
+	if j.CodeChanged || applied {
 		if code, err = os.ReadFile(filepath.Join(f.cleanup, tune.OriginalCodeFile)); err != nil {
 			code = nil
 		}
 	}
-	fmt.Fprintf(stderr, "Cleaning up run %s on %s (%d version(s), %d alias(es) in the journal) …\n", j.RunID, j.Original.FunctionName, len(j.Versions), len(j.Aliases))
 	sess := &tune.Session{API: client, Journal: j, Log: stderr}
-	if err := sess.Cleanup(ctx, code); err != nil {
-		return err
+	if !j.CleanedUp {
+		fmt.Fprintf(stderr, "Cleaning up run %s on %s (%d version(s), %d alias(es) in the journal) …\n", j.RunID, j.Original.FunctionName, len(j.Versions), len(j.Aliases))
+		if err := sess.Cleanup(ctx, code); err != nil {
+			return err
+		}
+	}
+	if applied {
+		fmt.Fprintf(stderr, "Undoing --apply of run %s on %s (%s %d MB) …\n", j.RunID, j.Original.FunctionName, j.Applied.Arch, j.Applied.MemoryMB)
+		if err := sess.UndoApply(ctx, code); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "Cleanup done: %s is as it was found (%d MB, %s).\n", j.Original.FunctionName, j.Original.MemoryMB, j.Original.Arch)
 	return nil

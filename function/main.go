@@ -4,6 +4,7 @@
 //
 //	bcrypt  the parallel bcrypt batch, invoked directly
 //	hello   the hello workload behind an API Gateway REST proxy
+//	probe   spins for a given time and reports how the environment was throttled
 //
 // WORKER_COUNT (1–6) sizes the bcrypt worker pool; without it the pool has one
 // worker per CPU the process may use. aws-lambda-go runs up to
@@ -68,10 +69,12 @@ func newHandler(name, workerCount string) (lambda.Handler, *initError) {
 		return handlers.Bcrypt{Config: bcryptbatch.Config{Workers: workers, DetectedCPUs: cpus.Usable}}, nil
 	case "hello":
 		return handlers.Hello{Env: &hello.Environment{}}, nil
+	case "probe":
+		return handlers.Probe{}, nil
 	case "":
-		return nil, &initError{"Runtime.InvalidHandler", "_HANDLER is not set: set the function's handler to bcrypt or hello"}
+		return nil, &initError{"Runtime.InvalidHandler", "_HANDLER is not set: set the function's handler to bcrypt, hello or probe"}
 	default:
-		return nil, &initError{"Runtime.InvalidHandler", fmt.Sprintf("unknown _HANDLER %q: set the function's handler to bcrypt or hello", name)}
+		return nil, &initError{"Runtime.InvalidHandler", fmt.Sprintf("unknown _HANDLER %q: set the function's handler to bcrypt, hello or probe", name)}
 	}
 }
 

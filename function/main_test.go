@@ -143,8 +143,8 @@ func TestEndToEndBcrypt(t *testing.T) {
 // error is posted to /runtime/init/error and the process exits non-zero.
 func TestEndToEndInitError(t *testing.T) {
 	for _, tc := range []struct{ handler, extra, errType, message string }{
-		{"nope", "", "Runtime.InvalidHandler", `unknown _HANDLER "nope": set the function's handler to bcrypt or hello`},
-		{"", "", "Runtime.InvalidHandler", "_HANDLER is not set: set the function's handler to bcrypt or hello"},
+		{"nope", "", "Runtime.InvalidHandler", `unknown _HANDLER "nope": set the function's handler to bcrypt, hello or probe`},
+		{"", "", "Runtime.InvalidHandler", "_HANDLER is not set: set the function's handler to bcrypt, hello or probe"},
 		{"bcrypt", "WORKER_COUNT=lots", "Runtime.InvalidConfiguration", `WORKER_COUNT must be an integer from 1 to 6, got "lots"`},
 	} {
 		t.Run(tc.handler+tc.extra, func(t *testing.T) {

@@ -20,8 +20,15 @@ import (
 	"time"
 )
 
-// cfsPeriod is the CPU bandwidth period, in microseconds, used for every group.
-const cfsPeriod = 100000
+// DefaultPeriod is the CFS bandwidth period of a Manager's groups until
+// SetPeriod changes it: the kernel's own default.
+const DefaultPeriod = 100 * time.Millisecond
+
+// The kernel's bounds for cpu.cfs_period_us (and cpu.max's period).
+const (
+	MinPeriod = time.Millisecond
+	MaxPeriod = time.Second
+)
 
 // Manager owns a parent control group (one directory per controller hierarchy) and the groups
 // created below it. It is safe for concurrent use.
@@ -31,9 +38,10 @@ type Manager struct {
 	memDir  string   // v1: parent in the memory hierarchy; v2: same as cpuDir
 	dirs    []string // parent directories to remove at Close, deepest last
 
-	mu     sync.Mutex
-	groups map[*Group]struct{}
-	closed bool
+	mu       sync.Mutex
+	groups   map[*Group]struct{}
+	closed   bool
+	periodUS int64 // the CFS period of every group's quota, in microseconds
 }
 
 // Group is one control group (one per execution environment): processes added to it share its
@@ -69,7 +77,7 @@ func New(name string) (*Manager, error) {
 }
 
 func newV1(name, cpuBase, memBase string) (*Manager, error) {
-	m := &Manager{version: 1, groups: map[*Group]struct{}{}}
+	m := &Manager{version: 1, groups: map[*Group]struct{}{}, periodUS: DefaultPeriod.Microseconds()}
 	sweepStale(cpuBase, name)
 	sweepStale(memBase, name)
 	m.cpuDir = filepath.Join(cpuBase, name)
@@ -94,7 +102,7 @@ func newV1(name, cpuBase, memBase string) (*Manager, error) {
 }
 
 func newV2(name, base string) (*Manager, error) {
-	m := &Manager{version: 2, groups: map[*Group]struct{}{}}
+	m := &Manager{version: 2, groups: map[*Group]struct{}{}, periodUS: DefaultPeriod.Microseconds()}
 	sweepStale(base, name)
 	// Controllers must be enabled in the subtree of the group that holds our new parent.
 	if err := enableControllers(base); err != nil {
@@ -218,22 +226,52 @@ func (g *Group) Add(pid int) error {
 	return nil
 }
 
-// SetCPU sets the group's CPU quota in vCPUs (e.g. 0.868 = 86.8 ms of CPU time per 100 ms);
-// vcpus <= 0 removes the quota.
+// SetPeriod sets the CFS bandwidth period of the quotas SetCPU sets from
+// now on: a group gets its quota of CPU time in every period and waits for
+// the next one once it has used it, so the period decides how long those
+// waits are. It must lie within MinPeriod and MaxPeriod.
+func (m *Manager) SetPeriod(d time.Duration) error {
+	if d < MinPeriod || d > MaxPeriod {
+		return fmt.Errorf("CPU period %s: the kernel takes %s to %s", d, MinPeriod, MaxPeriod)
+	}
+	m.mu.Lock()
+	m.periodUS = d.Microseconds()
+	m.mu.Unlock()
+	return nil
+}
+
+// Period is the CFS bandwidth period of the groups' quotas.
+func (m *Manager) Period() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return time.Duration(m.periodUS) * time.Microsecond
+}
+
+// SetCPU sets the group's CPU quota in vCPUs (e.g. 0.868 = 17.4 ms of CPU time in every 20 ms
+// period); vcpus <= 0 removes the quota.
 func (g *Group) SetCPU(vcpus float64) error {
+	g.m.mu.Lock()
+	period := g.m.periodUS
+	g.m.mu.Unlock()
 	quota := int64(-1)
 	if vcpus > 0 {
-		quota = max(int64(math.Round(vcpus*cfsPeriod)), 1000)
+		quota = max(int64(math.Round(vcpus*float64(period))), 1000) // the kernel's smallest quota: 1 ms
 	}
+	p := strconv.FormatInt(period, 10)
 	if g.m.version == 1 {
-		if err := writeFile(g.cpuDir, "cpu.cfs_period_us", strconv.Itoa(cfsPeriod)); err != nil {
+		// The kernel checks each write against the other value: lift the quota, set the
+		// period, then the new quota.
+		if err := writeFile(g.cpuDir, "cpu.cfs_quota_us", "-1"); err != nil {
+			return err
+		}
+		if err := writeFile(g.cpuDir, "cpu.cfs_period_us", p); err != nil {
 			return err
 		}
 		return writeFile(g.cpuDir, "cpu.cfs_quota_us", strconv.FormatInt(quota, 10))
 	}
-	v := "max " + strconv.Itoa(cfsPeriod)
+	v := "max " + p
 	if quota > 0 {
-		v = strconv.FormatInt(quota, 10) + " " + strconv.Itoa(cfsPeriod)
+		v = strconv.FormatInt(quota, 10) + " " + p
 	}
 	return writeFile(g.cpuDir, "cpu.max", v)
 }

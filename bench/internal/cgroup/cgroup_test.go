@@ -73,6 +73,27 @@ func TestGroupLifecycle(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(g.cpuDir, quota)); !strings.HasPrefix(string(b), "50000") {
 		t.Errorf("%s = %q", quota, b)
 	}
+	// The quota follows the period: half a vCPU is 10 ms in every 20 ms.
+	if err := m.SetPeriod(20 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SetCPU(0.5); err != nil {
+		t.Fatal(err)
+	}
+	if m.Version() == 1 {
+		q, _ := os.ReadFile(filepath.Join(g.cpuDir, "cpu.cfs_quota_us"))
+		p, _ := os.ReadFile(filepath.Join(g.cpuDir, "cpu.cfs_period_us"))
+		if strings.TrimSpace(string(q)) != "10000" || strings.TrimSpace(string(p)) != "20000" {
+			t.Errorf("quota %q, period %q; want 10000 per 20000", q, p)
+		}
+	} else if b, _ := os.ReadFile(filepath.Join(g.cpuDir, "cpu.max")); strings.TrimSpace(string(b)) != "10000 20000" {
+		t.Errorf("cpu.max = %q", b)
+	}
+	for _, bad := range []time.Duration{0, 500 * time.Microsecond, 2 * time.Second} {
+		if err := m.SetPeriod(bad); err == nil {
+			t.Errorf("SetPeriod(%s) accepted", bad)
+		}
+	}
 	if b, _ := os.ReadFile(filepath.Join(g.cpuDir, "cgroup.procs")); strings.TrimSpace(string(b)) != fmt.Sprint(cmd.Process.Pid) {
 		t.Errorf("cgroup.procs = %q", b)
 	}

@@ -75,7 +75,13 @@ type Row struct {
 	Failures int
 	Dropped  int
 	Skip     string
+	// Labels name the row part by part, as a benchmark name's keys:
+	// arch and memory (matrix, tune), endpoint and scenario (load).
+	Labels []Label
 }
+
+// Label is one key=value part of a row's name.
+type Label struct{ Key, Value string }
 
 func (r *Run) row(key string) *Row {
 	for _, x := range r.Rows {
@@ -95,8 +101,13 @@ type ReadOptions struct {
 }
 
 // Read reads a results folder: a matrix, tune or load folder gives one
-// Run; a suite folder gives one Run per part present (matrix/, load/).
+// Run; a suite folder gives one Run per part present (matrix/, load/). A
+// file is read as the Go benchmark format 'report --format benchfmt'
+// writes.
 func Read(dir string, o ReadOptions) ([]*Run, error) {
+	if st, err := os.Stat(dir); err == nil && st.Mode().IsRegular() {
+		return ReadBenchfmt(dir)
+	}
 	kind, err := Kind(dir)
 	if err != nil {
 		return nil, err
@@ -231,6 +242,9 @@ func readMatrix(dir, kind string) (*Run, error) {
 	for _, s := range samples {
 		key := configKey(s.Arch, s.MemoryMB)
 		row := r.row(key)
+		if row.Labels == nil {
+			row.Labels = []Label{{"arch", s.Arch}, {"memory", strconv.Itoa(s.MemoryMB)}}
+		}
 		if s.Kind == matrix.KindSkipped {
 			row.Skip = s.Error
 			continue
@@ -334,6 +348,7 @@ func readLoad(dir string, o ReadOptions) (*Run, error) {
 			}
 			t = &tally{row: r.row(key), perSec: map[int64]float64{}, lastSec: -1,
 				scenario: scenarios[res.Scenario], endpoint: endpoints[res.Endpoint]}
+			t.row.Labels = []Label{{"endpoint", res.Endpoint}, {"scenario", res.Scenario}}
 			if o.Stages {
 				t.stage = res.Stage
 			}

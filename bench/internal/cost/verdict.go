@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -34,6 +35,28 @@ func ParseStrategy(s string) (Strategy, error) {
 		return st, nil
 	}
 	return "", fmt.Errorf("unknown strategy %q (want cost, speed or balanced)", s)
+}
+
+// ParseStrategySpec reads a --strategy value: cost, speed, balanced, or
+// balanced:WEIGHT with the weight of cost (0..1; the default
+// DefaultBalancedWeight), e.g. balanced:0.3.
+func ParseStrategySpec(s string) (Strategy, float64, error) {
+	name, w, hasWeight := strings.Cut(s, ":")
+	st, err := ParseStrategy(name)
+	if err != nil {
+		return "", 0, fmt.Errorf("--strategy: unknown strategy %q (want cost, speed, balanced or balanced:WEIGHT, such as balanced:0.3)", s)
+	}
+	if !hasWeight {
+		return st, DefaultBalancedWeight, nil
+	}
+	if st != StrategyBalanced {
+		return "", 0, fmt.Errorf("--strategy %q: only balanced takes a weight (balanced:0.3)", s)
+	}
+	weight, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+	if err != nil || !(weight >= 0 && weight <= 1) {
+		return "", 0, fmt.Errorf("--strategy %q: the weight of cost must be between 0 and 1 (duration gets 1-weight)", s)
+	}
+	return st, weight, nil
 }
 
 // String returns the strategy's name.

@@ -157,3 +157,34 @@ func TestVerdictPublishedMatrix(t *testing.T) {
 		t.Errorf("front should run from arm64 10240 to arm64 2048: %+v", front)
 	}
 }
+
+func TestParseStrategySpec(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Strategy
+		weight  float64
+		wantErr string
+	}{
+		{in: "cost", want: StrategyCost, weight: DefaultBalancedWeight},
+		{in: "Speed", want: StrategySpeed, weight: DefaultBalancedWeight},
+		{in: "balanced", want: StrategyBalanced, weight: DefaultBalancedWeight},
+		{in: "balanced:0.3", want: StrategyBalanced, weight: 0.3},
+		{in: "balanced:1", want: StrategyBalanced, weight: 1},
+		{in: "balanced:1.5", wantErr: "between 0 and 1"},
+		{in: "balanced:x", wantErr: "between 0 and 1"},
+		{in: "cost:0.5", wantErr: "only balanced takes a weight"},
+		{in: "fastest", wantErr: "unknown strategy"},
+	}
+	for _, tt := range tests {
+		st, w, err := ParseStrategySpec(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || st != tt.want || w != tt.weight {
+			t.Errorf("%q: %s %v %v; want %s %v", tt.in, st, w, err, tt.want, tt.weight)
+		}
+	}
+}

@@ -50,6 +50,9 @@ type environment struct {
 	queue   chan *invocation // assigned, not yet taken by /next
 	created time.Time
 	stream  string // log stream name
+	// metadataToken is AWS_LAMBDA_METADATA_TOKEN: the metadata endpoint answers only requests
+	// that carry it.
+	metadataToken string
 
 	ready        chan struct{} // closed at the first /next
 	readyOnce    sync.Once
@@ -84,7 +87,7 @@ func newEnvironment(f *function, id int, spec FunctionSpec) *environment {
 		name:     fmt.Sprintf("%s#%d", spec.Name, id),
 		spec:     spec,
 		slots:    spec.slots(),
-		vcpus:    VCPUs(spec, f.s.hostCores),
+		vcpus:    f.s.vcpus(spec),
 		queue:    make(chan *invocation, spec.slots()),
 		created:  time.Now(),
 		ready:    make(chan struct{}),
@@ -93,6 +96,7 @@ func newEnvironment(f *function, id int, spec FunctionSpec) *environment {
 		inflight: map[string]*invocation{},
 	}
 	e.lastUsed = e.created
+	e.metadataToken = randomHex(32)
 	e.stream = fmt.Sprintf("%s/[$LATEST]%s", e.created.UTC().Format("2006/01/02"), randomHex(16))
 	e.logs.init(e)
 	return e
@@ -209,9 +213,11 @@ func (e *environment) start() {
 }
 
 // environ is the process environment Lambda gives a provided.al2023 runtime, plus the function's
-// variables.
+// variables. The metadata endpoint is served on the Runtime API's listener, as the Runtime
+// Interface Emulator serves it.
 func (e *environment) environ(runtimeAPI string) []string {
 	spec := e.spec
+	creds := e.f.s.cfg.Credentials
 	env := map[string]string{
 		"PATH":                            "/usr/local/bin:/usr/bin:/bin:/opt/bin",
 		"LANG":                            "en_US.UTF-8",
@@ -227,8 +233,20 @@ func (e *environment) environ(runtimeAPI string) []string {
 		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + spec.Name,
 		"AWS_LAMBDA_LOG_STREAM_NAME":      e.stream,
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
-		"AWS_REGION":                      Region,
-		"AWS_DEFAULT_REGION":              Region,
+		"AWS_REGION":                      creds.Region,
+		"AWS_DEFAULT_REGION":              creds.Region,
+		"AWS_ACCESS_KEY_ID":               creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":           creds.SecretAccessKey,
+		"AWS_LAMBDA_METADATA_API":         runtimeAPI,
+		"AWS_LAMBDA_METADATA_TOKEN":       e.metadataToken,
+	}
+	if creds.SessionToken != "" {
+		env["AWS_SESSION_TOKEN"] = creds.SessionToken
+	}
+	for k, v := range e.f.s.cfg.Env {
+		if _, set := env[k]; !set {
+			env[k] = v
+		}
 	}
 	if spec.Mode == LMI {
 		env["AWS_LAMBDA_MAX_CONCURRENCY"] = strconv.Itoa(spec.MaxConcurrency)
@@ -492,6 +510,7 @@ func (e *environment) runtimeAPI() http.Handler {
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", e.response)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", e.invocationError)
 	mux.HandleFunc("POST /2018-06-01/runtime/init/error", e.initError)
+	mux.HandleFunc(MetadataPath, e.metadata)
 	return mux
 }
 

@@ -270,7 +270,7 @@ func TestIdleStandardEnvironmentsAreReclaimed(t *testing.T) {
 		t.Errorf("the invocation after the reclaim was not a cold start: %s", r.line)
 	}
 
-	// --keep-warm: a negative idle timeout never reclaims.
+	// --idle-timeout 0 (kept warm): a negative idle timeout never reclaims.
 	k := start(t, Config{Functions: []FunctionSpec{fakeSpec("warm")}, IdleTimeout: -1})
 	invoke(t, client(k), "warm", `{}`)
 	k.functions["warm"].reclaimIdle(time.Now().Add(24 * time.Hour))

@@ -9,7 +9,12 @@
 //
 // How it behaves, and where it departs from Lambda:
 //   - Each environment gets its own Runtime API listener (127.0.0.1, a free port) named in its
-//     AWS_LAMBDA_RUNTIME_API: a request on it can only concern that environment.
+//     AWS_LAMBDA_RUNTIME_API: a request on it can only concern that environment. The same
+//     listener serves the Lambda metadata endpoint (AWS_LAMBDA_METADATA_API, MetadataPath) to the
+//     bearer of the environment's own AWS_LAMBDA_METADATA_TOKEN, as the Runtime Interface
+//     Emulator does; it answers Config.AZID.
+//   - Every environment gets Config.Credentials as its execution role's (placeholders by
+//     default) and their region, and Config.Env (endpoint overrides) beneath its own variables.
 //   - Init Duration is environment start to the first /next. The init phase runs with the CPU
 //     unthrottled (as on Lambda); the CPU quota applies from the first /next. Billed Duration is
 //     Duration (plus Init Duration on a cold start, as for provided.* runtimes) rounded up to 1 ms.
@@ -58,6 +63,12 @@ import (
 	"lambdabench/bench/internal/cgroup"
 )
 
+// DefaultCPUPeriod is the CPU throttling interval of the local Lambda's environments. AWS does
+// not document Lambda's; a public measurement tool (pwrdrvr/lambda-throttling, 2025) works from
+// "throttling occurring in 20 ms intervals". It decides how short work is throttled at a fraction
+// of a vCPU; 'bench calibrate --target aws' measures it on real environments.
+const DefaultCPUPeriod = 20 * time.Millisecond
+
 // Defaults of Config.
 const (
 	DefaultInvokeAddr         = "127.0.0.1:3001"
@@ -91,6 +102,15 @@ type Config struct {
 	CPUControl bool
 	// HostCores caps every environment's CPU share; 0 = runtime.NumCPU().
 	HostCores int
+	// CPUPeriod is the CFS bandwidth period of every environment's CPU quota: an environment
+	// gets its share of each period and waits for the next once it has used it, so the period
+	// decides how a short burst of work is throttled. 0 = DefaultCPUPeriod.
+	CPUPeriod time.Duration
+	// CPUShare, when set, gives a standard function's environments their vCPUs from their memory
+	// (a calibration measured on AWS) instead of memory ÷ 1,769 MB; it is still capped by the
+	// host's cores. CPUSource says where it comes from, for Confinement.
+	CPUShare  func(memoryMB int) float64
+	CPUSource string
 	// CPUWeight is how much CPU all environments together claim against the machine's other
 	// processes when it is oversubscribed, in busy threads (cgroup cpu.shares/cpu.weight); each
 	// environment's own quota still caps it. 0 = HostCores: the environments compete like a
@@ -111,6 +131,15 @@ type Config struct {
 	// IdleTimeout is how long an idle standard environment lives before it is stopped (its
 	// function's next invocation is then a cold start): 0 = DefaultIdleTimeout, negative = never.
 	IdleTimeout time.Duration
+	// Credentials are every environment's AWS credentials and region; the zero value gives
+	// placeholder credentials and Region.
+	Credentials Credentials
+	// AZID is the Availability Zone ID the metadata endpoint answers; "" = LocalAZID of the
+	// credentials' region.
+	AZID string
+	// Env are variables every environment gets beneath the function's own, such as the endpoint
+	// overrides EndpointEnv finds in the command's environment.
+	Env map[string]string
 }
 
 // serverSeq numbers the servers of this process (their cgroups must not collide).
@@ -172,6 +201,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	cfg.Credentials = cfg.Credentials.withDefaults()
+	if cfg.AZID == "" {
+		cfg.AZID = LocalAZID(cfg.Credentials.Region)
+	} else if err := CheckAZID(cfg.AZID); err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, functions: map[string]*function{}, hostCores: cfg.HostCores,
 		scaling: cfg.Scaling.withDefaults(), cpuUsage: (*environment).cpuTime}
 	if s.hostCores <= 0 {
@@ -232,6 +267,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.logf("cgroups unavailable, environments run without CPU or memory limits: %v", err)
 		} else {
 			s.cg = m
+			period := cfg.CPUPeriod
+			if period == 0 {
+				period = DefaultCPUPeriod
+			}
+			if err := m.SetPeriod(period); err != nil {
+				m.Close()
+				s.invokeLn.Close()
+				if s.apiLn != nil {
+					s.apiLn.Close()
+				}
+				s.cancel()
+				return nil, err
+			}
 			weight := cfg.CPUWeight
 			if weight <= 0 {
 				weight = float64(s.hostCores)
@@ -239,7 +287,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			if err := m.SetWeight(weight); err != nil {
 				s.logf("cgroups: cannot set the CPU weight of the environments: %v", err)
 			}
-			s.confinement = fmt.Sprintf("cgroup v%d (%s): CPU quota and memory limit per environment", m.Version(), m.Dir())
+			share := "memory ÷ 1769 MB per vCPU"
+			if cfg.CPUShare != nil {
+				share = "the calibration " + cfg.CPUSource
+			}
+			s.confinement = fmt.Sprintf("cgroup v%d (%s): CPU quota (%s) in every %s period and memory limit per environment",
+				m.Version(), m.Dir(), share, m.Period())
 		}
 	}
 

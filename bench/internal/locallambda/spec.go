@@ -115,7 +115,7 @@ var reservedEnv = []string{
 	"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
 	"AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
 	"AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "AWS_LAMBDA_METADATA_API", "AWS_LAMBDA_METADATA_TOKEN",
 }
 
 // validateEnv refuses what the Lambda API refuses in Environment.Variables: reserved keys,
@@ -265,6 +265,18 @@ func VCPUs(spec FunctionSpec, hostCores int) float64 {
 	}
 	return math.Min(v, float64(hostCores))
 }
+
+// vcpus is the CPU share an environment of spec gets here: VCPUs, or for a
+// standard function the calibrated share when Config.CPUShare is set.
+func (s *Server) vcpus(spec FunctionSpec) float64 {
+	if s.cfg.CPUShare != nil && spec.Mode != LMI {
+		return math.Min(s.cfg.CPUShare(spec.MemoryMB), float64(s.hostCores))
+	}
+	return VCPUs(spec, s.hostCores)
+}
+
+// VCPUsOf is the CPU share an environment of spec gets on this server.
+func (s *Server) VCPUsOf(spec FunctionSpec) float64 { return s.vcpus(spec) }
 
 // HostArchitecture is the host's architecture in Lambda's spelling ("x86_64" or "arm64").
 func HostArchitecture() string {

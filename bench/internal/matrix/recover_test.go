@@ -210,7 +210,7 @@ func TestRecoverMetaTellsTuneFromMatrix(t *testing.T) {
 	if meta.Kind != "tune" || meta.Tune == nil || meta.Tune.Function != "my-fn" || meta.Started.Unix() != 9 {
 		t.Errorf("tune meta %+v %+v", meta, meta.Tune)
 	}
-	if !strings.Contains(strings.Join(lost, ";"), "only-cold") {
+	if !strings.Contains(strings.Join(lost, ";"), "cold starts only") {
 		t.Errorf("lost %q lacks tune settings", lost)
 	}
 	samples[1].Function = "other"

@@ -42,6 +42,10 @@ type Meta struct {
 	// AllowedErrors is how many failed invocations a configuration may have
 	// and still take part in the verdict (nil = any number).
 	AllowedErrors *int `json:"allowed_errors,omitempty"`
+	// AllowedErrorTypes are function error types (errorType) whose
+	// failures never count against AllowedErrors (Power Tuning's
+	// allowedExceptions).
+	AllowedErrorTypes []string `json:"allowed_error_types,omitempty"`
 	// Tune describes what a tune run tuned (nil for matrix runs).
 	Tune *TuneMeta `json:"tune,omitempty"`
 }
@@ -55,6 +59,12 @@ type TuneMeta struct {
 	Archs    []string `json:"architectures"`
 	Payloads []string `json:"payloads,omitempty"` // names of a weighted list
 	OnlyCold bool     `json:"only_cold,omitempty"`
+	// PowerTuningStats adds every configuration's figures to the Power
+	// Tuning result objects (Power Tuning's includeOutputResults).
+	PowerTuningStats bool `json:"power_tuning_stats,omitempty"`
+	// ParallelConfigs is how many configurations were measured at once
+	// (0 or 1: one after another).
+	ParallelConfigs int `json:"parallel_configs,omitempty"`
 }
 
 // Verdict is the configuration the chosen strategy picks.
@@ -75,6 +85,10 @@ type Summary struct {
 	Verdict *Verdict        `json:"verdict,omitempty"`
 	Pareto  []string        `json:"pareto_front"` // functions no other configuration beats on both cost and duration
 	Notes   []string        `json:"notes"`
+	// PowerTuning is, for a tune run, AWS Lambda Power Tuning's result
+	// object per architecture (the strategy applied to its configurations
+	// alone), with its visualization link.
+	PowerTuning map[string]*PowerTuningResult `json:"power_tuning,omitempty"`
 }
 
 // Build summarises samples into a Summary.
@@ -109,8 +123,11 @@ func Build(samples []Sample, meta Meta, prices cost.PriceTable, partial bool) (S
 		if meta.ColdShare > 0 && r.ColdCostPerMillion > 0 {
 			r.CostPerMillion = (1-meta.ColdShare)*r.WarmCostPerMillion + meta.ColdShare*r.ColdCostPerMillion
 		}
-		if meta.AllowedErrors != nil && r.Failures > *meta.AllowedErrors {
+		if meta.AllowedErrors != nil && r.Failures-allowedFailures(samples, *r, meta.AllowedErrorTypes) > *meta.AllowedErrors {
 			r.Excluded = fmt.Sprintf("%d failed invocations, more than --allowed-errors %d", r.Failures, *meta.AllowedErrors)
+			if len(meta.AllowedErrorTypes) > 0 {
+				r.Excluded += " beside the allowed error types " + strings.Join(meta.AllowedErrorTypes, ", ")
+			}
 			continue
 		}
 		cands = append(cands, cost.Candidate{Name: s.NameOf(*r), Arch: r.Arch, MemoryMB: r.MemoryMB, DurationMs: r.Duration(), CostPerMillion: r.CostPerMillion})
@@ -131,9 +148,33 @@ func Build(samples []Sample, meta Meta, prices cost.PriceTable, partial bool) (S
 		for _, c := range cost.ParetoFront(cands) {
 			s.Pareto = append(s.Pareto, c.Name)
 		}
+		if kind == "tune" {
+			s.PowerTuning = powerTuning(s, strategy, meta.Weight, meta.Tune != nil && meta.Tune.PowerTuningStats)
+		}
 	}
 	s.Notes = notes(s)
 	return s, nil
+}
+
+// allowedFailures counts r's failed invocations whose function error type
+// is one of types.
+func allowedFailures(samples []Sample, r Result, types []string) int {
+	n := 0
+	if len(types) == 0 {
+		return 0
+	}
+	for _, s := range samples {
+		if s.OK || s.derived || s.Arch != r.Arch || s.MemoryMB != r.MemoryMB || s.Function != r.Function || (s.Kind != KindCold && s.Kind != KindWarm) {
+			continue
+		}
+		for _, t := range types {
+			if strings.Contains(s.Error, "): "+t+": ") {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 func why(s cost.Strategy, w float64) string {
@@ -165,6 +206,17 @@ func notes(s Summary) []string {
 		if len(same) > 0 {
 			out = append(out, fmt.Sprintf("With %d warm samples per configuration, %s equal the slowest sample (a percentile needs enough samples to differ from the maximum: %s).", n, strings.Join(same, ", "), strings.Join(need, ", ")))
 		}
+	}
+	var throttled []string
+	for _, r := range s.Results {
+		if r.Throttled() {
+			throttled = append(throttled, fmt.Sprintf("%s (p50 %s, p95 %s, mean %s, trimmed mean %s ms)",
+				r.Label(), ms(r.Warm.P50), ms(r.Warm.P95), ms(r.Warm.Mean), ms(r.Warm.TrimmedMean)))
+		}
+	}
+	if len(throttled) > 0 {
+		out = append(out, fmt.Sprintf("Shaped by CPU throttling: %s. With less than one vCPU a run that uses up its share of a throttling period waits for the next one, so p95 is over 3× p50; the trimmed mean the verdict uses drops those runs and hides it — compare the mean.",
+			strings.Join(throttled, "; ")))
 	}
 	saidArch := map[string]bool{}
 	for _, r := range s.Results {
@@ -198,7 +250,7 @@ func notes(s Summary) []string {
 		}
 	}
 	if s.Meta.Tune != nil && s.Meta.Tune.OnlyCold {
-		out = append(out, "--only-cold: the duration columns are each forced cold start's Duration + Init Duration (Power Tuning's onlyColdStarts).")
+		out = append(out, "Cold starts only (--runs 0): the duration columns are each forced cold start's Duration + Init Duration (Power Tuning's onlyColdStarts).")
 	}
 	if s.Partial {
 		out = append(out, "The run was interrupted: this summary covers only what was measured.")
@@ -576,7 +628,7 @@ func RecoverMeta(samples []Sample) (meta Meta, lost []string) {
 		"whether the run was interrupted",
 	}
 	if meta.Kind == "tune" {
-		lost = append(lost, "cold share (warm invocations priced)", "allowed errors (any number)", "only-cold", "endpoint, source and handler")
+		lost = append(lost, "cold share (warm invocations priced)", "allowed errors (any number)", "cold starts only (--runs 0)", "endpoint, source and handler")
 	}
 	return meta, lost
 }
@@ -592,7 +644,7 @@ func (s Summary) NameOf(r Result) string {
 }
 
 // coldAsDuration adds, for every successful cold start, a warm-kind copy
-// whose duration is Duration + Init Duration: with --only-cold the
+// whose duration is Duration + Init Duration: with --runs 0 (cold starts only) the
 // durations the tables, the cost and the verdict use are the cold starts'.
 // samples.csv keeps only the real rows.
 func coldAsDuration(samples []Sample) []Sample {

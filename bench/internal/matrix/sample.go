@@ -38,7 +38,7 @@ type Sample struct {
 	Payload   string // name of the weighted payload it sent ("" = the only one)
 	Qualifier string // version or alias invoked ("" = $LATEST)
 
-	derived bool // made from another sample for the summary (--only-cold); not an invocation
+	derived bool // made from another sample for the summary (cold starts only, --runs 0); not an invocation
 
 	RoundTripMs float64 // client-side round trip of the Invoke call
 

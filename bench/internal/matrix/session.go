@@ -35,6 +35,8 @@ type ExecOptions struct {
 	Stack       string // the AWS stack (for the report)
 	Binary      string // the local function binary ("" = build it)
 	NoCPULimits bool
+	// CPU is how the local Lambda throttles environments (--cpu-period, --calibration).
+	CPU target.CPUModel
 	// Local, when set, is an already running local target to use; Execute
 	// does not close it.
 	Local *target.LocalTarget
@@ -106,7 +108,7 @@ func Execute(ctx context.Context, o ExecOptions) (ExecResult, error) {
 		if lt == nil {
 			fmt.Fprintln(stderr, "Starting the local Lambda (building the function for this machine)…")
 			var err error
-			lt, err = target.StartLocal(ctx, target.LocalOptions{Binary: o.Binary, Matrix: true, BuildLog: stderr, NoCPUControl: o.NoCPULimits})
+			lt, err = target.StartLocal(ctx, target.LocalOptions{Binary: o.Binary, Matrix: true, BuildLog: stderr, NoCPUControl: o.NoCPULimits, CPU: o.CPU})
 			if err != nil {
 				return res, err
 			}

@@ -83,6 +83,14 @@ func (r Result) Duration() float64 {
 	return r.Warm.Mean
 }
 
+// Throttled reports whether the configuration's durations look shaped by
+// CPU throttling: less than one vCPU, and a p95 above 3× the p50 (the runs
+// that used up their share of a period and waited for the next one). The
+// trimmed mean drops those runs and hides it; the mean does not.
+func (r Result) Throttled() bool {
+	return r.Measured() && r.VCPUs < 1 && r.Warm.P95 > 3*r.Warm.P50
+}
+
 // Measured reports whether any warm invocation succeeded.
 func (r Result) Measured() bool { return r.Skip == "" && r.Warm.N > 0 }
 

@@ -27,23 +27,23 @@ func (s Summary) writeTuneMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, ".\nDurations are Lambda's REPORT Duration in ms; \"Trimmed\" drops %.0f%% at each end (what the verdict uses).\n\n", s.Meta.Trim*100)
 
-	b.WriteString("| Configuration | vCPUs | Status | P50 | P95 | P99 | Max | Trimmed | Init P50 | Cold billed | Max memory | $ per 1M | Pareto |\n")
-	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n")
+	b.WriteString("| Configuration | vCPUs | Status | P50 | P95 | P99 | Max | Mean | Trimmed | Init P50 | Cold billed | Max memory | $ per 1M | Pareto |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n")
 	said := map[string]bool{}
 	for _, r := range s.Results {
 		if why, all := AllSkipped(s.Results, r.Arch); all {
 			if !said[r.Arch] {
-				fmt.Fprintf(&b, "| %s (every size) | | not measured: %s |||||||||||\n", r.Arch, strings.ReplaceAll(why, "|", "/"))
+				fmt.Fprintf(&b, "| %s (every size) | | not measured: %s ||||||||||||\n", r.Arch, strings.ReplaceAll(why, "|", "/"))
 				said[r.Arch] = true
 			}
 			continue
 		}
 		if r.Skip != "" {
-			fmt.Fprintf(&b, "| %s | %.2f | not measured: %s |||||||||||\n", r.Label(), r.VCPUs, strings.ReplaceAll(r.Skip, "|", "/"))
+			fmt.Fprintf(&b, "| %s | %.2f | not measured: %s ||||||||||||\n", r.Label(), r.VCPUs, strings.ReplaceAll(r.Skip, "|", "/"))
 			continue
 		}
 		if !r.Measured() {
-			fmt.Fprintf(&b, "| %s | %.2f | %s: %s |||||||||||\n", r.Label(), r.VCPUs, r.Status(), strings.ReplaceAll(r.FirstError, "|", "/"))
+			fmt.Fprintf(&b, "| %s | %.2f | %s: %s ||||||||||||\n", r.Label(), r.VCPUs, r.Status(), strings.ReplaceAll(r.FirstError, "|", "/"))
 			continue
 		}
 		mark := ""
@@ -54,8 +54,11 @@ func (s Summary) writeTuneMarkdown(w io.Writer) error {
 		if r.Excluded != "" {
 			status += " (excluded)"
 		}
-		fmt.Fprintf(&b, "| %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %.0f MB | $%.4f | %s |\n",
-			r.Label(), r.VCPUs, status, ms(r.Warm.P50), ms(r.Warm.P95), ms(r.Warm.P99), ms(r.Warm.Max), ms(r.Duration()),
+		if r.Throttled() {
+			status += " THROTTLED"
+		}
+		fmt.Fprintf(&b, "| %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f MB | $%.4f | %s |\n",
+			r.Label(), r.VCPUs, status, ms(r.Warm.P50), ms(r.Warm.P95), ms(r.Warm.P99), ms(r.Warm.Max), ms(r.Warm.Mean), ms(r.Duration()),
 			msOrDash(r.ColdInit.P50, r.ColdInit.N), msOrDash(r.ColdBill.Mean, r.ColdBill.N), r.MaxMemoryMB, r.CostPerMillion, mark)
 	}
 
@@ -82,6 +85,14 @@ func (s Summary) writeTuneMarkdown(w io.Writer) error {
 		v := s.Verdict
 		fmt.Fprintf(&b, "**%s %d MB** — strategy `%s`: %s. Trimmed mean %s ms, $%.4f per 1M invocations.\n",
 			v.Choice.Arch, v.Choice.MemoryMB, v.Strategy, v.Why, ms(v.Choice.DurationMs), v.Choice.CostPerMillion)
+	}
+	if len(s.PowerTuning) > 0 {
+		b.WriteString("\n## AWS Lambda Power Tuning\n\nPower Tuning's result per architecture (the strategy among that architecture's configurations; `power_tuning` in summary.json) and its visualization:\n\n")
+		for _, arch := range archsOf(s.Results) {
+			if pt := s.PowerTuning[arch]; pt != nil {
+				fmt.Fprintf(&b, "- **%s**: %d MB, trimmed mean %s ms, $%.4f per 1M invocations — [visualization](%s)\n", arch, pt.Power, ms(pt.Duration), pt.Cost*1e6, pt.StateMachine.Visualization)
+			}
+		}
 	}
 	if notes := s.tuneNotes(); len(notes) > 0 {
 		b.WriteString("\n## Notes\n\n")

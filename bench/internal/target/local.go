@@ -26,8 +26,11 @@ type LocalOptions struct {
 	BuildLog  io.Writer // compiler output (nil = discarded)
 	// InvokeAddr and APIAddr default to free ports on 127.0.0.1.
 	InvokeAddr, APIAddr string
-	NoCPUControl        bool                          // run environments without cgroup CPU and memory limits
-	Logf                func(format string, a ...any) // what the local Lambda does (nil = silent)
+	NoCPUControl        bool // run environments without cgroup CPU and memory limits
+	// CPU is how environments are throttled: the period and, from a
+	// calibration, the share each memory size gets (zero = the defaults).
+	CPU  CPUModel
+	Logf func(format string, a ...any) // what the local Lambda does (nil = silent)
 	// FunctionLog receives every log line of the functions, with START, END
 	// and REPORT (nil = discarded; the log tail of an invocation still works).
 	FunctionLog func(function, line string)
@@ -40,6 +43,22 @@ type LocalOptions struct {
 	// LMIMinEnvironments and LMIMaxEnvironments override the LMI
 	// function's FunctionScalingConfig when LMIMaxEnvironments > 0.
 	LMIMinEnvironments, LMIMaxEnvironments int
+	// Credentials are the AWS credentials and region every environment
+	// gets (zero: placeholders; see ResolveCredentials), and AZID the
+	// Availability Zone ID its metadata endpoint answers ("" = a local
+	// one). Every environment also gets the AWS_ENDPOINT_URL and
+	// AWS_ENDPOINT_URL_<SERVICE> variables of this process's environment.
+	Credentials locallambda.Credentials
+	AZID        string
+}
+
+// CPUModel is how the local Lambda throttles its environments: the CFS
+// period of their quotas (0 = locallambda.DefaultCPUPeriod) and, when a
+// calibration gives it, the vCPUs each memory size gets (Source names it).
+type CPUModel struct {
+	Period time.Duration
+	Share  func(memoryMB int) float64
+	Source string
 }
 
 // LocalTarget is a running local Lambda with the project's functions.
@@ -91,6 +110,12 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalTarget, error) {
 		FunctionLog: o.FunctionLog,
 		IdleTimeout: o.IdleTimeout,
 		Scaling:     o.Scaling,
+		CPUPeriod:   o.CPU.Period,
+		CPUShare:    o.CPU.Share,
+		CPUSource:   o.CPU.Source,
+		Credentials: o.Credentials,
+		AZID:        o.AZID,
+		Env:         locallambda.EndpointEnv(os.Environ()),
 	}
 	if o.Matrix {
 		cfg.Functions = append(cfg.Functions, locallambda.MatrixPreset(bin, arch)...)

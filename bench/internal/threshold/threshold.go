@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -32,13 +33,30 @@ type Threshold struct {
 
 var ops = []string{"<=", ">=", "<", ">"}
 
+// k6Metrics are k6's metric names a threshold may start with, as in
+// "http_req_duration:p(95)<500": they name what is measured, not a scope.
+var k6Metrics = map[string]string{
+	"http_req_duration": "",           // the metric follows: p(95), avg, …
+	"http_req_failed":   "error_rate", // its only aggregation, rate
+}
+
+// k6Percentile is k6's spelling of a percentile: p(95), p(99.9).
+var k6Percentile = regexp.MustCompile(`^p\(\s*([0-9.]+)\s*\)$`)
+
 // Parse reads one threshold, e.g. "p95<500ms", "avg<=1.5s",
-// "error_rate<1%", "dropped<1" (a count), "x86_64 2048:p99<2s".
+// "error_rate<1%", "dropped<1" (a count), "x86_64 2048:p99<2s". k6's
+// spelling is accepted too: "p(95)<500" (a bare number is milliseconds),
+// "http_req_failed<0.01" or "rate<0.01" (the error rate), and k6's metric
+// names in front, "http_req_duration:p(95)<500".
 func Parse(s string) (Threshold, error) {
 	t := Threshold{Raw: s}
-	expr := strings.TrimSpace(s)
+	expr := strings.Trim(strings.TrimSpace(s), `'"`+"`")
 	if i := strings.LastIndex(expr, ":"); i >= 0 {
 		t.Scope, expr = strings.TrimSpace(expr[:i]), strings.TrimSpace(expr[i+1:])
+	}
+	k6Metric := ""
+	if m, ok := k6Metrics[t.Scope]; ok {
+		t.Scope, k6Metric = "", m
 	}
 	var left, right string
 	for _, op := range ops {
@@ -51,10 +69,19 @@ func Parse(s string) (Threshold, error) {
 		return t, fmt.Errorf("threshold %q: want METRIC<VALUE, e.g. p95<500ms or error_rate<1%%", s)
 	}
 	t.Metric = strings.ToLower(left)
+	if m := k6Percentile.FindStringSubmatch(t.Metric); m != nil {
+		t.Metric = "p" + m[1]
+	}
+	if m, ok := k6Metrics[t.Metric]; ok && m != "" {
+		t.Metric = m
+	}
+	if k6Metric != "" && t.Metric == "rate" {
+		t.Metric = k6Metric
+	}
 	switch t.Metric {
 	case "avg", "mean":
 		t.Metric = "mean"
-	case "errors", "error-rate", "error_rate":
+	case "errors", "error-rate", "error_rate", "rate":
 		t.Metric = "error_rate"
 	case "dropped":
 	case "min", "max", "trimmed_mean", "p50", "med", "p90", "p95", "p99", "p99.9":
@@ -62,7 +89,7 @@ func Parse(s string) (Threshold, error) {
 			t.Metric = "p50"
 		}
 	default:
-		return t, fmt.Errorf("threshold %q: unknown metric %q (use min, avg, trimmed_mean, p50, p90, p95, p99, p99.9, max, error_rate or dropped)", s, left)
+		return t, fmt.Errorf("threshold %q: unknown metric %q (use min, avg, med, trimmed_mean, p50, p90, p95, p99, p99.9 — or k6's p(95) —, max, error_rate (k6: http_req_failed, rate) or dropped)", s, left)
 	}
 	var err error
 	switch t.Metric {
@@ -82,12 +109,26 @@ func Parse(s string) (Threshold, error) {
 	return t, nil
 }
 
+// k6List is a k6 thresholds entry pasted as it is written in a k6 script:
+// http_req_duration: ['p(95)<500', 'p(99)<1500'].
+var k6List = regexp.MustCompile(`^\s*["']?([A-Za-z_][A-Za-z0-9_.{}:-]*?)["']?\s*:\s*\[(.*)\]\s*,?\s*$`)
+
 // ParseAll parses a list of thresholds (each element may hold several,
-// comma-separated).
+// comma-separated, or be a k6 thresholds entry such as
+// "http_req_duration: ['p(95)<500', 'p(99)<1500']").
 func ParseAll(list []string) ([]Threshold, error) {
 	var out []Threshold
 	for _, item := range list {
-		for _, s := range strings.Split(item, ",") {
+		parts := strings.Split(item, ",")
+		if m := k6List.FindStringSubmatch(item); m != nil {
+			parts = nil
+			for _, e := range strings.Split(m[2], ",") {
+				if e = strings.Trim(strings.TrimSpace(e), `'"`+"`"); e != "" {
+					parts = append(parts, m[1]+":"+e)
+				}
+			}
+		}
+		for _, s := range parts {
 			if strings.TrimSpace(s) == "" {
 				continue
 			}
@@ -162,7 +203,41 @@ func (f Failure) String() string {
 // threshold whose scope matches no subject is reported as an error, so a
 // typo cannot pass silently.
 func Check(ts []Threshold, subjects []Subject) ([]Failure, error) {
+	outcomes, err := Evaluate(ts, subjects)
 	var fails []Failure
+	for _, o := range outcomes {
+		if !o.Passed {
+			fails = append(fails, o.Failure())
+		}
+	}
+	return fails, err
+}
+
+// Outcome is one threshold checked on one subject, passed or not.
+type Outcome struct {
+	Threshold Threshold
+	Subject   string
+	Actual    float64
+	Passed    bool
+	// NoSamples is set for a duration threshold on a subject without a
+	// successful sample: it fails, with no actual value.
+	NoSamples bool
+}
+
+// Failure is the outcome as a crossed threshold.
+func (o Outcome) Failure() Failure {
+	if o.NoSamples {
+		return Failure{Threshold: o.Threshold, Subject: o.Subject + " (no successful samples)"}
+	}
+	return Failure{Threshold: o.Threshold, Subject: o.Subject, Actual: o.Actual}
+}
+
+// Evaluate checks every threshold against every subject in its scope and
+// returns every outcome, threshold by threshold, passed or not (for a
+// report such as JUnit's, one test case each). A threshold whose scope
+// matches no subject is an error.
+func Evaluate(ts []Threshold, subjects []Subject) ([]Outcome, error) {
+	var out []Outcome
 	for _, t := range ts {
 		matched := false
 		for _, s := range subjects {
@@ -170,22 +245,19 @@ func Check(ts []Threshold, subjects []Subject) ([]Failure, error) {
 				continue
 			}
 			matched = true
-			v := s.Value(t.Metric)
-			if t.Metric != "error_rate" && t.Metric != "dropped" {
-				if s.Summary.N == 0 {
-					fails = append(fails, Failure{Threshold: t, Subject: s.Name + " (no successful samples)"})
-					continue
-				}
+			o := Outcome{Threshold: t, Subject: s.Name, Actual: s.Value(t.Metric)}
+			if t.Metric != "error_rate" && t.Metric != "dropped" && s.Summary.N == 0 {
+				o.NoSamples, o.Actual = true, 0
+			} else {
+				o.Passed = holds(o.Actual, t.Op, t.Value)
 			}
-			if !holds(v, t.Op, t.Value) {
-				fails = append(fails, Failure{Threshold: t, Subject: s.Name, Actual: v})
-			}
+			out = append(out, o)
 		}
 		if !matched {
-			return fails, fmt.Errorf("threshold %q matches nothing measured", t.Raw)
+			return out, fmt.Errorf("threshold %q matches nothing measured", t.Raw)
 		}
 	}
-	return fails, nil
+	return out, nil
 }
 
 // Value is the subject's value of a threshold metric (as Threshold.Metric

@@ -33,6 +33,8 @@ type Journal struct {
 	Versions    []string `json:"versions"`
 	Aliases     []string `json:"aliases"`
 	CleanedUp   bool     `json:"cleaned_up"`
+	// Applied is what --apply changed after the cleanup (nil: nothing).
+	Applied *Applied `json:"applied,omitempty"`
 
 	mu   sync.Mutex
 	path string

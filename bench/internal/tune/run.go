@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"lambdabench/bench/internal/cost"
@@ -34,6 +36,11 @@ type Options struct {
 	Env         map[string]string
 	Timeout     time.Duration
 	NoCPULimits bool
+	// CPU is how the local Lambda throttles environments (--cpu-period, --calibration).
+	CPU target.CPUModel
+	// Credentials are the AWS credentials and region the local function gets
+	// (zero: placeholders; see target.ResolveCredentials).
+	Credentials locallambda.Credentials
 
 	// Client opens the Lambda API of the aws target; Endpoint, Region and
 	// Profile are kept in the journal for --cleanup.
@@ -44,19 +51,38 @@ type Options struct {
 	Archs    []string // nil = the function's own
 	Cold     int
 	Runs     int
-	OnlyCold bool // Runs forced cold starts and no warm invocations
+	OnlyCold bool // Cold forced cold starts and no warm invocations (Runs is 0)
 	Parallel int
-	Sleep    time.Duration
-	Payloads []matrix.Payload
+	// ParallelConfigs is how many configurations are measured at once
+	// (≤ 1: one after another). Above 1 every configuration's versions
+	// and alias are published first, as Power Tuning's initializer does.
+	ParallelConfigs int
+	Sleep           time.Duration
+	Payloads        []matrix.Payload
 	// PayloadLabel describes the payloads in the summary.
 	PayloadLabel string
 
 	AllowedErrors int
-	Strategy      string
-	Weight, Trim  float64
-	ColdShare     float64 // < 0 = the share of cold starts measured
-	Prices        cost.PriceTable
-	PricesSource  string
+	// AllowedErrorTypes are function error types whose failures never
+	// count against AllowedErrors (Power Tuning's allowedExceptions).
+	AllowedErrorTypes []string
+	// PowerTuningStats adds every configuration to the Power Tuning
+	// result objects (Power Tuning's includeOutputResults).
+	PowerTuningStats bool
+	Strategy         string
+	Weight, Trim     float64
+	ColdShare        float64 // < 0 = the share of cold starts measured
+	Prices           cost.PriceTable
+	PricesSource     string
+
+	// Apply, when set, applies the verdict once the function is restored
+	// (--apply): not after an interruption, nor when ApplyGate gives a
+	// reason (a crossed threshold), nor when the verdict left
+	// configurations out for errors unless AllowedErrorsSet (the user set
+	// --allowed-errors).
+	Apply            *Apply
+	ApplyGate        func(matrix.Summary) string
+	AllowedErrorsSet bool
 
 	Out    string    // results folder (exists and is writable)
 	DryRun bool      // print the plan to Plan and change nothing
@@ -125,8 +151,8 @@ func Run(ctx context.Context, o Options) (sum matrix.Summary, err error) {
 			break
 		}
 		spec := locallambda.FunctionSpec{Name: o.Function, Binary: bin, Handler: o.Handler, MemoryMB: o.Memories[0],
-			Timeout: o.Timeout, Env: o.Env, Architecture: localArch, ReservedConcurrency: max(10, o.Parallel)}
-		lt, err := target.StartLocal(ctx, target.LocalOptions{Functions: []locallambda.FunctionSpec{spec}, NoCPUControl: o.NoCPULimits})
+			Timeout: o.Timeout, Env: o.Env, Architecture: localArch, ReservedConcurrency: max(10, o.Parallel*max(o.ParallelConfigs, 1))}
+		lt, err := target.StartLocal(ctx, target.LocalOptions{Functions: []locallambda.FunctionSpec{spec}, NoCPUControl: o.NoCPULimits, CPU: o.CPU, Credentials: o.Credentials})
 		if err != nil {
 			return sum, err
 		}
@@ -187,10 +213,14 @@ func Run(ctx context.Context, o Options) (sum matrix.Summary, err error) {
 	runID := strconv.FormatInt(time.Now().Unix(), 36)
 	cold, runs := o.Cold, o.Runs
 	if o.OnlyCold {
-		cold, runs = o.Runs, 0
+		runs = 0
 	}
 	if o.DryRun {
 		writePlan(o.Plan, orig, cfgs, code, runID, cold, runs, len(o.Payloads))
+		if o.ParallelConfigs > 1 && measured > 1 && o.Plan != nil {
+			fmt.Fprintf(o.Plan, "\nWith --parallel-configs %d every version and alias above is published first (in this order), then up to %d configurations are invoked at once.\n", o.ParallelConfigs, o.ParallelConfigs)
+		}
+		describeApply(o.Plan, o.Apply, orig, len(code) > 0)
 		return sum, nil
 	}
 
@@ -210,6 +240,7 @@ func Run(ctx context.Context, o Options) (sum matrix.Summary, err error) {
 		}
 	}
 	sess := &Session{API: api, Journal: j, Code: code, Log: o.Log}
+	var applyTo *cost.Candidate // the verdict, when --apply may apply it
 	defer func() {
 		logf("Cleaning up: deleting the aliases and versions of run %s, restoring $LATEST …", runID)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
@@ -219,6 +250,13 @@ func Run(ctx context.Context, o Options) (sum matrix.Summary, err error) {
 			return
 		}
 		logf("Cleanup done: %s is as it was found.", orig.FunctionName)
+		if applyTo == nil || err != nil || ctx.Err() != nil {
+			return
+		}
+		logf("Applying the verdict: %s %d MB …", applyTo.Arch, applyTo.MemoryMB)
+		if aerr := sess.ApplyVerdict(cctx, *o.Apply, applyTo.Arch, applyTo.MemoryMB); aerr != nil {
+			err = fmt.Errorf("--apply failed (undo what it changed with 'go run ./bench tune --cleanup %s'): %w", o.Out, aerr)
+		}
 	}()
 
 	csvFile, err := os.Create(filepath.Join(o.Out, "samples.csv"))
@@ -231,19 +269,47 @@ func Run(ctx context.Context, o Options) (sum matrix.Summary, err error) {
 		return sum, err
 	}
 	logf("Tuning %s: %d configuration(s), %d cold + %d warm invocation(s) each", orig.FunctionName, measured, cold, runs)
-	var samples []matrix.Sample
-	runErr := matrix.Run(ctx, api, cfgs, matrix.Options{Cold: cold, Runs: runs, Payloads: o.Payloads, Parallel: o.Parallel,
+	var (
+		mu      sync.Mutex // configurations measured at once share the samples
+		samples []matrix.Sample
+		last    = map[string]matrix.Sample{}
+	)
+	mo := matrix.Options{Cold: cold, Runs: runs, Payloads: o.Payloads, Parallel: o.Parallel,
 		SleepBetween: o.Sleep, LogTail: true, AnyResponse: true, Prepare: sess.Prepare,
 		OnSample: func(s matrix.Sample) error {
+			mu.Lock()
+			defer mu.Unlock()
 			samples = append(samples, s)
+			last[matrix.Config{Arch: s.Arch, MemoryMB: s.MemoryMB}.Label()] = s
 			return w.Write(s)
 		},
 		OnProgress: func(c matrix.Config, done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
 			if o.OnSample != nil {
-				o.OnSample(c, done, total, samples[len(samples)-1])
+				o.OnSample(c, done, total, last[c.Label()])
 			}
 		},
-	})
+	}
+	var runErr error
+	if o.ParallelConfigs > 1 && measured > 1 {
+		n := max(cold, 1)
+		logf("Publishing every configuration's version(s) and alias first (%d per configuration), then measuring up to %d configurations at once …", n, o.ParallelConfigs)
+		var quals map[string][]string
+		if quals, runErr = sess.PublishAll(ctx, cfgs, n); runErr == nil {
+			mo.Prepare = func(_ context.Context, c matrix.Config, i int) (matrix.Config, error) {
+				qs := quals[c.Label()]
+				if i >= len(qs) {
+					return c, fmt.Errorf("%s: no version published for cold start %d", c.Label(), i+1)
+				}
+				c.Qualifier = qs[i]
+				return c, nil
+			}
+			runErr = runConcurrently(ctx, api, cfgs, mo, o.ParallelConfigs)
+		}
+	} else {
+		runErr = matrix.Run(ctx, api, cfgs, mo)
+	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		logf("tune stopped: %v", runErr)
 	}
@@ -265,9 +331,9 @@ func Run(ctx context.Context, o Options) (sum matrix.Summary, err error) {
 	}
 	meta := matrix.Meta{Kind: "tune", Target: string(o.Target), Started: started, Payload: o.PayloadLabel, Cold: cold, Runs: runs,
 		Parallel: o.Parallel, Trim: o.Trim, Strategy: o.Strategy, Weight: o.Weight, PricesSource: o.PricesSource,
-		HostCores: hostCores, Confinement: confine, ColdShare: share, AllowedErrors: &allowed,
+		HostCores: hostCores, Confinement: confine, ColdShare: share, AllowedErrors: &allowed, AllowedErrorTypes: o.AllowedErrorTypes,
 		Tune: &matrix.TuneMeta{Function: orig.FunctionName, Endpoint: o.Endpoint, Source: source, Handler: orig.Handler,
-			Archs: archs, Payloads: names, OnlyCold: o.OnlyCold}}
+			Archs: archs, Payloads: names, OnlyCold: o.OnlyCold, PowerTuningStats: o.PowerTuningStats, ParallelConfigs: o.ParallelConfigs}}
 	sum, err = matrix.Build(samples, meta, o.Prices, runErr != nil)
 	if err != nil {
 		return sum, errors.Join(runErr, err)
@@ -284,7 +350,75 @@ func Run(ctx context.Context, o Options) (sum matrix.Summary, err error) {
 	if sum.Verdict == nil {
 		return sum, fmt.Errorf("no configuration was measured successfully (see %s)", filepath.Join(o.Out, "summary.md"))
 	}
+	if o.Apply != nil {
+		if why := applyRefusal(sum, o); why != "" {
+			logf("--apply: not applied — %s.", why)
+		} else {
+			applyTo = &sum.Verdict.Choice
+		}
+	}
 	return sum, nil
+}
+
+// runConcurrently measures the configurations, up to n at once, each
+// through the engine with o; the first error stops the others.
+func runConcurrently(ctx context.Context, api matrix.Lambda, cfgs []matrix.Config, o matrix.Options, n int) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		next  = make(chan matrix.Config)
+	)
+	for range min(n, len(cfgs)) {
+		wg.Go(func() {
+			for c := range next {
+				if err := matrix.Run(runCtx, api, []matrix.Config{c}, o); err != nil {
+					once.Do(func() {
+						first = err
+						cancel()
+					})
+				}
+			}
+		})
+	}
+feed:
+	for _, c := range cfgs {
+		select {
+		case next <- c:
+		case <-runCtx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return first
+}
+
+// applyRefusal says why the verdict must not be applied ("" = it may).
+func applyRefusal(sum matrix.Summary, o Options) string {
+	if o.ApplyGate != nil {
+		if why := o.ApplyGate(sum); why != "" {
+			return why
+		}
+	}
+	if o.AllowedErrorsSet {
+		return ""
+	}
+	var out []string
+	for _, r := range sum.Results {
+		if r.Excluded != "" {
+			out = append(out, r.Label())
+		}
+	}
+	if len(out) > 0 {
+		return fmt.Sprintf("the verdict left out %s for failed invocations; say how many failures you accept with --allowed-errors to apply it anyway", strings.Join(out, ", "))
+	}
+	return ""
 }
 
 // writePlan prints what a run would do, call by call.

@@ -163,6 +163,23 @@ func AliasName(runID, arch string, memoryMB int) string {
 // points the configuration's alias at it and returns the configuration with
 // the alias as its qualifier.
 func (s *Session) Prepare(ctx context.Context, c matrix.Config, cold int) (matrix.Config, error) {
+	version, err := s.publish(ctx, c)
+	if err != nil {
+		return c, err
+	}
+	alias, err := s.pointAlias(ctx, c, version)
+	if err != nil {
+		return c, err
+	}
+	s.logf("  %s %d MB: version %s, alias %s (cold start %d)", c.Arch, c.MemoryMB, version, alias, cold+1)
+	c.Qualifier = alias
+	return c, nil
+}
+
+// publish sets the configuration on $LATEST (code and architecture when
+// they differ, memory, a fresh ColdStartVariable), waits until the update
+// is done and publishes a version, journaled; it returns the version.
+func (s *Session) publish(ctx context.Context, c matrix.Config) (string, error) {
 	j := s.Journal
 	fn := j.Original.FunctionName
 	if s.curArch == "" {
@@ -171,19 +188,19 @@ func (s *Session) Prepare(ctx context.Context, c matrix.Config, cold int) (matri
 	if c.Arch != s.curArch || (s.Code[c.Arch] != nil && !j.CodeChanged) {
 		code := s.Code[c.Arch]
 		if code == nil {
-			return c, fmt.Errorf("no code for %s: pass --source to build it", c.Arch)
+			return "", fmt.Errorf("no code for %s: pass --source to build it", c.Arch)
 		}
 		if err := j.Update(func(j *Journal) { j.CodeChanged = true }); err != nil {
-			return c, err
+			return "", err
 		}
 		s.logf("  UpdateFunctionCode %s: code for %s (%d bytes)", fn, c.Arch, len(code))
 		if _, err := s.API.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
 			FunctionName: aws.String(fn), ZipFile: code, Architectures: []types.Architecture{types.Architecture(c.Arch)},
 		}); err != nil {
-			return c, Explain(fmt.Errorf("update code of %s for %s: %w", fn, c.Arch, err), "lambda:UpdateFunctionCode")
+			return "", Explain(fmt.Errorf("update code of %s for %s: %w", fn, c.Arch, err), "lambda:UpdateFunctionCode")
 		}
 		if err := s.waitUpdated(ctx, fn); err != nil {
-			return c, err
+			return "", err
 		}
 		s.curArch = c.Arch
 	}
@@ -192,37 +209,79 @@ func (s *Session) Prepare(ctx context.Context, c matrix.Config, cold int) (matri
 	if _, err := s.API.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
 		FunctionName: aws.String(fn), MemorySize: aws.Int32(int32(c.MemoryMB)), Environment: &types.Environment{Variables: env},
 	}); err != nil {
-		return c, Explain(fmt.Errorf("set %d MB on %s: %w", c.MemoryMB, fn, err), "lambda:UpdateFunctionConfiguration")
+		return "", Explain(fmt.Errorf("set %d MB on %s: %w", c.MemoryMB, fn, err), "lambda:UpdateFunctionConfiguration")
 	}
 	if err := s.waitUpdated(ctx, fn); err != nil {
-		return c, err
+		return "", err
 	}
 	pv, err := s.API.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(fn), Description: aws.String(j.VersionDescription())})
 	if err != nil {
-		return c, Explain(fmt.Errorf("publish a version of %s: %w", fn, err), "lambda:PublishVersion")
+		return "", Explain(fmt.Errorf("publish a version of %s: %w", fn, err), "lambda:PublishVersion")
 	}
 	version := aws.ToString(pv.Version)
 	if err := j.Update(func(j *Journal) { j.Versions = append(j.Versions, version) }); err != nil {
-		return c, err
+		return "", err
 	}
+	return version, nil
+}
+
+// pointAlias creates the configuration's alias on version, or moves it
+// there, journaled; it returns the alias.
+func (s *Session) pointAlias(ctx context.Context, c matrix.Config, version string) (string, error) {
+	j := s.Journal
+	fn := j.Original.FunctionName
 	alias := AliasName(j.RunID, c.Arch, c.MemoryMB)
 	if s.aliasFor == nil {
 		s.aliasFor = map[string]bool{}
 	}
 	if !s.aliasFor[alias] {
 		if err := j.Update(func(j *Journal) { j.Aliases = append(j.Aliases, alias) }); err != nil {
-			return c, err
+			return "", err
 		}
 		if _, err := s.API.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(fn), Name: aws.String(alias), FunctionVersion: aws.String(version)}); err != nil {
-			return c, Explain(fmt.Errorf("create alias %s: %w", alias, err), "lambda:CreateAlias")
+			return "", Explain(fmt.Errorf("create alias %s: %w", alias, err), "lambda:CreateAlias")
 		}
 		s.aliasFor[alias] = true
 	} else if _, err := s.API.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(fn), Name: aws.String(alias), FunctionVersion: aws.String(version)}); err != nil {
-		return c, Explain(fmt.Errorf("update alias %s: %w", alias, err), "lambda:UpdateAlias")
+		return "", Explain(fmt.Errorf("update alias %s: %w", alias, err), "lambda:UpdateAlias")
 	}
-	s.logf("  %s %d MB: version %s, alias %s (cold start %d)", c.Arch, c.MemoryMB, version, alias, cold+1)
-	c.Qualifier = alias
-	return c, nil
+	return alias, nil
+}
+
+// PublishAll publishes, before anything is measured, every version the
+// measurement will invoke (as Power Tuning's initializer does): per
+// configuration n versions — one per forced cold start — and its alias on
+// the last. Measured configurations can then run at once: each forced
+// cold start invokes its own version (the last through the alias), and
+// the warm invocations the alias. It returns the qualifiers per
+// configuration (Config.Label), in cold-start order.
+func (s *Session) PublishAll(ctx context.Context, cfgs []matrix.Config, n int) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, c := range cfgs {
+		if c.Skip != "" {
+			continue
+		}
+		var qs []string
+		for i := range n {
+			version, err := s.publish(ctx, c)
+			if err != nil {
+				return out, err
+			}
+			if i == n-1 {
+				alias, err := s.pointAlias(ctx, c, version)
+				if err != nil {
+					return out, err
+				}
+				s.logf("  %s %d MB: version %s, alias %s", c.Arch, c.MemoryMB, version, alias)
+				version = alias
+			} else {
+				s.logf("  %s %d MB: version %s (cold start %d)", c.Arch, c.MemoryMB, version, i+1)
+			}
+			qs = append(qs, version)
+		}
+		out[c.Label()] = qs
+	}
+	return out, nil
 }
 
 // waitUpdated polls until $LATEST's LastUpdateStatus is Successful.

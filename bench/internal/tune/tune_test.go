@@ -88,35 +88,104 @@ func TestPayloads(t *testing.T) {
 	}
 	good := write("w.json", `[{"payload":{"a":1},"weight":3},{"payload":"x","weight":1}]`)
 	tests := []struct {
-		name                 string
-		inline, file, weighs string
-		want                 int
-		wantErr              string
+		name, value string
+		want        []string // bodies
+		wantErr     string
 	}{
-		{name: "default", want: 1},
-		{name: "inline", inline: `{"a":1}`, want: 1},
-		{name: "inline not JSON", inline: `{`, wantErr: "not valid JSON"},
-		{name: "file", file: write("p.json", `{"a":1}`), want: 1},
-		{name: "missing file", file: filepath.Join(dir, "none"), wantErr: "no such file"},
-		{name: "weighted", weighs: good, want: 2},
-		{name: "weighted zero", weighs: write("z.json", `[{"payload":1,"weight":0}]`), wantErr: "weight ≥ 1"},
-		{name: "weighted empty", weighs: write("e.json", `[]`), wantErr: "empty"},
-		{name: "weighted unknown field", weighs: write("u.json", `[{"payload":1,"weight":1,"x":2}]`), wantErr: "want ["},
-		{name: "two flags", inline: `{}`, file: good, wantErr: "exclude each other"},
+		{name: "default", want: []string{"{}"}},
+		{name: "inline", value: `{"a":1}`, want: []string{`{"a":1}`}},
+		{name: "inline not JSON", value: `{`, wantErr: "not valid JSON"},
+		{name: "file", value: "@" + write("p.json", "{\"a\":1}\n"), want: []string{`{"a":1}`}},
+		{name: "missing file", value: "@" + filepath.Join(dir, "none"), wantErr: "no such file"},
+		{name: "file not JSON", value: "@" + write("bad.json", "{"), wantErr: "not valid JSON"},
+		{name: "weighted file", value: "@" + good, want: []string{`{"a":1}`, `"x"`}},
+		{name: "weighted inline", value: `[{"payload":"{\"b\":2}","weight":1}]`, want: []string{`{"b":2}`}},
+		{name: "a plain list is one payload", value: `[1,2,3]`, want: []string{`[1,2,3]`}},
+		{name: "a list of other objects is one payload", value: `[{"id":1}]`, want: []string{`[{"id":1}]`}},
+		{name: "weighted zero", value: `[{"payload":1,"weight":0}]`, wantErr: "weight ≥ 1"},
+		{name: "weighted without payload", value: `[{"weight":2}]`, wantErr: "has no payload"},
+		{name: "weighted unknown field", value: `[{"payload":1,"weight":1,"x":2}]`, wantErr: "a weighted list is"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, err := Payloads(tt.inline, tt.file, tt.weighs)
+			ps, err := Payloads(tt.value)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || len(ps) != tt.want {
-				t.Fatalf("Payloads = %v, %v; want %d", ps, err, tt.want)
+			var got []string
+			for _, p := range ps {
+				got = append(got, string(p.Body))
+			}
+			if err != nil || strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Fatalf("Payloads = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// Power Tuning's payload: a string holding JSON is sent as that JSON, any
+// other string as a JSON string; a list of {payload, weight} is weighted.
+func TestPowerTuningPayloads(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want []string
+	}{
+		{`{"a":1}`, []string{`{"a":1}`}},
+		{`"{}"`, []string{`{}`}},
+		{`"just text"`, []string{`"just text"`}},
+		{`[{"payload":"{\"n\":1}","weight":2},{"payload":{"n":2},"weight":1}]`, []string{`{"n":1}`, `{"n":2}`}},
+	}
+	for _, tt := range tests {
+		ps, err := PowerTuningPayloads([]byte(tt.raw), "payload")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.raw, err)
+		}
+		var got []string
+		for _, p := range ps {
+			got = append(got, string(p.Body))
+		}
+		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("%s: %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
+
+func TestReadPowerTuningInput(t *testing.T) {
+	in, err := ReadPowerTuningInput("-", strings.NewReader(`{
+		"lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:thumb",
+		"powerValues": [128, "256", 512], "num": 10, "payload": "{}", "parallelInvocation": true,
+		"strategy": "balanced", "balancedWeight": 0.3, "discardTopBottom": 0.1, "sleepBetweenRunsMs": 50,
+		"onlyColdStarts": false, "allowedExceptions": ["HandledError"], "autoOptimize": true,
+		"autoOptimizeAlias": "live", "dryRun": false, "disablePayloadLogs": true, "includeOutputResults": true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.LambdaARN == "" || len(in.PowerValues) != 3 || in.PowerValues[1] != 256 || *in.Num != 10 || string(in.Payload) != `"{}"` ||
+		!*in.ParallelInvocation || *in.Strategy != "balanced" || *in.BalancedWeight != 0.3 || *in.DiscardTopBottom != 0.1 ||
+		*in.SleepBetweenRunsMs != 50 || in.AllowedExceptions[0] != "HandledError" || !*in.AutoOptimize || *in.AutoOptimizeAlias != "live" ||
+		!*in.DisablePayloadLogs || !*in.IncludeOutputResults || len(in.Keys) != 16 {
+		t.Fatalf("read %+v", in)
+	}
+	if FunctionName(in.LambdaARN) != "thumb" || FunctionName("arn:aws:lambda:us-east-1:1:function:f:live") != "f" || FunctionName("f") != "f" {
+		t.Error("FunctionName")
+	}
+	all, err := ReadPowerTuningInput("-", strings.NewReader(`{"lambdaARN":"f","powerValues":"ALL","allowedExceptions":3}`))
+	if err != nil || len(all.PowerValues) != 46 || all.PowerValues[45] != 3008 || *all.AllowedErrors != 3 {
+		t.Fatalf("ALL: %d values, %v", len(all.PowerValues), err)
+	}
+	for _, bad := range []struct{ body, want string }{
+		{`{"payloadS3":"s3://b/k"}`, "payloadS3 is not supported"},
+		{`{"lambdaARN":"f","foo":1}`, `unknown key "foo"`},
+		{`{"parallelInvocation":"yes"}`, "parallelInvocation"},
+		{`{"allowedExceptions":[1]}`, "allowedExceptions"},
+		{`[1]`, "not a Power Tuning input"},
+	} {
+		if _, err := ReadPowerTuningInput("-", strings.NewReader(bad.body)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want %q", bad.body, err, bad.want)
+		}
 	}
 }
 

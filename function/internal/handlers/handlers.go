@@ -2,7 +2,8 @@
 // invocation payload, calls bcryptbatch or hello, and encodes the response or
 // the error in the shape Lambda and API Gateway expect. Both handlers
 // implement lambda.Handler (Invoke(ctx, payload) ([]byte, error)), so they see
-// the raw payload and can answer malformed input with a clear message.
+// the raw payload and can answer malformed input with a clear message. Probe
+// measures the environment's CPU throttling for bench calibrate.
 package handlers
 
 import (
@@ -17,6 +18,8 @@ import (
 
 	"lambdabench/function/internal/bcryptbatch"
 	"lambdabench/function/internal/hello"
+	"lambdabench/function/internal/probe"
+	"lambdabench/function/internal/procstat"
 )
 
 // Function error types (the errorType of a Lambda function error) returned by Bcrypt.
@@ -144,4 +147,21 @@ func jsonResponse(status int, body any) events.APIGatewayProxyResponse {
 		Headers:    map[string]string{"Content-Type": "application/json"},
 		Body:       string(b),
 	}
+}
+
+// Probe is the probe handler: it spins for the requested wall time and
+// answers how much CPU time it got and when it was paused (package probe).
+type Probe struct{}
+
+// Invoke runs one probe.
+func (Probe) Invoke(_ context.Context, payload []byte) ([]byte, error) {
+	req, err := probe.Decode(payload)
+	if err != nil {
+		return nil, err
+	}
+	out, err := probe.Run(req, procstat.CPUTime)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
 }

@@ -23,7 +23,17 @@ const (
 	MatrixReservedConcurrency = 10
 	// PurposeTag is the value of the Purpose tag on every benchmark resource.
 	PurposeTag = "go-lambda-bench"
+	// ProbeHandler runs the probe that 'bench calibrate' invokes to measure
+	// how environments are throttled.
+	ProbeHandler = "probe"
+	// ProbeTimeoutSeconds bounds a probe (bench calibrate spins for seconds).
+	ProbeTimeoutSeconds = 90
 )
+
+// ProbeMemorySizes are the probe functions' sizes, below one vCPU, where
+// environments are throttled: named <prefix>-probe-<MB>, as bench
+// calibrate --target aws invokes them by default.
+var ProbeMemorySizes = []int{128, 512, 1024}
 
 // MatrixStackProps configures NewMatrixStack.
 type MatrixStackProps struct {
@@ -122,6 +132,37 @@ func NewMatrixStack(scope constructs.Construct, id string, props *MatrixStackPro
 			Value:       fn.FunctionArn(),
 			Description: jsii.String(fmt.Sprintf("ARN of the %s %d MB bcrypt function", c.Arch, c.MemoryMB)),
 		})
+	}
+	// The probe functions, on the first architecture of the matrix: bench
+	// calibrate measures the CPU throttling of real environments with them.
+	if len(p.Configs) > 0 {
+		arch := p.Configs[0].Arch
+		code, err := codes.code(arch)
+		if err != nil {
+			return nil, fmt.Errorf("matrix stack: %w", err)
+		}
+		for _, mb := range ProbeMemorySizes {
+			name := fmt.Sprintf("%s-probe-%d", p.Prefix, mb)
+			id := fmt.Sprintf("Probe%d", mb)
+			fn := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
+				FunctionName: jsii.String(name),
+				Description:  jsii.String(fmt.Sprintf("CPU throttling probe (bench calibrate), %s, %d MB", arch, mb)),
+				Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+				Handler:      jsii.String(ProbeHandler),
+				Architecture: lambdaArch(arch),
+				Code:         code,
+				MemorySize:   jsii.Number(float64(mb)),
+				Timeout:      awscdk.Duration_Seconds(jsii.Number(ProbeTimeoutSeconds)),
+				// One probe at a time per size: a calibration never runs two.
+				ReservedConcurrentExecutions: jsii.Number(1),
+				Role:                         role,
+				LogGroup:                     functionLogGroup(stack, id+"Logs", name, p.LogRetentionDays, role),
+			})
+			awscdk.NewCfnOutput(stack, jsii.String(id+"FunctionName"), &awscdk.CfnOutputProps{
+				Value:       fn.FunctionName(),
+				Description: jsii.String(fmt.Sprintf("Name of the %d MB probe function (bench calibrate --target aws)", mb)),
+			})
+		}
 	}
 	return stack, nil
 }

@@ -135,11 +135,18 @@ func TestMatrixStackDefault(t *testing.T) {
 	if len(cfgs) != 12 {
 		t.Fatalf("default matrix has %d configurations, want 12", len(cfgs))
 	}
-	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(12))
-	tpl.ResourceCountIs(jsii.String("AWS::Logs::LogGroup"), jsii.Number(12))
+	// 12 bcrypt functions and the 3 calibration probes.
+	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(15))
+	tpl.ResourceCountIs(jsii.String("AWS::Logs::LogGroup"), jsii.Number(15))
 	tpl.ResourceCountIs(jsii.String("AWS::IAM::Role"), jsii.Number(1))
-	if outputs := doc["Outputs"].(map[string]any); len(outputs) != 24 {
-		t.Errorf("%d outputs, want 24 (name and ARN of 12 functions)", len(outputs))
+	if outputs := doc["Outputs"].(map[string]any); len(outputs) != 27 {
+		t.Errorf("%d outputs, want 27 (name and ARN of 12 functions, name of 3 probes)", len(outputs))
+	}
+	for _, mb := range ProbeMemorySizes {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
+			"FunctionName": fmt.Sprintf("go-bench-probe-%d", mb), "MemorySize": mb, "Handler": ProbeHandler,
+			"Runtime": "provided.al2023", "ReservedConcurrentExecutions": 1,
+		})
 	}
 
 	fns := functionsByName(doc)
@@ -208,8 +215,11 @@ func TestMatrixStackOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	tpl, doc := synthesized(t, stack)
-	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(2))
+	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(2+len(ProbeMemorySizes)))
 	fns := functionsByName(doc)
+	if fns["mybench-probe-128"] == nil {
+		t.Errorf("no probe function under the prefix: %v", fns)
+	}
 	for name, mb := range map[string]float64{"mybench-arm64-1vcpu-1536mb": 1536, "mybench-arm64-2vcpu-3008mb": 3008} {
 		fn := fns[name]
 		if fn == nil {

@@ -218,6 +218,9 @@ func (c *checker) props(id string) map[string]any {
 func (c *checker) functionsByHandler() (matrix, hello, loadgen []string) {
 	for _, id := range c.ofType(functionType) {
 		switch c.props(id)["Handler"] {
+		case "probe":
+			// The calibration probes live beside the matrix; nothing
+			// else about them needs checking.
 		case "bcrypt":
 			matrix = append(matrix, id)
 		case "hello":
@@ -225,7 +228,7 @@ func (c *checker) functionsByHandler() (matrix, hello, loadgen []string) {
 		case "loadgen":
 			loadgen = append(loadgen, id)
 		default:
-			c.add("stack", "Resources."+id+".Properties.Handler", "handler %v: want bcrypt, hello or loadgen", c.props(id)["Handler"])
+			c.add("stack", "Resources."+id+".Properties.Handler", "handler %v: want bcrypt, hello, probe or loadgen", c.props(id)["Handler"])
 		}
 	}
 	return matrix, hello, loadgen
