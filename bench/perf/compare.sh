@@ -22,7 +22,8 @@
 #             exits; per tool the medians of peak RssAnon, RssAnon at the end (the last sample)
 #             and peak VmHWM (the last sample, VmHWM never falls), the ratio bench/vegeta, and
 #             the growth of peak RssAnon from the shortest RSS_DURS run to the longest;
-#             each run's figures are printed too, with its peak number of open fds.
+#             each run's figures are printed too, with its peak number of open fds, its
+#             number of samples, how long it ran and its exit status.
 #             RssAnon is heap and stacks; VmHWM adds the file-backed pages of the program
 #             (text, data), which are shared, reclaimable and do not scale with load
 # BENCH_BIN=path measures that bench binary instead of building ./bench (e.g. one built
@@ -93,26 +94,31 @@ lateness() {
   echo "p50 at 50 req/s on the 20 ms server: bench $(median < "$WORK/ours-l") ms (send lag p50 $(median < "$WORK/ours-lag") ms), vegeta $(median < "$WORK/veg-l") ms"
 }
 
-# sample PID OUT: every 100 ms append "RssAnon VmHWM" (kB) from /proc/PID/status and the
-# number of open file descriptors (sockets, mostly) to OUT until PID has exited (or is a
-# zombie, which has no memory lines), then reap it
+# sample PID OUT: every 100 ms append "RssAnon VmHWM fds" to OUT, read from
+# /proc/PID/status (kB) and /proc/PID/fd (open file descriptors, sockets mostly), until
+# PID has exited or is a zombie (which has no memory lines); then reap it and set
+# SAMPLED to "seconds-it-ran exit-status", so that a run that ended early shows
 sample() {
-  local pid=$1 out=$2 k v a h fds
+  local pid=$1 out=$2 k v a h st fds t0=$EPOCHREALTIME rc=0
   : > "$out"
   while :; do
-    a=; h=
+    a=; h=; st=
     while read -r k v _; do
-      case $k in RssAnon:) a=$v ;; VmHWM:) h=$v ;; esac
+      case $k in State:) st=$v ;; RssAnon:) a=$v ;; VmHWM:) h=$v ;; esac
     done 2>/dev/null < "/proc/$pid/status" || true
-    [ -n "$a" ] && [ -n "$h" ] || break
-    fds=(/proc/"$pid"/fd/*)
-    echo "$a $h ${#fds[@]}" >> "$out"
+    case $st in ''|Z|X) break ;; esac
+    if [ -n "$a" ] && [ -n "$h" ]; then
+      fds=(/proc/"$pid"/fd/*)
+      echo "$a $h ${#fds[@]}" >> "$out"
+    fi
     sleep 0.1
   done
-  wait "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || rc=$?
+  SAMPLED="$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b-a}') $rc"
 }
-# memrow FILE: the samples' peak RssAnon, last RssAnon, peak VmHWM, peak fds, count
-memrow() { awk '$1>a {a=$1} $2>h {h=$2} $3>f {f=$3} {e=$1} END {print a+0, e+0, h+0, f+0, NR}' "$1"; }
+# memrow FILE: the samples' peak RssAnon, last RssAnon, peak VmHWM, peak fds, count,
+# then $SAMPLED
+memrow() { awk -v x="$SAMPLED" '$1>a {a=$1} $2>h {h=$2} $3>f {f=$3} {e=$1} END {print a+0, e+0, h+0, f+0, NR, x}' "$1"; }
 kib() { awk -v k="$1" 'BEGIN {printf "%d kB (%.1f MiB)", k, k/1024}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "-"}'; }
 
@@ -129,7 +135,7 @@ rss() {
       memrow "$WORK/s" >> "$WORK/ours-m$d"
     done
     local c bo ve
-    echo "anonymous memory at 2000 req/s for ${d}s, medians of $REPS (runs as peak RssAnon, end RssAnon, peak VmHWM in kB, peak open fds, samples):"
+    echo "anonymous memory at 2000 req/s for ${d}s, medians of $REPS (runs as peak RssAnon, end RssAnon, peak VmHWM in kB, peak open fds, samples, seconds, exit status):"
     for c in 1:"peak RssAnon" 2:"end RssAnon" 3:"peak VmHWM"; do
       bo=$(cut -d' ' -f"${c%%:*}" "$WORK/ours-m$d" | median)
       ve=$(cut -d' ' -f"${c%%:*}" "$WORK/veg-m$d" | median)
