@@ -189,6 +189,7 @@ func calibrateRun(ctx context.Context, f *calibrateFlags, mems []int, stderr io.
 			run, err := probeOnce(ctx, client, names[m], f.duration)
 			if err != nil {
 				if ctx.Err() != nil {
+					cal.Notes = append(cal.Notes, fmt.Sprintf("interrupted: %d of %d memory sizes measured", len(cal.Sizes), len(mems)))
 					cal.Finish()
 					return cal, fmt.Errorf("calibrate interrupted: %w", ctx.Err())
 				}
@@ -241,6 +242,9 @@ func printCalibration(w io.Writer, c *calibrate.File) {
 			}
 		}
 		fmt.Fprintf(w, "%5d MB %7.3f vCPU %9.3f %10s %7d %11s %13s\n", s.MemoryMB, s.DocumentedShare, s.Share, period, pauses, run, pause)
+	}
+	for _, n := range c.Notes {
+		fmt.Fprintf(w, "Note: %s.\n", n)
 	}
 	switch {
 	case c.PeriodMs > 0 && c.LocalPeriodMs > 0:
