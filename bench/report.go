@@ -13,6 +13,7 @@ import (
 
 	"lambdabench/bench/internal/compare"
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/lmitune"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/results"
@@ -111,6 +112,15 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout,
 		if err := load.Rebuild(dir, stderr); err != nil {
 			return damaged(err)
 		}
+	case lmitune.Kind:
+		s, err := lmitune.Rebuild(dir, prices, pricesSource)
+		if err != nil {
+			if de := (*lmitune.DamagedError)(nil); errors.As(err, &de) {
+				return usagef("report: %v (nothing rewritten)", de)
+			}
+			return usagef("report: %v", err)
+		}
+		lmitune.PrintTable(stdout, s)
 	}
 	fmt.Fprintf(stdout, "rebuilt %s (%s)\n", dir, kind)
 	return nil
@@ -168,6 +178,9 @@ func folderKind(dir string) (string, error) {
 	}
 	if strings.Contains(head, "worker_count") {
 		return "matrix", nil
+	}
+	if strings.HasPrefix(head, "config,memory_mb,gib_per_vcpu") {
+		return lmitune.Kind, nil
 	}
 	return "load", nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,6 +84,9 @@ type tuneFlags struct {
 var tuneStdin io.Reader = os.Stdin
 
 func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if wantsLMI(args) {
+		return runTuneLMI(ctx, args, stdout, stderr)
+	}
 	var f tuneFlags
 	fs := newFlagSet("tune", "tune [flags]", tuneDescription, stdout, stderr)
 	f.target.register(fs, "aws", targetTune)
@@ -110,6 +114,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and every change it would make; change and invoke nothing")
 	fs.StringVar(&f.cleanup, "cleanup", "", "undo what an interrupted or crashed run left: read the journal in this results `folder`")
 	fs.StringVar(&f.apply, "apply", "", "after the verdict, apply it (Power Tuning's autoOptimize): 'latest' sets the winning memory (with --source, also the winner's architecture and code) on $LATEST; 'alias:NAME' also publishes a version with it and points alias NAME there. Undone by --cleanup DIR")
+	fs.Bool("lmi", false, "tune a function on Lambda Managed Instances instead: memory × GiB per vCPU × invocations per environment, each one's knee under load, its cost against standard Lambda (see 'tune --lmi --help')")
 	fs.StringVar(&f.ptInput, "power-tuning-input", "", "read the settings from an AWS Lambda Power Tuning execution input (JSON `file`, or - for stdin); flags given beside it override it")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -124,6 +129,12 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if f.cleanup != "" {
 		return tuneCleanup(ctx, f, stdout, stderr)
+	}
+	if lmi, err := f.onLMI(ctx, fs); err != nil {
+		return err
+	} else if lmi {
+		fmt.Fprintf(stderr, "%s runs on Lambda Managed Instances: tuning it as 'tune --lmi' does.\n", f.function)
+		return runTuneLMI(ctx, append(slices.Clone(args), "--lmi"), stdout, stderr)
 	}
 	plan, err := f.validate()
 	if err != nil {
@@ -141,6 +152,37 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		removeIfEmpty(f.out)
 	}
 	return err
+}
+
+// onLMI reports whether tune's --function, on AWS, runs on Lambda Managed
+// Instances, so that tune sweeps it as tune --lmi does; a flag of tune's
+// that tune --lmi does not have is then bad usage. Any trouble reading the
+// function is left to the standard path, which reports it.
+func (f *tuneFlags) onLMI(ctx context.Context, fs *flag.FlagSet) (bool, error) {
+	if kind, err := f.target.kind(); err != nil || kind != target.AWS || f.function == "" || f.target.checkEndpoint() != nil {
+		return false, nil
+	}
+	client, err := f.target.lambdaClient(ctx)
+	if err != nil {
+		return false, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if yes, err := tune.IsLMI(cctx, client, f.function); err != nil || !yes {
+		return false, nil
+	}
+	var lf tuneLMIFlags
+	lfs := newTuneLMIFlagSet(&lf, io.Discard, io.Discard)
+	var only []string
+	fs.Visit(func(fl *flag.Flag) {
+		if lfs.Lookup(fl.Name) == nil {
+			only = append(only, "--"+fl.Name)
+		}
+	})
+	if len(only) > 0 {
+		return false, usagef("%s runs on Lambda Managed Instances, which tune sweeps as 'tune --lmi' does; that has no %s (see 'bench tune --lmi --help')", f.function, strings.Join(only, ", "))
+	}
+	return true, nil
 }
 
 // tunePlan is what validation resolved.

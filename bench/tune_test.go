@@ -385,7 +385,7 @@ func TestTuneUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown function", []string{"--endpoint-url", ep, "--function", "nope"}, "function nope not found"},
-		{"LMI", []string{"--endpoint-url", ep, "--function", "managed"}, "Lambda Managed Instances"},
+		{"LMI with a flag tune --lmi lacks", []string{"--endpoint-url", ep, "--function", "managed", "--cold", "2"}, "managed runs on Lambda Managed Instances, which tune sweeps as 'tune --lmi' does; that has no --cold"},
 		{"no function", []string{"--endpoint-url", ep}, "--function NAME|ARN is required"},
 		{"memory too small", []string{"--endpoint-url", ep, "--function", "thumb", "--memory", "64"}, "between 128 and 10240"},
 		{"memory too large", []string{"--endpoint-url", ep, "--function", "thumb", "--memory", "10241"}, "between 128 and 10240"},

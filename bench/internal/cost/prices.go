@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The architectures Lambda bills separately, as the Lambda API spells them.
@@ -38,7 +39,8 @@ type Tier struct {
 type PriceTable struct {
 	// Region is the AWS region the prices apply to, e.g. "us-east-1".
 	Region string `json:"region"`
-	// Date is when the prices were read (YYYY-MM-DD or YYYY-MM).
+	// Date is when the Lambda prices were read (YYYY-MM-DD or YYYY-MM);
+	// each instance row has its own date.
 	Date string `json:"date"`
 	// Source says where the figures come from.
 	Source string `json:"source"`
@@ -51,21 +53,50 @@ type PriceTable struct {
 	// LMIManagementFee is the Lambda Managed Instances management fee as a
 	// fraction of the EC2 on-demand price (0.15 = 15%).
 	LMIManagementFee float64 `json:"lmi_management_fee"`
-	// InstanceHourly is the EC2 on-demand Linux price in USD per hour of the
-	// instance types an LMI capacity provider may run, keyed by type.
-	InstanceHourly map[string]float64 `json:"ec2_on_demand_usd_per_hour"`
+	// Instances are the EC2 instance types an LMI capacity provider may
+	// run, keyed by type ("c8g.xlarge"): price, size, architecture and
+	// where the price comes from.
+	Instances map[string]Instance `json:"ec2_instances"`
 }
+
+// Instance is one EC2 instance type of the price table.
+type Instance struct {
+	// USDPerHour is the on-demand Linux price in USD per hour in the
+	// table's region.
+	USDPerHour float64 `json:"usd_per_hour"`
+	// VCPUs is the instance's vCPU count (large 2, xlarge 4, 2xlarge 8).
+	VCPUs int `json:"vcpus"`
+	// MemoryGiB is the instance's memory in GiB.
+	MemoryGiB float64 `json:"memory_gib"`
+	// Architecture is "arm64" or "x86_64".
+	Architecture string `json:"architecture"`
+	// Source says where USDPerHour comes from.
+	Source string `json:"source"`
+	// Date is when USDPerHour was read (YYYY-MM or YYYY-MM-DD); empty when
+	// not known.
+	Date string `json:"date"`
+}
+
+// Sources of the built-in instance prices.
+const (
+	ec2PublicTables     = "us-east-1 on-demand Linux price as public price tables quote the AWS Price List; not read from AWS by this tool"
+	ec2PublicTablesDate = "2025-12"
+)
 
 // Default returns the built-in us-east-1 price table. Each call returns a
 // fresh copy that the caller may modify.
 func Default() PriceTable {
+	public := func(usdPerHour float64, vcpus int, gibPerVCPU float64, arch string) Instance {
+		return Instance{USDPerHour: usdPerHour, VCPUs: vcpus, MemoryGiB: float64(vcpus) * gibPerVCPU, Architecture: arch,
+			Source: ec2PublicTables, Date: ec2PublicTablesDate}
+	}
+	// c families have 2 GiB per vCPU, m families 4.
 	return PriceTable{
 		Region: "us-east-1",
 		Date:   "2025-12",
 		Source: "Lambda request price, GB-second tiers and LMI fee: AWS Lambda pricing page, us-east-1, " +
-			"as of 2025-12. EC2: us-east-1 on-demand Linux hourly rates as quoted from the AWS Price List " +
-			"by several public price tables (c8g.xlarge $0.15952); not read from AWS by this tool: check " +
-			"them before relying on them",
+			"as of 2025-12. EC2 on-demand prices: each instance type gives its source and date (c8g.xlarge " +
+			"$0.15952, from public price tables); check them before relying on them",
 		RequestPerMillion: 0.20,
 		GBSecond: map[string][]Tier{
 			ArchX86_64: {
@@ -80,25 +111,27 @@ func Default() PriceTable {
 			},
 		},
 		LMIManagementFee: 0.15,
-		InstanceHourly: map[string]float64{
+		Instances: map[string]Instance{
 			// Graviton4 (arm64)
-			"c8g.large":   0.07976,
-			"c8g.xlarge":  0.15952,
-			"c8g.2xlarge": 0.31904,
-			"m8g.large":   0.08976,
-			"m8g.xlarge":  0.17952,
+			"c8g.large":   public(0.07976, 2, 2, ArchARM64),
+			"c8g.xlarge":  public(0.15952, 4, 2, ArchARM64),
+			"c8g.2xlarge": public(0.31904, 8, 2, ArchARM64),
+			"m8g.large":   public(0.08976, 2, 4, ArchARM64),
+			"m8g.xlarge":  public(0.17952, 4, 4, ArchARM64),
 			// Graviton3 (arm64)
-			"c7g.large":   0.0725,
-			"c7g.xlarge":  0.145,
-			"c7g.2xlarge": 0.29,
-			"m7g.large":   0.0816,
-			"m7g.xlarge":  0.1632,
+			"c7g.large":   public(0.0725, 2, 2, ArchARM64),
+			"c7g.xlarge":  public(0.145, 4, 2, ArchARM64),
+			"c7g.2xlarge": public(0.29, 8, 2, ArchARM64),
+			"m7g.large": {USDPerHour: 0.0816, VCPUs: 2, MemoryGiB: 8, Architecture: ArchARM64,
+				Source: "AWS EC2 on-demand pricing, us-east-1, Linux", Date: "2026-06"},
+			"m7g.xlarge": {USDPerHour: 0.1632, VCPUs: 4, MemoryGiB: 16, Architecture: ArchARM64,
+				Source: "twice m7g.large's AWS price (AWS, 2026-06): on-demand prices double with each size of a family", Date: "2026-06"},
 			// Intel Sapphire Rapids (x86_64)
-			"c7i.large":   0.08925,
-			"c7i.xlarge":  0.1785,
-			"c7i.2xlarge": 0.357,
-			"m7i.large":   0.1008,
-			"m7i.xlarge":  0.2016,
+			"c7i.large":   public(0.08925, 2, 2, ArchX86_64),
+			"c7i.xlarge":  public(0.1785, 4, 2, ArchX86_64),
+			"c7i.2xlarge": public(0.357, 8, 2, ArchX86_64),
+			"m7i.large":   public(0.1008, 2, 4, ArchX86_64),
+			"m7i.xlarge":  public(0.2016, 4, 4, ArchX86_64),
 		},
 	}
 }
@@ -116,8 +149,17 @@ func NormalizeArch(arch string) (string, error) {
 }
 
 // Validate reports every problem of the table at once: negative or
-// non-finite prices, unknown architectures, missing or unsorted tiers.
+// non-finite prices, unknown architectures, missing or unsorted tiers,
+// instance types without vcpus, memory_gib or architecture, and instance
+// dates not in YYYY-MM or YYYY-MM-DD form.
 func (t PriceTable) Validate() error {
+	if err := errors.Join(t.problems()...); err != nil {
+		return fmt.Errorf("invalid price table: %w", err)
+	}
+	return nil
+}
+
+func (t PriceTable) problems() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if !validPrice(t.RequestPerMillion) {
@@ -156,27 +198,67 @@ func (t PriceTable) Validate() error {
 			bad("gb_second_tiers: missing architecture %q", arch)
 		}
 	}
-	for _, typ := range slices.Sorted(maps.Keys(t.InstanceHourly)) {
+	for _, typ := range slices.Sorted(maps.Keys(t.Instances)) {
+		in := t.Instances[typ]
 		if strings.TrimSpace(typ) == "" {
-			bad("ec2_on_demand_usd_per_hour: empty instance type")
+			bad("ec2_instances: empty instance type")
+			continue
 		}
-		if p := t.InstanceHourly[typ]; !validPrice(p) {
-			bad("ec2_on_demand_usd_per_hour.%s must be a non-negative number, got %v", typ, p)
+		if !validPrice(in.USDPerHour) {
+			bad("ec2_instances.%s: usd_per_hour must be a non-negative number, got %v", typ, in.USDPerHour)
+		}
+		var missing []string
+		switch {
+		case in.VCPUs == 0:
+			missing = append(missing, "vcpus")
+		case in.VCPUs < 0:
+			bad("ec2_instances.%s: vcpus must be positive, got %d", typ, in.VCPUs)
+		}
+		switch {
+		case in.MemoryGiB == 0:
+			missing = append(missing, "memory_gib")
+		case !(in.MemoryGiB > 0) || math.IsInf(in.MemoryGiB, 0):
+			bad("ec2_instances.%s: memory_gib must be a positive number, got %v", typ, in.MemoryGiB)
+		}
+		switch in.Architecture {
+		case "":
+			missing = append(missing, "architecture")
+		case ArchARM64, ArchX86_64:
+		default:
+			bad("ec2_instances.%s: unknown architecture %q (want %q or %q)", typ, in.Architecture, ArchARM64, ArchX86_64)
+		}
+		if len(missing) > 0 {
+			bad("ec2_instances.%s: missing %s (an instance type needs usd_per_hour, vcpus, memory_gib and architecture)", typ, strings.Join(missing, ", "))
+		}
+		if in.Date != "" && !validDate(in.Date) {
+			bad("ec2_instances.%s: date %q: want YYYY-MM or YYYY-MM-DD", typ, in.Date)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("invalid price table: %w", err)
+	return errs
+}
+
+// validDate reports whether s is a YYYY-MM or YYYY-MM-DD date.
+func validDate(s string) bool {
+	for _, layout := range []string{"2006-01", "2006-01-02"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
 	}
-	return nil
+	return false
 }
 
 func validPrice(p float64) bool { return p >= 0 && !math.IsInf(p, 0) }
 
 // Load reads a JSON price table from path over the defaults: every field
-// the file gives replaces the default; within the two maps
-// (gb_second_tiers, ec2_on_demand_usd_per_hour) each key given replaces or
-// adds that one entry and the other defaults stay. Unknown fields are an
-// error, and the result is validated.
+// the file gives replaces the default; within gb_second_tiers each
+// architecture given replaces that architecture's tiers, and within
+// ec2_instances each type given replaces the fields it gives of that row
+// (a new type needs usd_per_hour, vcpus, memory_gib and architecture); the
+// other defaults stay. A row whose price the file gives without a source
+// or date gets "given in FILE" and the file's date. The price-only
+// ec2_on_demand_usd_per_hour map of older tables is still read: it sets
+// the price of built-in types only. Unknown fields are an error, and the
+// result is validated.
 func Load(path string) (PriceTable, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -192,26 +274,162 @@ func Load(path string) (PriceTable, error) {
 
 // Parse reads a JSON price table from r over the defaults, as Load does.
 // name says where the overrides came from; it goes into Source when the
-// JSON does not set its own.
+// JSON does not set its own, and into the source of instance rows whose
+// price it gives without one.
 func Parse(r io.Reader, name string) (PriceTable, error) {
-	t := Default()
-	defaultSource := t.Source
-	t.Source = ""
+	def := Default()
+	f := tableFile{plainTable: plainTable(def)}
+	f.Source, f.Date = "", "" // to tell whether the file gives them
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil {
+	if err := dec.Decode(&f); err != nil {
 		return PriceTable{}, fmt.Errorf("decode: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return PriceTable{}, errors.New("decode: unexpected data after the JSON object")
 	}
+	t, errs := f.merge(name, true)
 	if t.Source == "" {
-		t.Source = fmt.Sprintf("defaults (%s) with overrides from %s", defaultSource, name)
+		t.Source = fmt.Sprintf("defaults (%s) with overrides from %s", def.Source, name)
 	}
-	if err := t.Validate(); err != nil {
-		return PriceTable{}, err
+	if t.Date == "" {
+		t.Date = def.Date
+	}
+	if err := errors.Join(append(errs, t.problems()...)...); err != nil {
+		return PriceTable{}, fmt.Errorf("invalid price table: %w", err)
 	}
 	return t, nil
+}
+
+// UnmarshalJSON reads a price table over t as Parse reads one over the
+// defaults, but without validating it or rejecting unknown fields, for the
+// summary.json files that embed a table. It still reads the
+// ec2_on_demand_usd_per_hour map of older files: a built-in type gets its
+// built-in row with that price, an unknown type a row with the price
+// alone (enough for InstancePrice, not for the capacity math; Validate
+// reports it).
+func (t *PriceTable) UnmarshalJSON(b []byte) error {
+	f := tableFile{plainTable: plainTable(*t)}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*t, _ = f.merge("the JSON price table", false)
+	return nil
+}
+
+// plainTable is PriceTable without its methods, so that decoding it does
+// not call UnmarshalJSON.
+type plainTable PriceTable
+
+// tableFile is a price table as JSON gives it: instance rows may give only
+// some of their fields, and ec2_on_demand_usd_per_hour is the price-only
+// instance map of older tables. Its Instances hide plainTable's.
+type tableFile struct {
+	plainTable
+	Instances    map[string]instanceFields `json:"ec2_instances"`
+	LegacyHourly map[string]float64        `json:"ec2_on_demand_usd_per_hour"`
+}
+
+// instanceFields is an instance row as JSON gives it: nil is a field left
+// out.
+type instanceFields struct {
+	USDPerHour   *float64 `json:"usd_per_hour"`
+	VCPUs        *int     `json:"vcpus"`
+	MemoryGiB    *float64 `json:"memory_gib"`
+	Architecture *string  `json:"architecture"`
+	Source       *string  `json:"source"`
+	Date         *string  `json:"date"`
+}
+
+// merge lays the instance rows of f over the rows f's table already has
+// and returns the table. origin names the JSON for the source of the rows
+// whose price it gives without one. strict (Parse) reports a new type
+// missing a field, a bad architecture and an ec2_on_demand_usd_per_hour
+// entry that is not a built-in type or is also under ec2_instances, and
+// leaves those entries out; otherwise (UnmarshalJSON) they are kept as
+// given.
+func (f tableFile) merge(origin string, strict bool) (PriceTable, []error) {
+	var errs []error
+	t := PriceTable(f.plainTable)
+	rows := maps.Clone(t.Instances)
+	if rows == nil && (len(f.Instances) > 0 || len(f.LegacyHourly) > 0) {
+		rows = map[string]Instance{}
+	}
+	for _, typ := range slices.Sorted(maps.Keys(f.Instances)) {
+		in := f.Instances[typ]
+		row, known := rows[typ]
+		if !known && strict {
+			var missing []string
+			for _, m := range []struct {
+				given bool
+				name  string
+			}{{in.USDPerHour != nil, "usd_per_hour"}, {in.VCPUs != nil, "vcpus"}, {in.MemoryGiB != nil, "memory_gib"}, {in.Architecture != nil, "architecture"}} {
+				if !m.given {
+					missing = append(missing, m.name)
+				}
+			}
+			if len(missing) > 0 {
+				errs = append(errs, fmt.Errorf("ec2_instances.%s: missing %s (a type not in the built-in table needs usd_per_hour, vcpus, memory_gib and architecture)",
+					typ, strings.Join(missing, ", ")))
+				continue
+			}
+		}
+		if in.USDPerHour != nil {
+			row.USDPerHour = *in.USDPerHour
+			row.Source, row.Date = "given in "+origin, t.Date
+		}
+		if in.VCPUs != nil {
+			row.VCPUs = *in.VCPUs
+		}
+		if in.MemoryGiB != nil {
+			row.MemoryGiB = *in.MemoryGiB
+		}
+		if in.Architecture != nil {
+			row.Architecture = *in.Architecture
+			if a, err := NormalizeArch(*in.Architecture); err == nil {
+				row.Architecture = a
+			} else if strict {
+				errs = append(errs, fmt.Errorf("ec2_instances.%s: %w", typ, err))
+				continue
+			}
+		}
+		if in.Source != nil {
+			row.Source = *in.Source
+		}
+		if in.Date != nil {
+			row.Date = *in.Date
+		}
+		rows[typ] = row
+	}
+	builtin := Default().Instances
+	for _, typ := range slices.Sorted(maps.Keys(f.LegacyHourly)) {
+		price := f.LegacyHourly[typ]
+		if _, both := f.Instances[typ]; both {
+			if strict {
+				errs = append(errs, fmt.Errorf("ec2_on_demand_usd_per_hour.%s: also given under ec2_instances; give it there only", typ))
+			}
+			continue
+		}
+		row, known := rows[typ]
+		if !known {
+			row, known = builtin[typ]
+		}
+		switch {
+		case strict && !known:
+			errs = append(errs, fmt.Errorf("ec2_on_demand_usd_per_hour.%s: not a built-in instance type: give it under ec2_instances with usd_per_hour, vcpus, memory_gib and architecture", typ))
+			continue
+		case strict && !validPrice(price):
+			errs = append(errs, fmt.Errorf("ec2_on_demand_usd_per_hour.%s must be a non-negative number, got %v", typ, price))
+			continue
+		}
+		if !known || row.USDPerHour != price {
+			row.USDPerHour = price
+			row.Source, row.Date = "ec2_on_demand_usd_per_hour in "+origin, t.Date
+		}
+		rows[typ] = row
+	}
+	t.Instances = rows
+	return t, errs
 }
 
 // WriteJSON writes the table as indented JSON, the format Load reads: dump
@@ -251,12 +469,44 @@ func (t PriceTable) tiers(arch string) ([]Tier, error) {
 	return tiers, nil
 }
 
-// InstancePrice is the on-demand hourly price of an EC2 instance type.
-func (t PriceTable) InstancePrice(instanceType string) (float64, error) {
-	p, ok := t.InstanceHourly[instanceType]
+// ErrUnknownInstanceType is wrapped by the errors about an instance type
+// the price table does not have.
+var ErrUnknownInstanceType = errors.New("instance type not in the price table")
+
+// Instance returns the row of instanceType. A type the table does not have
+// is an error wrapping ErrUnknownInstanceType that says how to add it with
+// --prices.
+func (t PriceTable) Instance(instanceType string) (Instance, error) {
+	in, ok := t.Instances[instanceType]
 	if !ok {
-		return 0, fmt.Errorf("no on-demand price for instance type %q (known: %s; add it to the price table)",
-			instanceType, strings.Join(slices.Sorted(maps.Keys(t.InstanceHourly)), ", "))
+		return Instance{}, fmt.Errorf("%w: %q (known: %s); add it under ec2_instances, with usd_per_hour, vcpus, memory_gib and architecture, in a --prices file (see matrix --print-prices)",
+			ErrUnknownInstanceType, instanceType, strings.Join(slices.Sorted(maps.Keys(t.Instances)), ", "))
 	}
-	return p, nil
+	return in, nil
+}
+
+// InstancePrice is the on-demand hourly price of an EC2 instance type; an
+// unknown type is an error as Instance gives.
+func (t PriceTable) InstancePrice(instanceType string) (float64, error) {
+	in, err := t.Instance(instanceType)
+	if err != nil {
+		return 0, err
+	}
+	return in.USDPerHour, nil
+}
+
+// InstanceTypes returns the instance types of the table of arch (any
+// spelling NormalizeArch reads), sorted by name.
+func (t PriceTable) InstanceTypes(arch string) ([]string, error) {
+	a, err := NormalizeArch(arch)
+	if err != nil {
+		return nil, err
+	}
+	var types []string
+	for _, typ := range slices.Sorted(maps.Keys(t.Instances)) {
+		if t.Instances[typ].Architecture == a {
+			types = append(types, typ)
+		}
+	}
+	return types, nil
 }

@@ -64,6 +64,26 @@ type Original struct {
 	TimeoutSec   int32             `json:"timeout_s"`
 	Handler      string            `json:"handler"`
 	Runtime      string            `json:"runtime"`
+	// LMI is the function's capacity provider configuration, for a
+	// function on Lambda Managed Instances (nil: standard Lambda).
+	LMI *LMIConfig `json:"lmi,omitempty"`
+}
+
+// LMIConfig is a function's Lambda Managed Instances configuration
+// (CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig).
+type LMIConfig struct {
+	CapacityProviderArn string  `json:"capacity_provider_arn"`
+	GiBPerVCPU          float64 `json:"gib_per_vcpu"`
+	PerEnvConcurrency   int32   `json:"per_env_concurrency"`
+}
+
+// Input is the CapacityProviderConfig that sets c.
+func (c LMIConfig) Input() *types.CapacityProviderConfig {
+	return &types.CapacityProviderConfig{LambdaManagedInstancesCapacityProviderConfig: &types.LambdaManagedInstancesCapacityProviderConfig{
+		CapacityProviderArn:                   aws.String(c.CapacityProviderArn),
+		ExecutionEnvironmentMemoryGiBPerVCpu:  aws.Float64(c.GiBPerVCPU),
+		PerExecutionEnvironmentMaxConcurrency: aws.Int32(c.PerEnvConcurrency),
+	}}
 }
 
 // UnsupportedError says why tune cannot handle a function.
@@ -81,6 +101,37 @@ func (e *NotFoundError) Error() string {
 // Inspect reads the function and refuses what tune cannot handle: Lambda
 // Managed Instances, SnapStart and provisioned concurrency.
 func Inspect(ctx context.Context, api API, function string) (Original, error) {
+	o, err := inspect(ctx, api, function)
+	if err == nil && o.LMI != nil {
+		err = &UnsupportedError{fmt.Sprintf("function %s runs on Lambda Managed Instances (a capacity provider): tune it with 'bench tune --lmi --function %s'", o.FunctionName, function)}
+	}
+	return o, err
+}
+
+// InspectLMI reads a function on Lambda Managed Instances; a standard
+// function is refused (tune it without --lmi).
+func InspectLMI(ctx context.Context, api API, function string) (Original, error) {
+	o, err := inspect(ctx, api, function)
+	if err == nil && o.LMI == nil {
+		err = &UnsupportedError{fmt.Sprintf("function %s is a standard Lambda function (no capacity provider): tune it without --lmi, or give --standard-from a folder of that tune to compare it with LMI", o.FunctionName)}
+	}
+	return o, err
+}
+
+// IsLMI reports whether a function runs on Lambda Managed Instances.
+func IsLMI(ctx context.Context, api API, function string) (bool, error) {
+	out, err := api.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(function)})
+	if err != nil {
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return false, &NotFoundError{Function: function}
+		}
+		return false, Explain(fmt.Errorf("read function %s: %w", function, err), "lambda:GetFunctionConfiguration")
+	}
+	return out.CapacityProviderConfig != nil, nil
+}
+
+func inspect(ctx context.Context, api API, function string) (Original, error) {
 	out, err := api.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(function)})
 	if err != nil {
 		var nf *types.ResourceNotFoundException
@@ -103,8 +154,10 @@ func Inspect(ctx context.Context, api API, function string) (Original, error) {
 		o.HasEnv = true
 		maps.Copy(o.Env, c.Environment.Variables)
 	}
-	if c.CapacityProviderConfig != nil {
-		return o, &UnsupportedError{fmt.Sprintf("function %s runs on Lambda Managed Instances (a capacity provider): tune sweeps standard Lambda memory sizes only; use `bench load` for LMI", o.FunctionName)}
+	if cp := c.CapacityProviderConfig; cp != nil && cp.LambdaManagedInstancesCapacityProviderConfig != nil {
+		l := cp.LambdaManagedInstancesCapacityProviderConfig
+		o.LMI = &LMIConfig{CapacityProviderArn: aws.ToString(l.CapacityProviderArn),
+			GiBPerVCPU: aws.ToFloat64(l.ExecutionEnvironmentMemoryGiBPerVCpu), PerEnvConcurrency: aws.ToInt32(l.PerExecutionEnvironmentMaxConcurrency)}
 	}
 	if c.SnapStart != nil && c.SnapStart.ApplyOn == types.SnapStartApplyOnPublishedVersions {
 		return o, &UnsupportedError{fmt.Sprintf("function %s has SnapStart on published versions: every version tune publishes would take a snapshot, and its cold starts would not be the function's; turn SnapStart off on a copy to tune it", o.FunctionName)}
@@ -382,14 +435,20 @@ func (s *Session) Cleanup(ctx context.Context, originalCode []byte) error {
 		}
 	}
 	env := maps.Clone(o.Env)
-	if _, err := s.API.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+	in := &lambda.UpdateFunctionConfigurationInput{
 		FunctionName: aws.String(fn), MemorySize: aws.Int32(o.MemoryMB), Environment: &types.Environment{Variables: env},
-	}); err != nil {
+	}
+	what := fmt.Sprintf("%d MB and its own environment", o.MemoryMB)
+	if o.LMI != nil {
+		in.CapacityProviderConfig = o.LMI.Input()
+		what = fmt.Sprintf("%d MB, %g GiB per vCPU, %d per environment and its own environment", o.MemoryMB, o.LMI.GiBPerVCPU, o.LMI.PerEnvConcurrency)
+	}
+	if _, err := s.API.UpdateFunctionConfiguration(ctx, in); err != nil {
 		errs = append(errs, Explain(fmt.Errorf("restore the configuration of %s: %w", fn, err), "lambda:UpdateFunctionConfiguration"))
 	} else if err := s.waitUpdated(ctx, fn); err != nil {
 		errs = append(errs, err)
 	} else {
-		s.logf("  UpdateFunctionConfiguration %s: %d MB and its own environment restored", fn, o.MemoryMB)
+		s.logf("  UpdateFunctionConfiguration %s: %s restored", fn, what)
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)

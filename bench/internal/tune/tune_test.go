@@ -42,7 +42,9 @@ func TestInspect(t *testing.T) {
 			Architectures: []types.Architecture{types.ArchitectureArm64}, Environment: &types.EnvironmentResponse{Variables: map[string]string{"A": "1"}}}
 	}
 	lmi := base()
-	lmi.CapacityProviderConfig = &types.CapacityProviderConfig{}
+	lmi.CapacityProviderConfig = &types.CapacityProviderConfig{LambdaManagedInstancesCapacityProviderConfig: &types.LambdaManagedInstancesCapacityProviderConfig{
+		CapacityProviderArn: aws.String("arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp"), ExecutionEnvironmentMemoryGiBPerVCpu: aws.Float64(2),
+		PerExecutionEnvironmentMaxConcurrency: aws.Int32(16)}}
 	snap := base()
 	snap.SnapStart = &types.SnapStartResponse{ApplyOn: types.SnapStartApplyOnPublishedVersions}
 	tests := []struct {
@@ -53,7 +55,7 @@ func TestInspect(t *testing.T) {
 	}{
 		{"ok", &fakeAPI{cfg: base()}, "", nil},
 		{"unknown", &fakeAPI{getErr: &types.ResourceNotFoundException{Message: aws.String("nope")}}, "not found", new(*NotFoundError)},
-		{"LMI", &fakeAPI{cfg: lmi}, "Lambda Managed Instances", new(*UnsupportedError)},
+		{"LMI", &fakeAPI{cfg: lmi}, "tune --lmi --function f", new(*UnsupportedError)},
 		{"SnapStart", &fakeAPI{cfg: snap}, "SnapStart", new(*UnsupportedError)},
 		{"provisioned concurrency", &fakeAPI{cfg: base(), pc: []types.ProvisionedConcurrencyConfigListItem{{FunctionArn: aws.String("arn:f:live")}}}, "provisioned concurrency", new(*UnsupportedError)},
 		{"access denied", &fakeAPI{getErr: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}}, "lambda:GetFunction", nil},

@@ -1,0 +1,198 @@
+package lmitune
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/stats"
+	"lambdabench/bench/internal/threshold"
+)
+
+// Rebuild recomputes an LMI tune's results folder from its samples.csv:
+// every step's counts, throughput and latency percentiles, whether it met
+// the run's objectives, the knees, and the costs with prices (a
+// --prices table, or the built-in one); environments, CPU and host load
+// come from summary.json, which samples do not hold. It rewrites
+// summary.json, summary.md and the charts. A damaged samples.csv or
+// summary.json leaves the folder as it was.
+func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, error) {
+	s, err := Read(dir)
+	if err != nil {
+		return s, err
+	}
+	slo, err := threshold.ParseAll(s.Meta.SLO)
+	if err != nil {
+		return s, fmt.Errorf("%s: objectives %v: %w", dir, s.Meta.SLO, err)
+	}
+	acc, err := readSamples(filepath.Join(dir, "samples.csv"))
+	if err != nil {
+		return s, err
+	}
+	for i := range s.Results {
+		r := &s.Results[i]
+		r.KneeStep, r.KneeRPSPerEnv, r.KneeRPSPerVCPU, r.KneeP99 = 0, 0, 0, 0
+		for k := range r.Steps {
+			st := &r.Steps[k]
+			a := acc[stepKey{r.Label, st.Step}]
+			if a == nil {
+				a = &stepAcc{hist: stats.NewHistogram()}
+			}
+			st.Requests, st.OK, st.Dropped = a.requests, a.ok, a.dropped
+			st.Status429, st.Status4xx, st.Status5xx, st.FunctionErrors, st.NetworkErrors = a.c429, a.c4xx, a.c5xx, a.fn, a.net
+			st.Throughput, st.Goodput = 0, 0
+			if st.DurationS > 0 {
+				st.Throughput = round3(float64(a.requests) / st.DurationS)
+				st.Goodput = round3(float64(a.ok) / st.DurationS)
+			}
+			st.ErrorRate = 0
+			if n := a.requests + a.dropped; n > 0 {
+				st.ErrorRate = float64(n-a.ok) / float64(n)
+			}
+			st.Latency = a.hist.Summary(stats.DefaultTrim)
+			st.Held, st.Broke = judge(slo, s.Meta.MaxErrorRate, r.Label, *st)
+			if st.Held && (r.KneeStep == 0 || st.Goodput > r.Steps[r.KneeStep-1].Goodput) {
+				r.KneeStep = st.Step
+			}
+		}
+		if r.KneeStep > 0 {
+			k := r.Steps[r.KneeStep-1]
+			envs := float64(max(r.Environments, 1))
+			r.KneeRPSPerEnv = round3(k.Goodput / envs)
+			r.KneeRPSPerVCPU = round3(k.Goodput / envs / r.VCPUsPerEnv)
+			r.KneeP99 = k.Latency.P99
+		}
+		if r.Status == "ok" || r.Status == "no step held" {
+			r.Status = "ok"
+			if !r.Held() {
+				r.Status = "no step held"
+			}
+		}
+	}
+	var rates []float64
+	for _, rc := range s.Rates {
+		rates = append(rates, rc.RPS)
+	}
+	if pricesSource != "" {
+		s.Meta.Prices = pricesSource
+	} else {
+		s.Meta.Prices = fmt.Sprintf("built-in (%s, %s)", prices.Region, prices.Date)
+	}
+	s.Meta.Notes = dropCostNotes(s.Meta.Notes)
+	if err := Price(&s, rates, s.Meta.allowed(), prices); err != nil {
+		s.Meta.Notes = append(s.Meta.Notes, "costs: "+err.Error())
+	}
+	return s, Write(dir, s)
+}
+
+func dropCostNotes(notes []string) []string {
+	var out []string
+	for _, n := range notes {
+		if len(n) < 7 || n[:7] != "costs: " {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+type stepKey struct {
+	config string
+	step   int
+}
+
+type stepAcc struct {
+	requests, ok, dropped          int64
+	c429, c4xx, c5xx, fn, net, oth int64
+	hist                           *stats.Histogram
+}
+
+// DamagedError is a samples.csv that cannot be read.
+type DamagedError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("%s: damaged at line %d: %v", e.Path, e.Line, e.Err)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// readSamples reads an LMI tune's samples.csv into per-step counts and
+// successful latencies.
+func readSamples(path string) (map[stepKey]*stepAcc, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err != nil {
+		return nil, &DamagedError{path, 1, fmt.Errorf("no header: %w", err)}
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, want := range SampleHeader {
+		if _, ok := col[want]; !ok {
+			return nil, &DamagedError{path, 1, fmt.Errorf("no column %q: not an LMI tune's samples", want)}
+		}
+	}
+	out := map[stepKey]*stepAcc{}
+	line := 1
+	for {
+		rec, err := r.Read()
+		line++
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, &DamagedError{path, line, err}
+		}
+		step, err1 := strconv.Atoi(rec[col["step"]])
+		status, err2 := strconv.Atoi(rec[col["status"]])
+		lat, err3 := strconv.ParseFloat(rec[col["latency_ms"]], 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, &DamagedError{path, line, err}
+		}
+		k := stepKey{rec[col["config"]], step}
+		a := out[k]
+		if a == nil {
+			a = &stepAcc{hist: stats.NewHistogram()}
+			out[k] = a
+		}
+		e := rec[col["error"]]
+		if e == "dropped" {
+			a.dropped++
+			continue
+		}
+		a.requests++
+		switch {
+		case e == "" && status >= 200 && status < 300:
+			a.ok++
+			a.hist.Record(time.Duration(lat * float64(time.Millisecond)))
+		case status == 429:
+			a.c429++
+		case status >= 400 && status < 500:
+			a.c4xx++
+		case status >= 500:
+			a.c5xx++
+		case status == 0:
+			a.net++
+		case e != "":
+			a.fn++
+		default:
+			a.oth++
+		}
+	}
+}

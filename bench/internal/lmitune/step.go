@@ -1,0 +1,288 @@
+package lmitune
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"lambdabench/bench/internal/hostload"
+	"lambdabench/bench/internal/load"
+	"lambdabench/bench/internal/stats"
+	"lambdabench/bench/internal/target"
+	"lambdabench/bench/internal/threshold"
+	"lambdabench/bench/internal/tune"
+)
+
+// measurer runs one configuration's ramp against its version.
+type measurer struct {
+	o        Options
+	api      tune.LMIAPI
+	lt       *target.LocalTarget
+	mon      *hostload.Monitor
+	samples  *sampleWriter
+	function string
+	version  string
+}
+
+// ramp steps the load up until a step breaks an objective (that step is
+// recorded too) or the ramp ends, and sets the knee: the held step with
+// the highest goodput.
+func (m *measurer) ramp(ctx context.Context, res *Result) error {
+	for i, level := range m.o.RampFor(res.Config) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		st, err := m.step(ctx, res, i+1, level)
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil && st.Requests == 0 {
+			return nil
+		}
+		res.Steps = append(res.Steps, st)
+		if m.o.OnStep != nil {
+			m.o.OnStep(*res, st)
+		}
+		if st.Held && (res.KneeStep == 0 || st.Goodput > res.Steps[res.KneeStep-1].Goodput) {
+			res.KneeStep = st.Step
+		}
+		if !st.Held || ctx.Err() != nil {
+			break
+		}
+	}
+	if res.KneeStep > 0 {
+		k := res.Steps[res.KneeStep-1]
+		envs := float64(max(res.Environments, 1))
+		res.KneeRPSPerEnv = round3(k.Goodput / envs)
+		res.KneeRPSPerVCPU = round3(k.Goodput / envs / res.VCPUsPerEnv)
+		res.KneeP99 = k.Latency.P99
+	}
+	return nil
+}
+
+// step offers one level for Step and measures it.
+func (m *measurer) step(ctx context.Context, res *Result, n int, level float64) (Step, error) {
+	o := m.o
+	st := Step{Step: n, Offered: level, Environments: -1, EnvCPU: -1}
+	stages := load.Stages{{Duration: 0, Target: level}, {Duration: o.Step, Target: level}}
+	ep := load.Endpoint{Name: res.Label, Function: &load.Function{Name: m.function + ":" + m.version, Payload: o.Payload}}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	maxInFlight := load.DefaultMaxInFlight
+	started := time.Now()
+	ch, err := load.Attack(ctx, []load.Endpoint{ep}, load.AttackOptions{
+		Scenario: res.Label, Model: o.Model, Stages: stages, Timeout: timeout + 5*time.Second,
+		MaxInFlight: maxInFlight, Invoker: m.api,
+	})
+	if err != nil {
+		return st, err
+	}
+	var envs envCounter
+	stopEnvs := make(chan struct{})
+	var wg sync.WaitGroup
+	if m.lt != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			envs.watch(m.lt, m.function, m.version, stopEnvs)
+		}()
+	}
+	metrics := load.NewMetrics()
+	hist := stats.NewHistogram()
+	for r := range ch {
+		metrics.Add(r)
+		if r.OK() {
+			hist.Record(r.Latency)
+		}
+		m.samples.write(res, n, level, r)
+	}
+	close(stopEnvs)
+	wg.Wait()
+	ended := time.Now()
+	if ctx.Err() != nil {
+		metrics.MarkPartial()
+	}
+	metrics.Close()
+	sums := metrics.Summaries(nil)
+	if len(sums) == 0 || len(sums[0].Endpoints) == 0 {
+		return st, nil
+	}
+	t := sums[0].Endpoints[0].Total
+	st.DurationS = round3(t.WindowS)
+	st.Requests = t.Requests
+	st.OK = t.OK
+	st.Status429, st.Status4xx, st.Status5xx = t.Status429, t.Status4xx, t.Status5xx
+	st.FunctionErrors, st.NetworkErrors, st.Dropped = t.FunctionErrors, t.NetworkErrors, t.Dropped
+	st.Throughput = round3(t.Throughput)
+	if t.WindowS > 0 {
+		st.Goodput = round3(float64(t.OK) / t.WindowS)
+	}
+	if att := t.Requests + t.Dropped; att > 0 {
+		st.ErrorRate = float64(att-t.OK) / float64(att)
+	}
+	st.Latency = hist.Summary(stats.DefaultTrim)
+	if m.lt != nil {
+		st.Environments = envs.max()
+		st.EnvCPU = round3(envs.cpu(ended.Sub(started)))
+	} else if n, ok := pinned(ctx, m.api, m.function, m.version); ok {
+		st.Environments = n
+	}
+	if m.mon != nil {
+		st.Host = hostload.Window(m.mon.Samples(), hostload.DefaultInterval, started, ended)
+	}
+	st.Held, st.Broke = judge(o.SLO, o.MaxErrorRate, res.Label, st)
+	return st, nil
+}
+
+// judge checks a step against the objectives: every SLO threshold on the
+// successful requests' latency, and the error rate. A step with no
+// successful request never holds.
+func judge(slo []threshold.Threshold, maxErr float64, label string, st Step) (bool, string) {
+	var why []string
+	if st.ErrorRate > maxErr {
+		why = append(why, fmt.Sprintf("errors %.2f%% > %.2f%%", 100*st.ErrorRate, 100*maxErr))
+	}
+	if st.OK == 0 {
+		why = append(why, "no successful request")
+	} else {
+		outs, _ := threshold.Evaluate(slo, []threshold.Subject{{Name: label, Summary: st.Latency, ErrorRate: st.ErrorRate, Dropped: st.Dropped}})
+		for _, out := range outs {
+			if !out.Passed {
+				f := out.Failure()
+				unit := "ms"
+				v := strconv.FormatFloat(f.Actual, 'f', 1, 64)
+				switch f.Threshold.Metric {
+				case "error_rate":
+					unit, v = "%", strconv.FormatFloat(100*f.Actual, 'f', 2, 64)
+				case "dropped":
+					unit = ""
+				}
+				why = append(why, fmt.Sprintf("%s %s%s breaks %s", f.Threshold.Metric, v, unit, f.Threshold.Raw))
+			}
+		}
+	}
+	if len(why) > 0 {
+		return false, strings.Join(why, "; ")
+	}
+	return true, ""
+}
+
+// pinned reads how many environments a version is pinned to on AWS.
+func pinned(ctx context.Context, api tune.LMIAPI, fn, version string) (int, bool) {
+	out, err := api.GetFunctionScalingConfig(ctx, &lambda.GetFunctionScalingConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String(version)})
+	if err != nil || out.AppliedFunctionScalingConfig == nil || out.AppliedFunctionScalingConfig.MaxExecutionEnvironments == nil {
+		return 0, false
+	}
+	return int(*out.AppliedFunctionScalingConfig.MaxExecutionEnvironments), true
+}
+
+func deleteInput(fn, version string) *lambda.DeleteFunctionInput {
+	return &lambda.DeleteFunctionInput{FunctionName: aws.String(fn), Qualifier: aws.String(version)}
+}
+
+// sampleWriter writes samples.csv: one row per request with its
+// configuration and step.
+type sampleWriter struct {
+	f   *os.File
+	w   *csv.Writer
+	err error
+}
+
+// SampleHeader names the columns of an LMI tune's samples.csv.
+var SampleHeader = []string{"config", "memory_mb", "gib_per_vcpu", "per_env_concurrency", "step", "offered",
+	"time", "elapsed_ms", "status", "latency_ms", "lag_ms", "error"}
+
+func newSampleWriter(path string) (*sampleWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("samples: %w", err)
+	}
+	s := &sampleWriter{f: f, w: csv.NewWriter(f)}
+	s.err = s.w.Write(SampleHeader)
+	return s, nil
+}
+
+func (s *sampleWriter) write(res *Result, step int, offered float64, r *load.Result) {
+	if s.err != nil {
+		return
+	}
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
+	s.err = s.w.Write([]string{res.Label, strconv.Itoa(res.MemoryMB), strconv.FormatFloat(res.GiBPerVCPU, 'g', -1, 64),
+		strconv.Itoa(res.PerEnvConcurrency), strconv.Itoa(step), strconv.FormatFloat(offered, 'g', -1, 64),
+		r.Time.UTC().Format("2006-01-02T15:04:05.000000Z07:00"), ms(r.Elapsed), strconv.Itoa(r.Status), ms(r.Latency), ms(r.Lag), r.Error})
+}
+
+func (s *sampleWriter) close() error {
+	if s.f == nil {
+		return s.err
+	}
+	s.w.Flush()
+	if s.err == nil {
+		s.err = s.w.Error()
+	}
+	if err := s.f.Close(); err != nil && s.err == nil {
+		s.err = err
+	}
+	s.f = nil
+	if s.err != nil {
+		return fmt.Errorf("samples: %w", s.err)
+	}
+	return nil
+}
+
+// measureStandard measures the standard copy of the function on the local
+// Lambda: one warm-up, then warm invocations one at a time for a few
+// seconds; the figure is the mean billed duration of the REPORT lines.
+func measureStandard(ctx context.Context, api tune.LMIAPI, name string, o Options, arch string) (*Standard, error) {
+	o.logf("Standard Lambda: %s at %d MB, warm invocations one at a time …", name, o.StandardMemory)
+	fn := &load.Function{Name: name, Payload: o.Payload, LogTail: true}
+	if _, err := api.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Payload: payloadOr(o.Payload)}); err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	d := min(max(o.Step, 2*time.Second), 10*time.Second)
+	ch, err := load.Attack(ctx, []load.Endpoint{{Name: "standard", Function: fn}}, load.AttackOptions{
+		Scenario: "standard", Model: load.Closed, Stages: load.Stages{{Duration: 0, Target: 1}, {Duration: d, Target: 1}},
+		Timeout: o.Timeout + 5*time.Second, Invoker: api,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var sum float64
+	var n, failed int
+	for r := range ch {
+		if !r.OK() || r.BilledMs <= 0 {
+			failed++
+			continue
+		}
+		sum += r.BilledMs
+		n++
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("no successful invocation of %s (%d failed)", name, failed)
+	}
+	if failed > 0 {
+		return nil, fmt.Errorf("%d of %d invocations of %s failed", failed, failed+n, name)
+	}
+	return &Standard{MemoryMB: o.StandardMemory, Arch: arch, DurationMs: round3(sum / float64(n)), N: n,
+		Source: "measured in this run on the local Lambda (one invocation at a time)"}, nil
+}
+
+func payloadOr(p []byte) []byte {
+	if len(p) == 0 {
+		return []byte("{}")
+	}
+	return p
+}

@@ -1,0 +1,26 @@
+package locallambda
+
+import "time"
+
+// VersionUsage reports a function version's execution environments now
+// (qualifier "" or $LATEST: the unpublished function; a version number or
+// alias: that version) and the CPU time its live environments have used
+// since they started. Environments that have gone take their CPU time with
+// them: compare two readings only while the environments stay (as a
+// version pinned to a number of environments does).
+func (s *Server) VersionUsage(function, qualifier string) (environments int, cpu time.Duration) {
+	f, _, ok := s.lookup(function, qualifier)
+	if !ok {
+		return 0, 0
+	}
+	f.mu.Lock()
+	envs := append([]*environment(nil), f.envs...)
+	f.mu.Unlock()
+	for _, e := range envs {
+		environments++
+		if r, err := e.cpuTime(); err == nil {
+			cpu += r.used
+		}
+	}
+	return environments, cpu
+}
