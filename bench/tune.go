@@ -117,6 +117,13 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Bool("lmi", false, "tune a function on Lambda Managed Instances instead: memory × GiB per vCPU × invocations per environment, each one's knee under load, its cost against standard Lambda (see 'tune --lmi --help')")
 	fs.StringVar(&f.ptInput, "power-tuning-input", "", "read the settings from an AWS Lambda Power Tuning execution input (JSON `file`, or - for stdin); flags given beside it override it")
 	if err := parseFlags(fs, args, stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		if fn, ok := lmiOnlyFlags(ctx, args); ok {
+			fmt.Fprintf(stderr, "%s runs on Lambda Managed Instances: tuning it as 'tune --lmi' does.\n", fn)
+			return runTuneLMI(ctx, append(slices.Clone(args), "--lmi"), stdout, stderr)
+		}
 		return err
 	}
 	set := map[string]bool{}
@@ -159,16 +166,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // that tune --lmi does not have is then bad usage. Any trouble reading the
 // function is left to the standard path, which reports it.
 func (f *tuneFlags) onLMI(ctx context.Context, fs *flag.FlagSet) (bool, error) {
-	if kind, err := f.target.kind(); err != nil || kind != target.AWS || f.function == "" || f.target.checkEndpoint() != nil {
-		return false, nil
-	}
-	client, err := f.target.lambdaClient(ctx)
-	if err != nil {
-		return false, nil
-	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if yes, err := tune.IsLMI(cctx, client, f.function); err != nil || !yes {
+	if !isLMIFunction(ctx, f.target, f.function) {
 		return false, nil
 	}
 	var lf tuneLMIFlags
@@ -183,6 +181,34 @@ func (f *tuneFlags) onLMI(ctx context.Context, fs *flag.FlagSet) (bool, error) {
 		return false, usagef("%s runs on Lambda Managed Instances, which tune sweeps as 'tune --lmi' does; that has no %s (see 'bench tune --lmi --help')", f.function, strings.Join(only, ", "))
 	}
 	return true, nil
+}
+
+// lmiOnlyFlags reports whether args, which tune's flags do not parse, are
+// tune --lmi's flags for a function on AWS that runs on Lambda Managed
+// Instances (tune --function F --gib-per-vcpu 4 without --lmi).
+func lmiOnlyFlags(ctx context.Context, args []string) (string, bool) {
+	var lf tuneLMIFlags
+	lfs := newTuneLMIFlagSet(&lf, io.Discard, io.Discard)
+	if lfs.Parse(args) != nil || lfs.NArg() > 0 || lf.cleanup != "" {
+		return "", false
+	}
+	return lf.function, isLMIFunction(ctx, lf.target, lf.function)
+}
+
+// isLMIFunction reports whether function, on the aws target, runs on Lambda
+// Managed Instances (false when it cannot tell).
+func isLMIFunction(ctx context.Context, t targetFlags, function string) bool {
+	if kind, err := t.kind(); err != nil || kind != target.AWS || function == "" || t.checkEndpoint() != nil {
+		return false
+	}
+	client, err := t.lambdaClient(ctx)
+	if err != nil {
+		return false
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	yes, err := tune.IsLMI(cctx, client, function)
+	return err == nil && yes
 }
 
 // tunePlan is what validation resolved.

@@ -1,10 +1,11 @@
 // Package charts describes the benchmark's PNG charts (duration percentiles,
 // speedup, cost and cold starts of the architecture × memory matrix, the 2×2
 // panel of a load scenario, execution environments over time, old-vs-new
-// comparisons) as plain structs. Package render draws them with gonum/plot,
-// in the same process, once it is linked in: the engines describe charts
-// without depending on the plotting library, and the Lambda load generator,
-// which draws nothing, links none of it.
+// comparisons, an LMI tune's latency and cost against load) as plain
+// structs. Package render draws them with gonum/plot, in the same process,
+// once it is linked in: the engines describe charts without depending on
+// the plotting library, and the Lambda load generator, which draws nothing,
+// links none of it.
 package charts
 
 import (
@@ -41,6 +42,9 @@ type Request struct {
 	Rows                   []MatrixRow
 	Front                  []cost.Candidate
 	Compare                []CompareRow
+	// LMILatency and LMICost are the two charts of an LMI tune.
+	LMILatency *LMILatency
+	LMICost    *LMICost
 }
 
 // LoadPanel draws the 2×2 chart of one load scenario at path: each

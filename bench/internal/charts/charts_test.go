@@ -23,6 +23,10 @@ func TestDrawRenderer(t *testing.T) {
 			draw: func() error { return LoadPanel("a.png", LoadScenario{Name: "s"}) }, wantKind: KindLoadPanel},
 		{name: "comparison", renderer: func(Request) error { return nil },
 			draw: func() error { return Compare("a.png", "t", "ms", "old", "new", nil) }, wantKind: KindCompare},
+		{name: "LMI latency", renderer: func(r Request) error { return checkLMI(r.LMILatency != nil) },
+			draw: func() error { return TuneLMILatency("a.png", "t", LMILatency{}) }, wantKind: KindTuneLMILatency},
+		{name: "LMI cost", renderer: func(r Request) error { return checkLMI(r.LMICost != nil) },
+			draw: func() error { return TuneLMICost("a.png", "t", LMICost{}) }, wantKind: KindTuneLMICost},
 		{name: "renderer error", renderer: func(Request) error { return errBoom },
 			draw: func() error { return MatrixCost("a.png", nil, nil) }, wantKind: KindMatrixCost, wantErr: errBoom},
 	}
@@ -48,3 +52,11 @@ func TestDrawRenderer(t *testing.T) {
 }
 
 var errBoom = errors.New("boom")
+
+// checkLMI fails a request that lacks its LMI chart.
+func checkLMI(ok bool) error {
+	if !ok {
+		return errors.New("no LMI chart in the request")
+	}
+	return nil
+}

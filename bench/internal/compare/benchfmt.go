@@ -44,6 +44,9 @@ var benchUnits = map[string][]benchUnit{
 	KindLoad: {
 		{MetricLatency, "sec/op", 1e3},
 	},
+	KindTuneLMI: {
+		{MetricLatency, "sec/op", 1e3},
+	},
 }
 
 func unitsOf(kind string) []benchUnit {
@@ -55,6 +58,9 @@ func unitsOf(kind string) []benchUnit {
 
 // benchBase is a kind's benchmark name: Tune, Matrix, Load.
 func benchBase(kind string) string {
+	if kind == KindTuneLMI {
+		return "TuneLMI"
+	}
 	return strings.ToUpper(kind[:1]) + kind[1:]
 }
 
@@ -166,7 +172,7 @@ func ReadBenchfmt(path string) ([]*Run, error) {
 		if r == nil {
 			r = &Run{Dir: path, Kind: kind}
 			note := "successful invocations only: no failure counts, verdict or cost as a summary states it"
-			if kind == KindLoad {
+			if kind == KindLoad || kind == KindTuneLMI {
 				note = "the latency of successful requests only: no error rate, throughput or cost"
 			}
 			r.Notes = append(r.Notes, path+": a benchmark file holds "+note)
@@ -215,6 +221,15 @@ func ReadBenchfmt(path string) ([]*Run, error) {
 
 // benchRowKey is the compare row key of a benchmark's labels.
 func benchRowKey(kind string, l map[string]string) (string, error) {
+	if kind == KindTuneLMI {
+		offered, err := strconv.ParseFloat(l["offered"], 64)
+		if err != nil || l["config"] == "" {
+			return "", errors.New("want config= and offered=")
+		}
+		// A configuration's label has a / ("2048MB-2GiB/vCPU-c16"),
+		// written _ in a benchmark name.
+		return lmiRowKey(strings.ReplaceAll(l["config"], "GiB_vCPU", "GiB/vCPU"), offered), nil
+	}
 	if kind == KindLoad {
 		if l["endpoint"] == "" || l["scenario"] == "" {
 			return "", errors.New("want endpoint= and scenario=")

@@ -47,13 +47,17 @@ var metricDefs = map[string]metricDef{
 var kindMetrics = map[string][]string{
 	KindMatrix: {MetricWarm, MetricBilled, MetricInit, MetricRoundTrip, MetricCost},
 	KindLoad:   {MetricLatency, MetricLatency + "-p99", MetricThroughput, MetricErrors},
+	// LMI tunes: per configuration × offered level, the latency of the
+	// successful requests and the error rate.
+	KindTuneLMI: {MetricLatency, MetricLatency + "-p99", MetricErrors},
 }
 
 // DefaultGate lists the metrics --fail-on-regression watches by default:
 // for load runs the p99 latency of the successful requests and the error
-// rate, so that requests that fail fast never pass for an improvement.
+// rate, so that requests that fail fast never pass for an improvement; the
+// same for the steps of LMI tunes.
 func DefaultGate(kind string) []string {
-	if kind == KindLoad {
+	if kind == KindLoad || kind == KindTuneLMI {
 		return []string{MetricLatency + "-p99", MetricErrors}
 	}
 	return []string{MetricWarm}
@@ -171,6 +175,11 @@ type Part struct {
 	NewVerdict     string   `json:"new_verdict,omitempty"`
 	VerdictChanged bool     `json:"verdict_changed"`
 	Notes          []string `json:"notes,omitempty"`
+	// Knees are each configuration's knee in both LMI tunes; OldBreakEven
+	// and NewBreakEven their break-evens, as each summary says it.
+	Knees        []KneeRow `json:"knees,omitempty"`
+	OldBreakEven string    `json:"old_break_even,omitempty"`
+	NewBreakEven string    `json:"new_break_even,omitempty"`
 }
 
 // Result is a whole comparison.
@@ -356,7 +365,7 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 			continue
 		}
 		what := "failed invocations"
-		if kind == KindLoad {
+		if kind == KindLoad || kind == KindTuneLMI {
 			what = "non-2xx or unanswered requests"
 		}
 		line := fmt.Sprintf("%s: %s old %d of %d, new %d of %d", key, what, o.Failures, o.Attempts, n.Failures, n.Attempts)
@@ -366,6 +375,7 @@ func comparePart(old, new *Run, o Options, res *Result) (Part, error) {
 		p.Failures = append(p.Failures, line)
 	}
 	p.Costs = costRows(old.Costs, new.Costs)
+	compareLMI(&p, old, new)
 	return p, nil
 }
 

@@ -66,6 +66,7 @@ func (r *Result) WriteText(w io.Writer, o TextOptions) error {
 			}
 		}
 		writeSets(ew, p, "")
+		writeKneesText(ew, p, o.Color)
 		if len(p.Costs) > 0 {
 			ew.printf("\n")
 			rows := [][]string{{"cost per 1M invocations (as each summary states it)", "old", "new", "vs old"}}
@@ -119,6 +120,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 			}
 		}
 		writeSets(ew, p, "- ")
+		writeKneesMarkdown(ew, p)
 		if len(p.Costs) > 0 {
 			ew.printf("\n### Cost per 1M invocations (as each summary states it)\n\n| row | old | new | vs old |\n|---|---:|---:|---:|\n")
 			for _, c := range p.Costs {
@@ -152,6 +154,8 @@ func title(kind string) string {
 		return "Tune"
 	case KindLoad:
 		return "Load"
+	case KindTuneLMI:
+		return "LMI tune"
 	}
 	return kind
 }
@@ -184,6 +188,9 @@ func writeSets(ew *errWriter, p Part, bullet string) {
 func verdictLine(p Part) string {
 	if p.Kind == KindLoad {
 		return "verdict: load runs have none"
+	}
+	if p.Kind == KindTuneLMI {
+		return lmiVerdictLine(p)
 	}
 	o, n := orNone(p.OldVerdict), orNone(p.NewVerdict)
 	switch {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/lmitune"
 	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/matrix"
 )
@@ -53,6 +54,8 @@ type Run struct {
 	// it: per configuration (matrix, tune) or scenario × endpoint (load).
 	Costs []KeyCost
 	Notes []string
+
+	lmi *lmiRun // an LMI tune's knees and break-even
 }
 
 // KeyCost is a cost per 1M invocations of one row.
@@ -153,6 +156,9 @@ func Kind(dir string) (string, error) {
 	}
 	defer f.Close()
 	if b, err := os.ReadFile(filepath.Join(dir, "summary.json")); err == nil {
+		if lmitune.IsLMI(b) {
+			return KindTuneLMI, nil
+		}
 		// Only the kind is read here; each verb's own reader decodes the
 		// rest of its summary.json.
 		var probe struct {
@@ -163,7 +169,7 @@ func Kind(dir string) (string, error) {
 			case KindMatrix, KindTune, KindLoad:
 				return probe.Kind, nil
 			}
-			return "", inputErr("%s: summary.json says kind %q, which compare does not know (matrix, tune, load)", dir, probe.Kind)
+			return "", inputErr("%s: summary.json says kind %q, which compare does not know (matrix, tune, load, tune-lmi)", dir, probe.Kind)
 		}
 	}
 	head, err := csv.NewReader(f).Read()
@@ -182,6 +188,8 @@ func readOne(dir, kind string, o ReadOptions) (*Run, error) {
 	switch kind {
 	case KindMatrix, KindTune:
 		return readMatrix(dir, kind)
+	case KindTuneLMI:
+		return readLMI(dir)
 	default:
 		return readLoad(dir, o)
 	}

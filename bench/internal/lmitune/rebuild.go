@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -180,7 +181,7 @@ func readSamples(path string) (map[stepKey]*stepAcc, error) {
 		switch {
 		case e == "" && status >= 200 && status < 300:
 			a.ok++
-			a.hist.Record(time.Duration(lat * float64(time.Millisecond)))
+			a.hist.Record(time.Duration(math.Round(lat*1000)) * time.Microsecond)
 		case status == 429:
 			a.c429++
 		case status >= 400 && status < 500:

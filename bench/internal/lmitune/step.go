@@ -102,7 +102,9 @@ func (m *measurer) step(ctx context.Context, res *Result, n int, level float64) 
 	for r := range ch {
 		metrics.Add(r)
 		if r.OK() {
-			hist.Record(r.Latency)
+			// To the microsecond, as samples.csv keeps it, so that a
+			// rebuild from the samples gives the same figures.
+			hist.Record(r.Latency.Round(time.Microsecond))
 		}
 		m.samples.write(res, n, level, r)
 	}

@@ -1,8 +1,8 @@
 // Package render draws the benchmark's PNG charts with gonum/plot: duration
 // percentiles, speedup, cost and cold starts of the architecture × memory
-// matrix, the 2×2 panel of a load scenario, execution environments over time
-// and old-vs-new comparisons. Linking it in installs it as package charts'
-// renderer.
+// matrix, the 2×2 panel of a load scenario, execution environments over
+// time, old-vs-new comparisons, and an LMI tune's latency and cost against
+// load. Linking it in installs it as package charts' renderer.
 package render
 
 import (

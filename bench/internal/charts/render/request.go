@@ -30,6 +30,16 @@ func Draw(req charts.Request) error {
 		return TunePowerView(req.Path, req.Title, req.Rows)
 	case charts.KindCompare:
 		return Compare(req.Path, req.Title, req.Unit, req.OldName, req.NewName, req.Compare)
+	case charts.KindTuneLMILatency:
+		if req.LMILatency == nil {
+			return fmt.Errorf("%s chart %s: no configurations", req.Kind, req.Path)
+		}
+		return TuneLMILatency(req.Path, req.Title, *req.LMILatency)
+	case charts.KindTuneLMICost:
+		if req.LMICost == nil {
+			return fmt.Errorf("%s chart %s: no costs", req.Kind, req.Path)
+		}
+		return TuneLMICost(req.Path, req.Title, *req.LMICost)
 	default:
 		return fmt.Errorf("unknown chart kind %q", req.Kind)
 	}
