@@ -32,7 +32,9 @@ func (s *Server) serveAPIGateway(w http.ResponseWriter, r *http.Request) {
 		gatewayError(w, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
-	f := s.functions[route.Function]
+	// An LMI function's route runs what its unqualified invocations run: $LATEST.PUBLISHED (an
+	// Active version: a newly published one takes over once Active).
+	f, _, _, _ := s.resolve(route.Function, "", true)
 	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20+1))
 	if err != nil {
 		gatewayError(w, http.StatusBadRequest, "BadRequestException", "Invalid request body")

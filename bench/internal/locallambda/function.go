@@ -30,7 +30,26 @@ type function struct {
 	timeline     []Sample // bounded; see maxSamples
 	sc           scaler   // LMI scaling
 	goneBusy     float64  // vCPUs of environments busy since the last BusyVCPUs that are gone
+
+	// state is a published LMI version's State: "" (Active), statePending while its minimum
+	// environments start, stateFailed when one failed its init; reason and code explain it.
+	state, stateReason, stateReasonCode string
+	// draining: nothing routes unqualified invocations here any more ($LATEST of an LMI function
+	// once a version was published to $LATEST.PUBLISHED, or a former $LATEST.PUBLISHED): no
+	// minimum and no scaling; an invocation still sent here runs in an environment of its own
+	// that stops after it.
+	draining bool
+	// requestedMin and requestedMax are the LMI FunctionScalingConfig as last requested; the
+	// spec's MinEnvironments and MaxEnvironments are what is applied.
+	requestedMin, requestedMax int
 }
+
+// States of a published LMI version, as FunctionConfiguration.State reports them.
+const (
+	statePending = "Pending"
+	stateActive  = "Active"
+	stateFailed  = "Failed"
+)
 
 // window accumulates activity between two timeline samples.
 type window struct {
@@ -40,7 +59,8 @@ type window struct {
 }
 
 func newFunction(s *Server, spec FunctionSpec) *function {
-	return &function{s: s, spec0: spec, spec: spec, revision: 1, lastModified: time.Now()}
+	return &function{s: s, spec0: spec, spec: spec, revision: 1, lastModified: time.Now(),
+		requestedMin: spec.MinEnvironments, requestedMax: spec.MaxEnvironments}
 }
 
 func (f *function) currentSpec() FunctionSpec {
@@ -138,6 +158,8 @@ func (f *function) acquire(inv *invocation) (*environment, error) {
 		}
 		pick = f.newEnvironmentLocked()
 		created = pick
+		// A draining function keeps no environment: this one stops after its invocation.
+		pick.stale = f.draining
 	}
 	pick.assigned++
 	pick.busy = true
@@ -222,7 +244,7 @@ func (f *function) removed(e *environment) []*invocation {
 // the ones it started.
 func (f *function) ensureMinEnvironments() []*environment {
 	f.mu.Lock()
-	if f.spec.Mode != LMI || f.closed {
+	if f.spec.Mode != LMI || f.closed || f.draining {
 		f.mu.Unlock()
 		return nil
 	}
@@ -276,6 +298,42 @@ func (f *function) update(apply func(*FunctionSpec) error) (FunctionSpec, error)
 	}
 	f.ensureMinEnvironments()
 	return spec, nil
+}
+
+// drain makes the function draining: its idle environments stop now, busy ones after their
+// invocations, and none starts again but for one invocation at a time.
+func (f *function) drain() {
+	f.mu.Lock()
+	f.draining = true
+	f.sc.pending = 0
+	var idle []*environment
+	for _, e := range f.envs {
+		e.stale = true
+		if e.assigned == 0 {
+			idle = append(idle, e)
+		}
+	}
+	f.mu.Unlock()
+	for _, e := range idle {
+		e.kill(reasonRetired)
+	}
+}
+
+// isDraining reports whether the function is draining.
+func (f *function) isDraining() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.draining
+}
+
+// currentState is the function's State ("Active", "Pending" or "Failed").
+func (f *function) currentState() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state == "" {
+		return stateActive
+	}
+	return f.state
 }
 
 // revisionID is the RevisionId of the current configuration.

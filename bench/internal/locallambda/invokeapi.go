@@ -19,7 +19,8 @@ import (
 
 // invokeHandler serves the subset of the Lambda API that bench uses, in the restJson1 protocol
 // aws-sdk-go-v2 speaks: Invoke, GetFunction, GetFunctionConfiguration,
-// UpdateFunctionConfiguration, ListFunctions, GetFunctionConcurrency and GetFunctionScalingConfig.
+// UpdateFunctionConfiguration, ListFunctions, GetFunctionConcurrency, and Put and
+// GetFunctionScalingConfig (lmiapi.go).
 func (s *Server) invokeHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.handleInvoke)
@@ -30,6 +31,7 @@ func (s *Server) invokeHandler() http.Handler {
 	mux.HandleFunc("GET /2015-03-31/functions", s.handleListFunctions)
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", s.handleGetConcurrency)
 	mux.HandleFunc("GET /2025-11-30/functions/{name}/function-scaling-config", s.handleGetScalingConfig)
+	mux.HandleFunc("PUT /2025-11-30/functions/{name}/function-scaling-config", s.handlePutScalingConfig)
 	s.registerVersionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "UnknownOperationException", "",
@@ -71,9 +73,15 @@ func notFound(w http.ResponseWriter, name string) {
 }
 
 func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
-	f, name, ok := s.lookup(r.PathValue("name"), r.URL.Query().Get("Qualifier"))
+	f, name, version, ok := s.resolve(r.PathValue("name"), r.URL.Query().Get("Qualifier"), true)
 	if !ok {
 		notFound(w, name)
+		return
+	}
+	if st := f.currentState(); st == statePending {
+		// As Lambda refuses to invoke a version that is not Active yet.
+		apiError(w, http.StatusConflict, "ResourceConflictException", "",
+			"The operation cannot be performed at this time. The function is currently in the following state: "+st)
 		return
 	}
 	payload, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
@@ -99,13 +107,6 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		if b, err := base64.StdEncoding.DecodeString(cc); err == nil {
 			inv.clientContext = string(b)
 		}
-	}
-	version := "$LATEST"
-	if v := f.spec0.version; v != "" {
-		version = v
-	}
-	if f.spec0.Mode == LMI {
-		version = "$LATEST.PUBLISHED"
 	}
 	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
 	case "", "RequestResponse":
@@ -189,6 +190,8 @@ type functionConfiguration struct {
 	Version                string                  `json:"Version"`
 	Environment            *environmentResponse    `json:"Environment,omitempty"`
 	State                  string                  `json:"State"`
+	StateReason            string                  `json:"StateReason,omitempty"`
+	StateReasonCode        string                  `json:"StateReasonCode,omitempty"`
 	LastUpdateStatus       string                  `json:"LastUpdateStatus"`
 	PackageType            string                  `json:"PackageType"`
 	Architectures          []string                `json:"Architectures"`
@@ -213,6 +216,7 @@ func (f *function) configuration() functionConfiguration {
 	f.mu.Lock()
 	spec, rev, modified := f.spec, f.revision, f.lastModified
 	spec.Env = copyEnv(f.spec.Env)
+	state, reason, code := f.state, f.stateReason, f.stateReasonCode
 	f.mu.Unlock()
 	c := functionConfiguration{
 		FunctionName:     spec.Name,
@@ -230,6 +234,9 @@ func (f *function) configuration() functionConfiguration {
 		Architectures:    []string{spec.Architecture},
 		EphemeralStorage: map[string]int{"Size": 512},
 		RevisionID:       revisionString(spec.Name, rev),
+	}
+	if state != "" {
+		c.State, c.StateReason, c.StateReasonCode = state, reason, code
 	}
 	if spec.version != "" {
 		c.Version, c.FunctionArn = spec.version, FunctionARN(spec.Name)+":"+spec.version
@@ -318,6 +325,9 @@ type updateRequest struct {
 	Handler     *string `json:"Handler"`
 	Description *string `json:"Description"`
 	RevisionID  *string `json:"RevisionId"`
+	// CapacityProviderConfig changes an LMI function's memory per vCPU and invocations per
+	// environment (lmiapi.go).
+	CapacityProviderConfig *capacityProviderRequest `json:"CapacityProviderConfig"`
 }
 
 func (s *Server) handleUpdateConfiguration(w http.ResponseWriter, r *http.Request) {
@@ -354,7 +364,12 @@ func (s *Server) handleUpdateConfiguration(w http.ResponseWriter, r *http.Reques
 			return
 		}
 	}
+	if msg := checkLMIUpdate(f.spec0.Name, f.spec0.Mode, req.CapacityProviderConfig, req.MemorySize); msg != "" {
+		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "", msg)
+		return
+	}
 	_, err := f.update(func(spec *FunctionSpec) error {
+		applyCapacityProvider(spec, req.CapacityProviderConfig)
 		if req.Environment != nil {
 			spec.Env = copyEnv(req.Environment.Variables)
 		}
@@ -431,24 +446,4 @@ func (s *Server) handleGetConcurrency(w http.ResponseWriter, r *http.Request) {
 		out["ReservedConcurrentExecutions"] = spec.ReservedConcurrency
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) handleGetScalingConfig(w http.ResponseWriter, r *http.Request) {
-	f, name, ok := s.lookup(r.PathValue("name"), r.URL.Query().Get("Qualifier"))
-	if !ok {
-		notFound(w, name)
-		return
-	}
-	spec := f.currentSpec()
-	if spec.Mode != LMI {
-		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "",
-			"function "+spec.Name+" does not run on a capacity provider")
-		return
-	}
-	cfg := map[string]int{"MinExecutionEnvironments": spec.MinEnvironments, "MaxExecutionEnvironments": spec.MaxEnvironments}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"FunctionArn":                    FunctionARN(spec.Name),
-		"AppliedFunctionScalingConfig":   cfg,
-		"RequestedFunctionScalingConfig": cfg,
-	})
 }

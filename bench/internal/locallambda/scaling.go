@@ -133,8 +133,7 @@ func (s *Server) ScalingEvents(function string) []ScalingEvent {
 // entitled to. One caller (a host monitor) at a time.
 func (s *Server) BusyVCPUs() float64 {
 	var sum float64
-	for _, n := range s.order {
-		f := s.functions[n]
+	for _, f := range s.allFunctions(true) {
 		f.mu.Lock()
 		for _, e := range f.envs {
 			if e.busy || e.assigned > 0 {
@@ -178,10 +177,27 @@ func (s *Server) scale() {
 	}
 }
 
-// scaleOnce makes one round of decisions at now.
-func (s *Server) scaleOnce(now time.Time) {
+// allFunctions returns every function version that may have environments: each function's
+// $LATEST (in configuration order), then the published versions and, with draining, the former
+// $LATEST.PUBLISHED versions still stopping.
+func (s *Server) allFunctions(draining bool) []*function {
+	fns := make([]*function, 0, len(s.order))
 	for _, n := range s.order {
-		f := s.functions[n]
+		fns = append(fns, s.functions[n])
+	}
+	s.registry.mu.Lock()
+	fns = append(fns, s.versionsLocked(draining)...)
+	s.registry.mu.Unlock()
+	return fns
+}
+
+// scaleOnce makes one round of decisions at now, for every function and published version but
+// those draining.
+func (s *Server) scaleOnce(now time.Time) {
+	for _, f := range s.allFunctions(false) {
+		if f.isDraining() {
+			continue
+		}
 		if f.currentSpec().Mode == LMI {
 			f.scaleStep(now)
 		} else {
@@ -346,7 +362,7 @@ func (f *function) startPending() {
 	if f.sc.pending > 0 {
 		f.sc.pending--
 	}
-	if f.closed || len(f.envs) >= f.spec.MaxEnvironments {
+	if f.closed || f.draining || len(f.envs) >= f.spec.MaxEnvironments {
 		f.mu.Unlock()
 		return
 	}

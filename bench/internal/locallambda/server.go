@@ -31,6 +31,14 @@
 //     or invocations throttled; the new environments start after Scaling.StartDelay; in by one
 //     environment when one fewer would have stayed under the target for ScaleInAfter; always
 //     between MinEnvironments and MaxEnvironments. Every decision is a ScalingEvent.
+//   - Published versions (PublishVersion) are frozen copies of $LATEST with environments of their
+//     own, scaled like their function. An LMI version is Pending, and refuses invocations
+//     (ResourceConflictException), until its MinEnvironments are ready; then Active (Failed when
+//     one fails its init). PublishTo LATEST_PUBLISHED publishes $LATEST.PUBLISHED: once Active it
+//     runs the function's unqualified invocations and API Gateway route, which $LATEST's own
+//     environments ran until then (they then stop). PutFunctionScalingConfig sets a version's Min
+//     and MaxEnvironments at once (capped to MaxVersionEnvironments); UpdateFunctionConfiguration's
+//     CapacityProviderConfig sets $LATEST's GiBPerVCPU and MaxConcurrency (lmiapi.go).
 //   - Standard environments idle for Config.IdleTimeout are stopped (the next invocation is a
 //     cold start), as Lambda reclaims idle environments.
 //   - A timeout fails the invocation with "Task timed out after N.NN seconds" (Sandbox.Timedout);
@@ -471,9 +479,20 @@ func (s *Server) Close() error {
 }
 
 // lookup finds a function by name or ARN (with an optional qualifier); it reports whether the
-// qualifier names a version the local Lambda has ($LATEST, $LATEST.PUBLISHED or none).
+// qualifier names a version the local Lambda has ($LATEST, $LATEST.PUBLISHED, a published version
+// or an alias; none is $LATEST). $LATEST.PUBLISHED is the version published to it last (even while
+// it is Pending), or $LATEST's own environments before any was.
 func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
-	name := nameOrARN
+	f, name, _, ok := s.resolve(nameOrARN, qualifier, false)
+	return f, name, ok
+}
+
+// resolve is lookup for an invocation when invoke is set: an unqualified LMI function then means
+// $LATEST.PUBLISHED, as on Lambda, and $LATEST.PUBLISHED the version that serves it (the previous
+// one while the last published is not Active yet). version is the version as Invoke reports it
+// (X-Amz-Executed-Version).
+func (s *Server) resolve(nameOrARN, qualifier string, invoke bool) (f *function, name, version string, ok bool) {
+	name = nameOrARN
 	if i := strings.Index(name, ":function:"); i >= 0 {
 		// A full ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME) or a partial one
 		// (ACCOUNT:function:NAME) names this Lambda's functions only in its region and account.
@@ -484,7 +503,7 @@ func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
 		}
 		if account := prefix[len(prefix)-1]; account != Account ||
 			(len(prefix) > 1 && (len(prefix) != 5 || prefix[0] != "arn" || prefix[1] != "aws" || prefix[2] != "lambda" || prefix[3] != Region)) {
-			return nil, foreignName, false
+			return nil, foreignName, "", false
 		}
 		name = name[i+len(":function:"):]
 	} else {
@@ -496,18 +515,29 @@ func (s *Server) lookup(nameOrARN, qualifier string) (*function, string, bool) {
 			qualifier = q
 		}
 	}
-	f, ok := s.functions[name]
+	f, ok = s.functions[name]
 	if !ok {
-		return nil, name, false
+		return nil, name, "", false
+	}
+	if qualifier == "" && invoke && f.spec0.Mode == LMI {
+		qualifier = latestPublished
 	}
 	switch qualifier {
-	case "", "$LATEST", "$LATEST.PUBLISHED":
-		return f, name, true
+	case "", "$LATEST":
+		return f, name, "$LATEST", true
+	case latestPublished:
+		if f.spec0.Mode != LMI {
+			return f, name, "$LATEST", true
+		}
+		if lp := s.latestPublishedOf(name, invoke); lp != nil {
+			return lp, name, latestPublished, true
+		}
+		return f, name, latestPublished, true
 	}
 	if v, ok := s.resolveQualifier(name, qualifier); ok {
-		return v, name, true
+		return v, name, v.spec0.version, true
 	}
-	return nil, name + ":" + qualifier, false
+	return nil, name + ":" + qualifier, "", false
 }
 
 // sortedNames returns the function names in alphabetical order (ListFunctions' order).

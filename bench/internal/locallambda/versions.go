@@ -31,11 +31,26 @@ import (
 // cgroups and log lines): version N numbers its environments from N×versionEnvIDBase.
 const versionEnvIDBase = 1_000_000
 
+// latestPublishedEnvIDBase numbers the environments of the versions published to
+// $LATEST.PUBLISHED: the g-th from latestPublishedEnvIDBase + g×versionEnvIDBase.
+const latestPublishedEnvIDBase = 1_000_000_000_000
+
+// latestPublished is the qualifier of an LMI function's version published with PublishTo
+// LATEST_PUBLISHED: what its unqualified invocations run.
+const latestPublished = "$LATEST.PUBLISHED"
+
 // published is what a function has published: versions and aliases.
 type published struct {
 	last     int                  // the highest version number ever published
 	versions map[string]*function // "1", "2", …
 	aliases  map[string]*alias
+
+	// LMI, PublishTo LATEST_PUBLISHED: latest is the version published to $LATEST.PUBLISHED last
+	// (what its configuration and scaling config APIs see), serving the one invocations run: the
+	// previous one until latest is Active. Both nil: $LATEST's own environments serve.
+	latest, serving *function
+	publishes       int         // publishes to $LATEST.PUBLISHED so far (numbers environments)
+	draining        []*function // former $LATEST.PUBLISHED versions, closed with the server
 }
 
 type alias struct {
@@ -75,15 +90,62 @@ func (s *Server) resolveQualifier(name, qualifier string) (*function, bool) {
 	return f, ok
 }
 
-// closeVersions stops every published version's environments and removes uploaded code.
-func (s *Server) closeVersions() error {
+// latestPublishedOf is the version published to $LATEST.PUBLISHED last or, with serving, the one
+// that serves its invocations; nil while $LATEST's own environments do.
+func (s *Server) latestPublishedOf(name string, serving bool) *function {
 	s.registry.mu.Lock()
+	defer s.registry.mu.Unlock()
+	p := s.registry.of(name)
+	if serving {
+		return p.serving
+	}
+	return p.latest
+}
+
+// versionsLocked returns every published function version that may have environments: numbered
+// versions, $LATEST.PUBLISHED ones and, with draining, the former ones still stopping.
+// s.registry.mu is held.
+func (s *Server) versionsLocked(draining bool) []*function {
 	var fns []*function
-	for _, p := range s.registry.byName {
-		for _, f := range p.versions {
+	seen := map[*function]bool{}
+	add := func(f *function) {
+		if f != nil && !seen[f] {
+			seen[f] = true
 			fns = append(fns, f)
 		}
 	}
+	names := make([]string, 0, len(s.registry.byName))
+	for n := range s.registry.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := s.registry.byName[n]
+		nums := make([]string, 0, len(p.versions))
+		for k := range p.versions {
+			nums = append(nums, k)
+		}
+		sort.Slice(nums, func(i, j int) bool {
+			return len(nums[i]) < len(nums[j]) || len(nums[i]) == len(nums[j]) && nums[i] < nums[j]
+		})
+		for _, k := range nums {
+			add(p.versions[k])
+		}
+		add(p.latest)
+		add(p.serving)
+		if draining {
+			for _, f := range p.draining {
+				add(f)
+			}
+		}
+	}
+	return fns
+}
+
+// closeVersions stops every published version's environments and removes uploaded code.
+func (s *Server) closeVersions() error {
+	s.registry.mu.Lock()
+	fns := s.versionsLocked(true)
 	dirs := s.registry.dirs
 	s.registry.dirs = nil
 	s.registry.mu.Unlock()
@@ -123,6 +185,18 @@ func (s *Server) latest(w http.ResponseWriter, r *http.Request) (*function, bool
 	return f, true
 }
 
+// newPublished is a just-published version of spec: an LMI one is Pending (see activate).
+func newPublished(s *Server, spec FunctionSpec) *function {
+	vf := newFunction(s, spec)
+	if spec.Mode == LMI {
+		vf.state, vf.stateReason, vf.stateReasonCode = statePending, "Lambda is starting the version's execution environments.", "Creating"
+	}
+	return vf
+}
+
+// handlePublishVersion publishes $LATEST as a numbered version or, for an LMI function with
+// PublishTo LATEST_PUBLISHED, as $LATEST.PUBLISHED. An LMI version is Pending until its minimum
+// environments have started (see activate).
 func (s *Server) handlePublishVersion(w http.ResponseWriter, r *http.Request) {
 	f, ok := s.latest(w, r)
 	if !ok {
@@ -132,11 +206,26 @@ func (s *Server) handlePublishVersion(w http.ResponseWriter, r *http.Request) {
 		Description *string `json:"Description"`
 		CodeSha256  *string `json:"CodeSha256"`
 		RevisionID  *string `json:"RevisionId"`
+		PublishTo   *string `json:"PublishTo"`
 	}
 	if !decodeBody(w, r, &req) {
 		return
 	}
 	spec := f.currentSpec()
+	toLatest := req.PublishTo != nil
+	if toLatest && *req.PublishTo != "LATEST_PUBLISHED" {
+		// The model's enum, which no SDK checks on the client: the service's validation error.
+		apiError(w, http.StatusBadRequest, "ValidationException", "",
+			fmt.Sprintf("1 validation error detected: Value '%s' at 'publishTo' failed to satisfy constraint: Member must satisfy enum value set: [LATEST_PUBLISHED]", *req.PublishTo))
+		return
+	}
+	if toLatest && spec.Mode != LMI {
+		// The local Lambda's choice (AWS documents $LATEST.PUBLISHED for Lambda Managed Instances
+		// only): a standard function has no $LATEST.PUBLISHED to publish to.
+		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "",
+			"PublishTo LATEST_PUBLISHED is for functions with a capacity provider: "+spec.Name+" was not created with one")
+		return
+	}
 	if req.RevisionID != nil && *req.RevisionID != f.revisionID() {
 		preconditionFailed(w)
 		return
@@ -146,20 +235,57 @@ func (s *Server) handlePublishVersion(w http.ResponseWriter, r *http.Request) {
 			"CodeSHA256 ("+*req.CodeSha256+") is different from current CodeSHA256 in $LATEST ("+sha+"). Please try again with the CodeSHA256 in $LATEST.")
 		return
 	}
-	s.registry.mu.Lock()
-	p := s.registry.of(spec.Name)
-	p.last++
-	n := strconv.Itoa(p.last)
-	spec.version = n
 	if req.Description != nil {
 		spec.description = *req.Description
 	}
-	vf := newFunction(s, spec)
-	vf.nextEnvID = p.last * versionEnvIDBase
-	p.versions[n] = vf
+	var orphan *function // a $LATEST.PUBLISHED replaced before it ever served
+	s.registry.mu.Lock()
+	p := s.registry.of(spec.Name)
+	var vf *function
+	if toLatest {
+		p.publishes++
+		spec.version = latestPublished
+		prev := p.latest
+		if prev != nil {
+			// The qualifier keeps its scaling config from one publish to the next.
+			prevSpec := prev.currentSpec()
+			spec.MinEnvironments, spec.MaxEnvironments = prevSpec.MinEnvironments, prevSpec.MaxEnvironments
+		}
+		vf = newPublished(s, spec)
+		vf.nextEnvID = latestPublishedEnvIDBase + p.publishes*versionEnvIDBase
+		src := prev // whose scaling config $LATEST.PUBLISHED had: $LATEST's before any publish
+		if src == nil {
+			src = f
+		}
+		src.mu.Lock()
+		vf.requestedMin, vf.requestedMax = src.requestedMin, src.requestedMax
+		src.mu.Unlock()
+		if prev != nil && prev != p.serving {
+			orphan = prev
+			p.draining = append(p.draining, prev)
+		}
+		p.latest = vf
+	} else {
+		p.last++
+		spec.version = strconv.Itoa(p.last)
+		vf = newPublished(s, spec)
+		vf.nextEnvID = p.last * versionEnvIDBase
+		p.versions[spec.version] = vf
+	}
 	s.registry.mu.Unlock()
-	s.logf("%s: published version %s (%d MB, %s)", spec.Name, n, spec.MemoryMB, spec.Architecture)
-	writeJSON(w, http.StatusCreated, vf.configuration())
+	s.logf("%s: published version %s (%d MB, %s)", spec.Name, spec.version, spec.MemoryMB, spec.Architecture)
+	if orphan != nil {
+		orphan.drain()
+	}
+	out := vf.configuration()
+	if spec.Mode == LMI {
+		var then func()
+		if toLatest {
+			then = func() { s.serveLatestPublished(f, vf) }
+		}
+		s.activate(vf, then)
+	}
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (s *Server) handleListVersions(w http.ResponseWriter, r *http.Request) {
@@ -385,7 +511,7 @@ func (s *Server) handleDeleteFunction(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Unable to delete version because the following aliases reference it: %v", using))
 		return
 	}
-	vf.close()
+	vf.close() // its environments and its scaling config go with it
 	s.logf("%s: deleted version %s", name, q)
 	w.Header().Set("X-Amzn-RequestId", newRequestID())
 	w.WriteHeader(http.StatusNoContent)

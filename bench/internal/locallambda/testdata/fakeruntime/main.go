@@ -6,7 +6,8 @@
 // "action" selects the same. Actions: echo (default), print (N log lines), crash (exit 3),
 // oom (allocate until killed), sleep (ms), spin (burn CPU for ms), error (a function error), raw (respond with "raw"
 // verbatim). FAKE_INIT=fail reports an init error and exits; FAKE_INIT=exit exits at once;
-// FAKE_PREALLOC_MB=N takes N MB during init.
+// FAKE_PREALLOC_MB=N takes N MB during init; FAKE_INIT_WAIT_FILE=path stays in its init until
+// path exists.
 package main
 
 import (
@@ -44,6 +45,14 @@ func main() {
 		os.Exit(1)
 	case "exit":
 		os.Exit(2)
+	}
+	if p := os.Getenv("FAKE_INIT_WAIT_FILE"); p != "" {
+		for {
+			if _, err := os.Stat(p); err == nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 	// FAKE_PREALLOC_MB: memory to take during init (the CPU is unthrottled then), so that an
 	// "oom" invocation reaches a small limit fast.
