@@ -38,7 +38,7 @@ var errDocsParsed = errors.New("docs: command line parsed")
 const docsFix = "run 'make docs', or 'go test ./bench -run TestDocsHelp -update-docs' for the --help blocks only"
 
 var (
-	helpMarker      = regexp.MustCompile(`^<!-- bench help(?: ([a-z][a-z0-9-]*))? -->$`)
+	helpMarker      = regexp.MustCompile(`^<!-- bench help(?: ([a-z][a-z0-9-]*(?: --[a-z][a-z0-9-]*)*))? -->$`)
 	outputMarker    = regexp.MustCompile(`^<!-- bench output: (.+) -->$`)
 	outputEndMarker = "<!-- end bench output -->"
 )
@@ -122,10 +122,7 @@ func lineAt(lines []string, i int) string {
 
 // helpText is what 'bench VERB --help' (or 'bench --help') prints.
 func helpText(verb string) (string, error) {
-	args := []string{"--help"}
-	if verb != "" {
-		args = []string{verb, "--help"}
-	}
+	args := append(strings.Fields(verb), "--help") // "tune --lmi" is tune's other flag set
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, &stdout, &stderr)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {

@@ -3,6 +3,7 @@ package lmitune
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"strconv"
 
 	"lambdabench/bench/internal/charts"
@@ -56,7 +57,11 @@ func latencyTitle(s Summary) string {
 }
 
 func costTitle(s Summary) string {
-	return fmt.Sprintf("LMI tune of %s: cost per hour against request rate (%s)", s.Meta.Function, instanceLine(s.Meta))
+	types := s.Meta.InstanceType
+	if strings.HasPrefix(s.Meta.InstanceNote, "assumed") {
+		types += ", assumed"
+	}
+	return fmt.Sprintf("LMI tune of %s: cost per hour against request rate (%s)", s.Meta.Function, types)
 }
 
 // hasCosts reports whether any rate of s has a cost to draw.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -215,7 +216,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	sum = Summary{Kind: Kind, Meta: Meta{
 		Function: orig.FunctionName, Target: string(o.Target), Started: started.UTC(), Model: o.Model, StepS: o.Step.Seconds(),
 		MaxErrorRate: o.MaxErrorRate, Environments: o.Environments, Arch: arch, CapacityProv: orig.LMI.CapacityProviderArn,
-		Prices: pricesLabel(o), HostCores: hostCores, Payload: string(o.Payload),
+		Prices: pricesLabel(o), HostCores: hostCores, Payload: payloadLabel(o.Payload),
 	}}
 	for _, t := range o.SLO {
 		sum.Meta.SLO = append(sum.Meta.SLO, t.Raw)
@@ -256,7 +257,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	defer samples.close()
 	var mon *hostload.Monitor
 	if lt != nil {
-		if mon, err = hostload.New(hostload.Options{}); err == nil {
+		if mon, err = hostload.New(hostload.Options{Cores: runtime.NumCPU(), Demand: lt.Server.BusyVCPUs}); err == nil {
 			mon.Start()
 		} else {
 			o.logf("Host load not measured: %v", err)
@@ -354,3 +355,16 @@ func pricesLabel(o Options) string {
 
 // round3 rounds to 3 decimals for tables and JSON.
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// payloadLabel describes the payload in the summary: itself when short,
+// else its size and start.
+func payloadLabel(p []byte) string {
+	const most = 120
+	if len(p) == 0 {
+		return "{}"
+	}
+	if len(p) <= most {
+		return string(p)
+	}
+	return fmt.Sprintf("%d bytes: %s…", len(p), p[:most])
+}

@@ -32,6 +32,7 @@ func (s *Server) invokeHandler() http.Handler {
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", s.handleGetConcurrency)
 	mux.HandleFunc("GET /2025-11-30/functions/{name}/function-scaling-config", s.handleGetScalingConfig)
 	mux.HandleFunc("PUT /2025-11-30/functions/{name}/function-scaling-config", s.handlePutScalingConfig)
+	mux.HandleFunc("GET /2025-11-30/capacity-providers/{name}", s.handleGetCapacityProvider)
 	s.registerVersionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "UnknownOperationException", "",

@@ -333,3 +333,22 @@ func (s *Server) handleGetScalingConfig(w http.ResponseWriter, r *http.Request) 
 		"RequestedFunctionScalingConfig": functionScalingConfig{&reqMin, &reqMax},
 	})
 }
+
+// handleGetCapacityProvider answers GetCapacityProvider for the local
+// Lambda's one capacity provider (by name or ARN): Active, of this
+// machine's architecture, allowing any instance type.
+func (s *Server) handleGetCapacityProvider(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if name != CapacityProviderName && name != CapacityProviderARN() {
+		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Capacity provider not found: "+name)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"CapacityProvider": map[string]any{
+		"CapacityProviderArn": CapacityProviderARN(),
+		"State":               "Active",
+		"VpcConfig":           map[string][]string{"SubnetIds": {"subnet-local"}, "SecurityGroupIds": {}},
+		"PermissionsConfig": map[string]string{
+			"CapacityProviderOperatorRoleArn": fmt.Sprintf("arn:aws:iam::%s:role/%s-operator", Account, CapacityProviderName)},
+		"InstanceRequirements": map[string][]string{"Architectures": {HostArchitecture()}},
+	}})
+}

@@ -606,3 +606,24 @@ func TestLatestPublishedServesOnlyOnceActive(t *testing.T) {
 		t.Errorf("the replaced version: draining %v, state %s", first.isDraining(), first.currentState())
 	}
 }
+
+func TestGetCapacityProvider(t *testing.T) {
+	s := start(t, Config{Functions: []FunctionSpec{lmiFakeSpec("lmi")}})
+	c := client(s)
+	ctx := context.Background()
+	for _, name := range []string{CapacityProviderName, CapacityProviderARN()} {
+		out, err := c.GetCapacityProvider(ctx, &lambda.GetCapacityProviderInput{CapacityProviderName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		cp := out.CapacityProvider
+		if aws.ToString(cp.CapacityProviderArn) != CapacityProviderARN() || cp.State != types.CapacityProviderStateActive ||
+			cp.InstanceRequirements == nil || len(cp.InstanceRequirements.Architectures) != 1 || string(cp.InstanceRequirements.Architectures[0]) != HostArchitecture() {
+			t.Errorf("%s: %+v", name, cp)
+		}
+	}
+	_, err := c.GetCapacityProvider(ctx, &lambda.GetCapacityProviderInput{CapacityProviderName: aws.String("other")})
+	if code := apiCode(err); code != "ResourceNotFoundException" {
+		t.Errorf("unknown provider: %v (%s), want ResourceNotFoundException", err, code)
+	}
+}

@@ -296,6 +296,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 				s.logf("cgroups: cannot set the CPU weight of the environments: %v", err)
 			}
 			share := "memory ÷ 1769 MB per vCPU"
+			for _, f := range cfg.Functions {
+				if f.Mode == LMI {
+					share += "; on Lambda Managed Instances memory ÷ its GiB per vCPU"
+					break
+				}
+			}
 			if cfg.CPUShare != nil {
 				share = "the calibration " + cfg.CPUSource
 			}
