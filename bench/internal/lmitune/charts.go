@@ -3,8 +3,8 @@ package lmitune
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"strconv"
+	"strings"
 
 	"lambdabench/bench/internal/charts"
 	"lambdabench/bench/internal/threshold"
