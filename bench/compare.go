@@ -14,8 +14,8 @@ import (
 )
 
 const compareDescription = `Puts two results folders of the same kind side by side, as benchstat does for Go
-benchmarks: a matrix (or tune) folder, a load folder, or a suite folder holding
-both — or a file 'report --format benchfmt' wrote from one (successful samples
+benchmarks: a matrix (or tune) folder, a load folder, a tune --lmi folder, or a
+suite folder holding both — or a file 'report --format benchfmt' wrote from one (successful samples
 only: no failure counts, verdict or summary cost). Rows are matched by configuration (architecture × memory) or by scenario ×
 endpoint (× stage with --stages). For each row and metric it prints both values
 with their 95% confidence intervals, the change, and the p-value of a
@@ -27,8 +27,9 @@ pooled p99 different?), not the U test, which compares whole distributions.
 
 Metrics: matrix and tune: warm, billed, init (cold init), roundtrip, cost (per
 1M invocations, each invocation priced alone); load: latency, latency-p99,
-throughput (requests per whole second), errors (error rate). Append -p50 or
--p99 to pick the percentile.
+throughput (requests per whole second), errors (error rate); tune --lmi: latency,
+latency-p99 and errors per configuration and offered load, and each
+configuration's knee side by side. Append -p50 or -p99 to pick the percentile.
 
 Exit status: 0 compared (and the gate, if any, passed), 1 error, 2 bad usage
 or bad input (a folder without samples.csv, two folders of different kinds, a
