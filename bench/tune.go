@@ -313,19 +313,7 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 			return p, usageError{err.Error()}
 		}
 	}
-	p.handler = "bootstrap"
-	var env []string
-	for _, kv := range f.env {
-		if h, ok := strings.CutPrefix(kv, "_HANDLER="); ok {
-			if h == "" {
-				return p, usagef("--env _HANDLER=: the handler needs a name")
-			}
-			p.handler = h
-			continue
-		}
-		env = append(env, kv)
-	}
-	if p.env, err = parseEnv(env); err != nil {
+	if p.handler, p.env, err = handlerAndEnv(f.env); err != nil {
 		return p, err
 	}
 	if p.apply, err = tune.ParseApply(f.apply); err != nil {
@@ -381,28 +369,57 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 		if f.out == "" {
 			f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-tune")
 		}
-		// A run whose function is not restored yet keeps its journal, and
-		// so does one whose journal cannot be read: it may be the only
-		// record of what that run left on a function.
-		j, err := tune.Open(f.out)
-		switch {
-		case errors.Is(err, tune.ErrDamaged):
-			return p, usagef("--out %s: %v; restore the function with 'tune --cleanup %s' once the journal is repaired, or choose another --out (the journal is left as it is)",
-				f.out, err, f.out)
-		case err == nil && !j.CleanedUp && j.Target != string(target.Local):
-			return p, usagef("--out %s holds run %s, which has not restored %s yet: run 'tune --cleanup %s' first, or choose another --out",
-				f.out, j.RunID, j.Original.FunctionName, f.out)
-		case err == nil && j.Applied != nil && !j.Applied.Undone:
-			return p, usagef("--out %s holds run %s, whose --apply is still on %s (its journal is what undoes it): choose another --out, or undo it with 'tune --cleanup %s' first",
-				f.out, j.RunID, j.Original.FunctionName, f.out)
-		}
-		_, statErr := os.Stat(f.out)
-		if err := prepareOut(f.out, f.force); err != nil {
+		if f.createdOut, err = prepareTuneOut(f.out, f.force); err != nil {
 			return p, err
 		}
-		f.createdOut = os.IsNotExist(statErr)
 	}
 	return p, nil
+}
+
+// prepareTuneOut checks and prepares the results folder of a tune run
+// (bad usage: exit 2): a folder whose run has not restored its function
+// yet, or whose journal cannot be read, is kept for 'tune --cleanup'. It
+// reports whether it created the folder.
+func prepareTuneOut(out string, force bool) (bool, error) {
+	// A run whose function is not restored yet keeps its journal, and
+	// so does one whose journal cannot be read: it may be the only
+	// record of what that run left on a function.
+	j, err := tune.Open(out)
+	switch {
+	case errors.Is(err, tune.ErrDamaged):
+		return false, usagef("--out %s: %v; restore the function with 'tune --cleanup %s' once the journal is repaired, or choose another --out (the journal is left as it is)",
+			out, err, out)
+	case err == nil && !j.CleanedUp && j.Target != string(target.Local):
+		return false, usagef("--out %s holds run %s, which has not restored %s yet: run 'tune --cleanup %s' first, or choose another --out",
+			out, j.RunID, j.Original.FunctionName, out)
+	case err == nil && j.Applied != nil && !j.Applied.Undone:
+		return false, usagef("--out %s holds run %s, whose --apply is still on %s (its journal is what undoes it): choose another --out, or undo it with 'tune --cleanup %s' first",
+			out, j.RunID, j.Original.FunctionName, out)
+	}
+	_, statErr := os.Stat(out)
+	if err := prepareOut(out, force); err != nil {
+		return false, err
+	}
+	return os.IsNotExist(statErr), nil
+}
+
+// handlerAndEnv reads tune's --env flags: _HANDLER=NAME names the handler
+// (default bootstrap), the rest are the function's variables.
+func handlerAndEnv(kvs []string) (string, map[string]string, error) {
+	handler := "bootstrap"
+	var env []string
+	for _, kv := range kvs {
+		if h, ok := strings.CutPrefix(kv, "_HANDLER="); ok {
+			if h == "" {
+				return "", nil, usagef("--env _HANDLER=: the handler needs a name")
+			}
+			handler = h
+			continue
+		}
+		env = append(env, kv)
+	}
+	m, err := parseEnv(env)
+	return handler, m, err
 }
 
 func tuneRun(ctx context.Context, f tuneFlags, p tunePlan, stdout, stderr io.Writer) error {

@@ -324,19 +324,7 @@ func (f *tuneLMIFlags) validate() (lmitune.Options, error) {
 		return o, usagef("--payload: tune --lmi sends one payload; a weighted list is for tune without --lmi")
 	}
 	o.Payload = json.RawMessage(payloads[0].Body)
-	o.Handler = "bootstrap"
-	var env []string
-	for _, kv := range f.env {
-		if h, ok := strings.CutPrefix(kv, "_HANDLER="); ok {
-			if h == "" {
-				return o, usagef("--env _HANDLER=: the handler needs a name")
-			}
-			o.Handler = h
-			continue
-		}
-		env = append(env, kv)
-	}
-	if o.Env, err = parseEnv(env); err != nil {
+	if o.Handler, o.Env, err = handlerAndEnv(f.env); err != nil {
 		return o, err
 	}
 	o.Endpoint, o.Region, o.Profile = f.target.endpointURL, f.target.region, f.target.profile
@@ -344,20 +332,9 @@ func (f *tuneLMIFlags) validate() (lmitune.Options, error) {
 		if f.out == "" {
 			f.out = filepath.Join("bench-results", time.Now().Format("20060102-150405")+"-tune-lmi")
 		}
-		j, err := tune.Open(f.out)
-		switch {
-		case errors.Is(err, tune.ErrDamaged):
-			return o, usagef("--out %s: %v; restore the function with 'tune --cleanup %s' once the journal is repaired, or choose another --out (the journal is left as it is)",
-				f.out, err, f.out)
-		case err == nil && !j.CleanedUp && j.Target != string(target.Local):
-			return o, usagef("--out %s holds run %s, which has not restored %s yet: run 'tune --cleanup %s' first, or choose another --out",
-				f.out, j.RunID, j.Original.FunctionName, f.out)
-		}
-		_, statErr := os.Stat(f.out)
-		if err := prepareOut(f.out, f.force); err != nil {
+		if f.createdOut, err = prepareTuneOut(f.out, f.force); err != nil {
 			return o, err
 		}
-		f.createdOut = os.IsNotExist(statErr)
 	}
 	o.Out, o.DryRun = f.out, f.dryRun
 	return o, nil

@@ -52,12 +52,8 @@ func (s *Session) PublishLMI(ctx context.Context, memoryMB int, c LMIConfig, env
 	if err := s.waitUpdated(ctx, fn); err != nil {
 		return "", err
 	}
-	pv, err := s.API.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(fn), Description: aws.String(j.VersionDescription())})
+	version, err := s.publishJournaled(ctx)
 	if err != nil {
-		return "", Explain(fmt.Errorf("publish a version of %s: %w", fn, err), "lambda:PublishVersion")
-	}
-	version := aws.ToString(pv.Version)
-	if err := j.Update(func(j *Journal) { j.Versions = append(j.Versions, version) }); err != nil {
 		return "", err
 	}
 	s.logf("  PublishVersion %s: version %s (%d MB, %g GiB per vCPU, %d per environment)", fn, version, memoryMB, c.GiBPerVCPU, c.PerEnvConcurrency)

@@ -267,6 +267,18 @@ func (s *Session) publish(ctx context.Context, c matrix.Config) (string, error) 
 	if err := s.waitUpdated(ctx, fn); err != nil {
 		return "", err
 	}
+	version, err := s.publishJournaled(ctx)
+	if err != nil {
+		return "", err
+	}
+	return version, nil
+}
+
+// publishJournaled publishes a version of $LATEST marked with the run's
+// description and adds it to the journal.
+func (s *Session) publishJournaled(ctx context.Context) (string, error) {
+	j := s.Journal
+	fn := j.Original.FunctionName
 	pv, err := s.API.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(fn), Description: aws.String(j.VersionDescription())})
 	if err != nil {
 		return "", Explain(fmt.Errorf("publish a version of %s: %w", fn, err), "lambda:PublishVersion")
