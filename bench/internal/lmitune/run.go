@@ -107,10 +107,6 @@ func (o Options) RampFor(c Config) []float64 {
 	return append(out, float64(2*slots))
 }
 
-// ErrNoStepHeld is not an error of the run: a configuration none of
-// whose steps held is reported with status "no step held".
-var errStop = errors.New("stop")
-
 func (o Options) logf(format string, a ...any) {
 	if o.Log != nil {
 		fmt.Fprintf(o.Log, format+"\n", a...)
