@@ -18,6 +18,7 @@ import (
 	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/lmitune"
 	"lambdabench/bench/internal/load"
+	"lambdabench/bench/internal/locallambda"
 	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/target"
 	"lambdabench/bench/internal/threshold"
@@ -215,6 +216,9 @@ func (f *tuneLMIFlags) validate() (lmitune.Options, error) {
 		}
 		if f.timeout < time.Second || f.timeout > 15*time.Minute {
 			return o, usagef("tune: --timeout %s out of 1s..15m", f.timeout)
+		}
+		if f.environments > locallambda.MaxVersionEnvironments {
+			return o, usagef("--environments %d: the local Lambda runs at most %d environments of a version on this machine", f.environments, locallambda.MaxVersionEnvironments)
 		}
 	}
 	o.Function, o.Source, o.Binary, o.Timeout = f.function, f.source, f.target.binary, f.timeout

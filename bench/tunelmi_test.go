@@ -336,3 +336,27 @@ func TestTuneLMIDryRunChangesNothing(t *testing.T) {
 		t.Fatalf("a dry run changed the function:\nbefore %+v\nafter  %+v", before, after)
 	}
 }
+
+func TestTuneLMIFunctionFails(t *testing.T) {
+	ctx := testContext(t, 4*time.Minute)
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	// The example needs an image: {} fails every invocation.
+	err := run(ctx, []string{"tune", "--lmi", "--target", "local", "--binary", exampleBinary(t), "--payload", "{}",
+		"--gib-per-vcpu", "2,4", "--per-env-concurrency", "2", "--step", "1s", "--out", dir}, &stdout, &stderr)
+	if code := exitCode(err, &bytes.Buffer{}); code != 1 || !strings.Contains(err.Error(), "no configuration was measured") || !strings.Contains(err.Error(), "image is required") {
+		t.Fatalf("exit %d, %v; want 1 saying nothing was measured and why\n%s", code, err, stderr.String())
+	}
+	sum, err := lmitune.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Results) != 2 {
+		t.Fatalf("%d configurations, want both tried: a function error fails one configuration, not the sweep", len(sum.Results))
+	}
+	for _, r := range sum.Results {
+		if !strings.HasPrefix(r.Status, "failed: the function failed its warm-up invocation") || len(r.Steps) != 0 {
+			t.Errorf("%s: status %q, %d steps", r.Label, r.Status, len(r.Steps))
+		}
+	}
+}

@@ -102,3 +102,24 @@ func asDamaged(err error, de **DamagedError) bool {
 	*de = d
 	return ok
 }
+
+func TestHostLimit(t *testing.T) {
+	tests := []struct {
+		c     Config
+		envs  int
+		cores int
+		want  string
+	}{
+		{Config{MemoryMB: 2048, GiBPerVCPU: 2}, 1, 2, ""},
+		{Config{MemoryMB: 4096, GiBPerVCPU: 2}, 1, 2, ""},
+		{Config{MemoryMB: 8192, GiBPerVCPU: 2}, 1, 2, "needs 4.00 vCPUs; this machine has 2 cores"},
+		{Config{MemoryMB: 2048, GiBPerVCPU: 2}, 3, 2, "needs 3.00 vCPUs"},
+		{Config{MemoryMB: 2048, GiBPerVCPU: 8}, 8, 2, ""},
+	}
+	for _, tt := range tests {
+		got := hostLimit(tt.c, tt.envs, tt.cores)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("hostLimit(%s, %d envs, %d cores) = %q, want %q", tt.c.Label(), tt.envs, tt.cores, got, tt.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"lambdabench/bench/internal/cost"
@@ -269,10 +270,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		res := Result{Config: c, Label: c.Label(), Environments: o.Environments, Status: "ok"}
 		res.VCPUsPerEnv = c.VCPUs()
 		if lt != nil {
-			need := c.VCPUs() * float64(o.Environments)
-			if need > float64(hostCores) {
-				res.HostLimit = fmt.Sprintf("needs %.2f vCPUs; this machine has %d cores, which its environments shared", need, hostCores)
-			}
+			res.HostLimit = hostLimit(c, o.Environments, hostCores)
 		}
 		o.logf("[%d/%d] %s: publishing …", i+1, len(cfgs), res.Label)
 		version, perr := sess.PublishLMI(ctx, c.MemoryMB, tune.LMIConfig{CapacityProviderArn: orig.LMI.CapacityProviderArn,
@@ -290,7 +288,21 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 			break
 		}
 		m := &measurer{o: o, api: api, lt: lt, mon: mon, samples: samples, function: orig.FunctionName, version: version}
-		if serr := m.ramp(ctx, &res); serr != nil && ctx.Err() == nil {
+		if werr := m.warmUp(ctx); werr != nil {
+			if ctx.Err() == nil {
+				// The function failed on its own: this configuration
+				// is reported as failed and the sweep goes on (a larger
+				// one may not run out of memory, say). Anything else
+				// (access denied, throttled, unreachable) ends it.
+				res.Status = "failed: " + werr.Error()
+				var fe *functionError
+				if !errors.As(werr, &fe) {
+					runErr = werr
+				}
+			} else {
+				res.Status = "interrupted"
+			}
+		} else if serr := m.ramp(ctx, &res); serr != nil && ctx.Err() == nil {
 			res.Status = "failed: " + serr.Error()
 			runErr = serr
 		}
@@ -310,6 +322,9 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	}
 	if ctx.Err() != nil {
 		sum.Meta.Interrupted = true
+	}
+	if runErr == nil && ctx.Err() == nil && !anyMeasured(sum.Results) && len(sum.Results) > 0 {
+		runErr = fmt.Errorf("no configuration was measured: %s", strings.TrimPrefix(sum.Results[0].Status, "failed: "))
 	}
 	// The standard Lambda figure.
 	switch {
@@ -347,6 +362,27 @@ func pricesLabel(o Options) string {
 		return o.PricesSource
 	}
 	return fmt.Sprintf("built-in (%s, %s)", o.Prices.Region, o.Prices.Date)
+}
+
+// anyMeasured reports whether any configuration has a measured step.
+func anyMeasured(rs []Result) bool {
+	for _, r := range rs {
+		if len(r.Steps) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hostLimit says when this machine has fewer cores than a configuration's
+// environments need together ("" when it has enough): they then shared
+// the cores, which the result must say.
+func hostLimit(c Config, environments, hostCores int) string {
+	need := c.VCPUs() * float64(max(environments, 1))
+	if need <= float64(hostCores) {
+		return ""
+	}
+	return fmt.Sprintf("needs %.2f vCPUs; this machine has %d cores, which its environments shared", need, hostCores)
 }
 
 // round3 rounds to 3 decimals for tables and JSON.

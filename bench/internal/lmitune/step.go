@@ -146,6 +146,32 @@ func (m *measurer) step(ctx context.Context, res *Result, n int, level float64) 
 	return st, nil
 }
 
+// functionError is a warm-up invocation the function itself failed.
+type functionError struct{ msg string }
+
+func (e *functionError) Error() string { return e.msg }
+
+// warmUp invokes the version once before its ramp: a function that fails
+// on the payload, or a caller that may not invoke it, is told in one line
+// (with the IAM action) instead of as a ramp of failed steps.
+func (m *measurer) warmUp(ctx context.Context) error {
+	out, err := m.api.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(m.function), Qualifier: aws.String(m.version), Payload: payloadOr(m.o.Payload)})
+	if err != nil {
+		return tune.Explain(fmt.Errorf("warm-up invocation of %s:%s: %w", m.function, m.version, err), "lambda:InvokeFunction")
+	}
+	if out.FunctionError != nil {
+		return &functionError{fmt.Sprintf("the function failed its warm-up invocation (%s): %s", aws.ToString(out.FunctionError), truncate(string(out.Payload), 200))}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
 // judge checks a step against the objectives: every SLO threshold on the
 // successful requests' latency, and the error rate. A step with no
 // successful request never holds.
