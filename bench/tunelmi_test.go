@@ -360,3 +360,32 @@ func TestTuneLMIFunctionFails(t *testing.T) {
 		}
 	}
 }
+
+func TestTuneLMIPinsEnvironments(t *testing.T) {
+	ctx := testContext(t, 4*time.Minute)
+	dir := t.TempDir()
+	var stderr bytes.Buffer
+	err := run(ctx, []string{"tune", "--lmi", "--target", "local", "--binary", exampleBinary(t), "--payload", smallPayload(t),
+		"--gib-per-vcpu", "8", "--per-env-concurrency", "1", "--environments", "2", "--ramp", "1,2", "--step", "1s",
+		"--slo", "p99<5s", "--out", dir}, &bytes.Buffer{}, &stderr)
+	if err != nil {
+		t.Fatalf("tune --lmi: %v\n%s", err, stderr.String())
+	}
+	sum, err := lmitune.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sum.Results[0]
+	if len(r.Steps) != 2 || r.KneeStep == 0 {
+		t.Fatalf("%s: %d steps, knee step %d", r.Label, len(r.Steps), r.KneeStep)
+	}
+	for _, s := range r.Steps {
+		if s.Environments != 2 {
+			t.Errorf("step %d: %d environments, want the 2 it was pinned to from the start", s.Step, s.Environments)
+		}
+	}
+	k := r.Steps[r.KneeStep-1]
+	if want := round(k.Goodput / 2); r.KneeRPSPerEnv != want {
+		t.Errorf("knee %v req/s per environment, want the step's %v req/s ÷ 2 = %v", r.KneeRPSPerEnv, k.Goodput, want)
+	}
+}

@@ -288,7 +288,11 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 			break
 		}
 		m := &measurer{o: o, api: api, lt: lt, mon: mon, samples: samples, function: orig.FunctionName, version: version}
-		if werr := m.warmUp(ctx); werr != nil {
+		werr := m.waitEnvironments(ctx, o.Environments, 10*time.Minute)
+		if werr == nil {
+			werr = m.warmUp(ctx)
+		}
+		if werr != nil {
 			if ctx.Err() == nil {
 				// The function failed on its own: this configuration
 				// is reported as failed and the sweep goes on (a larger

@@ -146,6 +146,44 @@ func (m *measurer) step(ctx context.Context, res *Result, n int, level float64) 
 	return st, nil
 }
 
+// waitEnvironments waits, before the ramp, until the version runs the
+// environments it was pinned to: locally until that many have finished
+// their init; on AWS until the applied scaling config is the one asked.
+// Waiting longer than wait is an error.
+func (m *measurer) waitEnvironments(ctx context.Context, n int, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		if m.lt != nil {
+			if m.lt.Server.ReadyEnvironments(m.function, m.version) >= n {
+				return nil
+			}
+		} else {
+			out, err := m.api.GetFunctionScalingConfig(ctx, &lambda.GetFunctionScalingConfigInput{FunctionName: aws.String(m.function), Qualifier: aws.String(m.version)})
+			if err != nil {
+				return tune.Explain(fmt.Errorf("read the scaling config of %s:%s: %w", m.function, m.version, err), "lambda:GetFunctionScalingConfig")
+			}
+			if a := out.AppliedFunctionScalingConfig; a != nil && aws.ToInt32(a.MinExecutionEnvironments) == int32(n) && aws.ToInt32(a.MaxExecutionEnvironments) == int32(n) {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("version %s of %s does not run %d execution environment(s) after %s", m.version, m.function, n, wait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(m.pollEvery()):
+		}
+	}
+}
+
+func (m *measurer) pollEvery() time.Duration {
+	if m.lt != nil {
+		return 50 * time.Millisecond
+	}
+	return time.Second
+}
+
 // functionError is a warm-up invocation the function itself failed.
 type functionError struct{ msg string }
 
