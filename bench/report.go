@@ -113,7 +113,10 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout,
 			return damaged(err)
 		}
 	case lmitune.Kind:
-		s, err := lmitune.Rebuild(dir, prices, pricesSource)
+		s, warnings, err := lmitune.Rebuild(dir, prices, pricesSource)
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, w)
+		}
 		if err != nil {
 			if de := (*lmitune.DamagedError)(nil); errors.As(err, &de) {
 				return usagef("report: %v (nothing rewritten)", de)

@@ -202,10 +202,17 @@ func TestTuneLMIAgainstServeLeavesFunctionAsFound(t *testing.T) {
 
 // startLMISubprocess runs bench tune --lmi against the server and waits
 // until its sweep is under way (a version published, samples written).
-func startLMISubprocess(t *testing.T, bench, endpoint, dir, payload string) (*exec.Cmd, *bytes.Buffer) {
+//
+// With checkpoint it runs 1 s steps and waits for the first summary.json
+// they leave; without, one step of an hour.
+func startLMISubprocess(t *testing.T, bench, endpoint, dir, payload string, checkpoint bool) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(bench, "tune", "--lmi", "--endpoint-url", endpoint, "--function", "managed", "--payload", payload,
-		"--memory", "2048,4096", "--gib-per-vcpu", "4", "--per-env-concurrency", "1", "--ramp", "1", "--step", "1h", "--out", dir)
+	ramp := []string{"--per-env-concurrency", "1", "--ramp", "1", "--step", "1h"}
+	if checkpoint {
+		ramp = []string{"--per-env-concurrency", "64", "--ramp", "1,2,3,4,5,6,7,8,9,10,11,12", "--step", "1s", "--slo", "p99<10s"}
+	}
+	cmd := exec.Command(bench, append([]string{"tune", "--lmi", "--endpoint-url", endpoint, "--function", "managed", "--payload", payload,
+		"--memory", "2048,4096", "--gib-per-vcpu", "4", "--out", dir}, ramp...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -215,7 +222,11 @@ func startLMISubprocess(t *testing.T, bench, endpoint, dir, payload string) (*ex
 	deadline := time.Now().Add(time.Minute)
 	for {
 		if j, err := tune.Open(dir); err == nil && len(j.Versions) > 0 {
-			if b, err := os.ReadFile(filepath.Join(dir, "samples.csv")); err == nil && len(b) > 0 {
+			if checkpoint {
+				if _, err := os.Stat(filepath.Join(dir, "summary.json")); err == nil {
+					return cmd, &out
+				}
+			} else if b, err := os.ReadFile(filepath.Join(dir, "samples.csv")); err == nil && len(b) > 0 {
 				time.Sleep(300 * time.Millisecond) // some requests under way
 				return cmd, &out
 			}
@@ -231,7 +242,7 @@ func TestTuneLMISIGINTCleansUp(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
 	lt, before := lmiServer(t, ctx, exampleBinary(t))
 	dir := t.TempDir()
-	cmd, out := startLMISubprocess(t, benchBinary(t), lt.Server.InvokeEndpoint(), dir, smallPayload(t))
+	cmd, out := startLMISubprocess(t, benchBinary(t), lt.Server.InvokeEndpoint(), dir, smallPayload(t), false)
 	if mid := lmiStateOf(t, ctx, lt.Lambda, "managed"); reflect.DeepEqual(before, mid) {
 		t.Fatalf("mid-sweep the function should carry the sweep's configuration and version: %+v", mid)
 	}
@@ -256,7 +267,7 @@ func TestTuneLMICleanupAfterCrash(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
 	lt, before := lmiServer(t, ctx, exampleBinary(t))
 	dir := t.TempDir()
-	cmd, _ := startLMISubprocess(t, benchBinary(t), lt.Server.InvokeEndpoint(), dir, smallPayload(t))
+	cmd, _ := startLMISubprocess(t, benchBinary(t), lt.Server.InvokeEndpoint(), dir, smallPayload(t), true)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +281,15 @@ func TestTuneLMICleanupAfterCrash(t *testing.T) {
 	}
 	if after := lmiStateOf(t, ctx, lt.Lambda, "managed"); !reflect.DeepEqual(before, after) {
 		t.Fatalf("after --cleanup the function changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+	// What the killed run measured is kept: report rebuilds it.
+	var stderr bytes.Buffer
+	if err := run(ctx, []string{"report", dir}, &bytes.Buffer{}, &stderr); err != nil {
+		t.Fatalf("report after a crash: %v\n%s", err, stderr.String())
+	}
+	sum, err := lmitune.Read(dir)
+	if err != nil || !sum.Meta.Interrupted || len(sum.Results) == 0 || len(sum.Results[0].Steps) == 0 || sum.Results[0].Steps[0].OK == 0 {
+		t.Fatalf("rebuilt after a crash: %+v, %v", sum, err)
 	}
 }
 

@@ -81,7 +81,7 @@ func TestReadSamplesDamaged(t *testing.T) {
 		{"no header", ""},
 		{"wrong columns", "a,b,c\n1,2,3\n"},
 		{"bad number", head + "c,2048,2,1,x,1,t,1,200,1.0,0,\n"},
-		{"cut row", head + "c,2048,2,1,1,1\n"},
+		{"short row", head + "c,2048,2,1,1,1\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestReadSamplesDamaged(t *testing.T) {
 				t.Fatal(err)
 			}
 			var de *DamagedError
-			if _, err := readSamples(p); err == nil || !asDamaged(err, &de) {
+			if _, _, err := readSamples(p); err == nil || !asDamaged(err, &de) {
 				t.Errorf("readSamples = %v, want a DamagedError", err)
 			}
 		})
@@ -121,5 +121,24 @@ func TestHostLimit(t *testing.T) {
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("hostLimit(%s, %d envs, %d cores) = %q, want %q", tt.c.Label(), tt.envs, tt.cores, got, tt.want)
 		}
+	}
+}
+
+func TestReadSamplesCutLastLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "samples.csv")
+	body := strings.Join(SampleHeader, ",") + "\n" +
+		"c,2048,2,1,1,1,2026-12-03T00:00:00Z,1.0,200,12.5,0,\n" +
+		"c,2048,2,1,1,1,2026-12-03T00:00:00Z,2.0,429,1.0,0,\n" +
+		"c,2048,2,1,1,1,2026-12-03T00"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acc, warnings, err := readSamples(p)
+	if err != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "cut short") {
+		t.Fatalf("readSamples = %v, %v", warnings, err)
+	}
+	a := acc[stepKey{"c", 1}]
+	if a == nil || a.requests != 2 || a.ok != 1 || a.c429 != 1 {
+		t.Fatalf("step 1: %+v", a)
 	}
 }

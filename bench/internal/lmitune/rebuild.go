@@ -1,6 +1,7 @@
 package lmitune
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -23,18 +24,18 @@ import (
 // come from summary.json, which samples do not hold. It rewrites
 // summary.json, summary.md and the charts. A damaged samples.csv or
 // summary.json leaves the folder as it was.
-func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, error) {
+func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, []string, error) {
 	s, err := Read(dir)
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	slo, err := threshold.ParseAll(s.Meta.SLO)
 	if err != nil {
-		return s, fmt.Errorf("%s: objectives %v: %w", dir, s.Meta.SLO, err)
+		return s, nil, fmt.Errorf("%s: objectives %v: %w", dir, s.Meta.SLO, err)
 	}
-	acc, err := readSamples(filepath.Join(dir, "samples.csv"))
+	acc, warnings, err := readSamples(filepath.Join(dir, "samples.csv"))
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	for i := range s.Results {
 		r := &s.Results[i]
@@ -89,7 +90,7 @@ func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, 
 	if err := Price(&s, rates, s.Meta.allowed(), prices); err != nil {
 		s.Meta.Notes = append(s.Meta.Notes, "costs: "+err.Error())
 	}
-	return s, Write(dir, s)
+	return s, warnings, Write(dir, s)
 }
 
 func dropCostNotes(notes []string) []string {
@@ -127,13 +128,25 @@ func (e *DamagedError) Error() string {
 func (e *DamagedError) Unwrap() error { return e.Err }
 
 // readSamples reads an LMI tune's samples.csv into per-step counts and
-// successful latencies.
-func readSamples(path string) (map[stepKey]*stepAcc, error) {
-	f, err := os.Open(path)
+// successful latencies. A last line cut short (a run killed while it
+// wrote) is skipped with a warning; any other damage is a DamagedError.
+func readSamples(path string) (map[stepKey]*stepAcc, []string, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer f.Close()
+	var warnings []string
+	if n := len(b); n > 0 && b[n-1] != '\n' {
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			b = b[:i+1]
+			warnings = append(warnings, fmt.Sprintf("%s: its last line was cut short (a run killed while it wrote): skipped", path))
+		}
+	}
+	acc, err := parseSamples(path, bytes.NewReader(b))
+	return acc, warnings, err
+}
+
+func parseSamples(path string, f io.Reader) (map[stepKey]*stepAcc, error) {
 	r := csv.NewReader(f)
 	r.ReuseRecord = true
 	head, err := r.Read()

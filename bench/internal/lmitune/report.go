@@ -15,18 +15,31 @@ import (
 // Write writes summary.json and summary.md (and the charts, when a
 // renderer is linked) of an LMI tune into dir.
 func Write(dir string, s Summary) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode summary: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "summary.json"), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write summary: %w", err)
+	if err := writeJSON(filepath.Join(dir, "summary.json"), s); err != nil {
+		return err
 	}
 	charts := drawCharts(dir, s)
 	var md strings.Builder
 	Markdown(&md, s, charts)
 	if err := os.WriteFile(filepath.Join(dir, "summary.md"), []byte(md.String()), 0o644); err != nil {
 		return fmt.Errorf("write summary.md: %w", err)
+	}
+	return nil
+}
+
+// writeJSON writes a summary.json whole or not at all (through a
+// temporary file renamed over it).
+func writeJSON(path string, s Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
 }

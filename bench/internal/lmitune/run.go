@@ -287,7 +287,8 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 			runErr = perr
 			break
 		}
-		m := &measurer{o: o, api: api, lt: lt, mon: mon, samples: samples, function: orig.FunctionName, version: version}
+		m := &measurer{o: o, api: api, lt: lt, mon: mon, samples: samples, function: orig.FunctionName, version: version,
+			checkpoint: func(r Result) { checkpoint(o.Out, sum, r, samples) }}
 		werr := m.waitEnvironments(ctx, o.Environments, 10*time.Minute)
 		if werr == nil {
 			werr = m.warmUp(ctx)
@@ -366,6 +367,19 @@ func pricesLabel(o Options) string {
 		return o.PricesSource
 	}
 	return fmt.Sprintf("built-in (%s, %s)", o.Prices.Region, o.Prices.Date)
+}
+
+// checkpoint writes summary.json as it stands after a step, marked
+// interrupted, with the samples flushed: a run killed before its end
+// (kill -9, a crash) keeps what it measured, which 'bench report DIR'
+// rebuilds. The run's last write replaces it.
+func checkpoint(dir string, sum Summary, cur Result, samples *sampleWriter) {
+	sum.Results = append(append([]Result(nil), sum.Results...), cur)
+	sum.Meta.Interrupted = true
+	sum.Meta.Finished = time.Now().UTC()
+	sum.BreakEven = "not priced: the run did not finish (bench report DIR prices what it measured)"
+	samples.flush()
+	_ = writeJSON(filepath.Join(dir, "summary.json"), sum)
 }
 
 // anyMeasured reports whether any configuration has a measured step.

@@ -30,6 +30,8 @@ type measurer struct {
 	samples  *sampleWriter
 	function string
 	version  string
+	// checkpoint, when set, is told the configuration after every step.
+	checkpoint func(Result)
 }
 
 // ramp steps the load up until a step breaks an objective (that step is
@@ -48,6 +50,9 @@ func (m *measurer) ramp(ctx context.Context, res *Result) error {
 			return nil
 		}
 		res.Steps = append(res.Steps, st)
+		if m.checkpoint != nil {
+			m.checkpoint(*res)
+		}
 		if m.o.OnStep != nil {
 			m.o.OnStep(*res, st)
 		}
@@ -286,6 +291,14 @@ func (s *sampleWriter) write(res *Result, step int, offered float64, r *load.Res
 	s.err = s.w.Write([]string{res.Label, strconv.Itoa(res.MemoryMB), strconv.FormatFloat(res.GiBPerVCPU, 'g', -1, 64),
 		strconv.Itoa(res.PerEnvConcurrency), strconv.Itoa(step), strconv.FormatFloat(offered, 'g', -1, 64),
 		r.Time.UTC().Format("2006-01-02T15:04:05.000000Z07:00"), ms(r.Elapsed), strconv.Itoa(r.Status), ms(r.Latency), ms(r.Lag), r.Error})
+}
+
+// flush pushes the rows written so far to the file.
+func (s *sampleWriter) flush() {
+	if s.f != nil && s.err == nil {
+		s.w.Flush()
+		s.err = s.w.Error()
+	}
 }
 
 func (s *sampleWriter) close() error {
