@@ -242,6 +242,11 @@ func TestBoto3LMIAPI(t *testing.T) {
 		{Name: "delete version 1", Op: "delete_function", Params: map[string]any{"FunctionName": lmi, "Qualifier": "1"}, want: "ok", status: 204},
 		{Name: "its scaling config is gone", Op: "get_function_scaling_config", Params: map[string]any{"FunctionName": lmi, "Qualifier": "1"}, want: "ResourceNotFoundException"},
 		{Name: "and the version", Op: "get_function_configuration", Params: map[string]any{"FunctionName": lmi, "Qualifier": "1"}, want: "ResourceNotFoundException"},
+
+		{Name: "read the capacity provider", Op: "get_capacity_provider", Params: map[string]any{"CapacityProviderName": locallambda.CapacityProviderName}, want: "ok", status: 200,
+			check: expect(map[string]any{"CapacityProvider.CapacityProviderArn": arn, "CapacityProvider.State": "Active"})},
+		{Name: "an unknown capacity provider", Op: "get_capacity_provider", Params: map[string]any{"CapacityProviderName": "other"}, want: "ResourceNotFoundException", status: 404},
+		{Name: "no capacity provider name: a required member", Op: "get_capacity_provider", Params: map[string]any{}, want: "param"},
 	}
 	in, err := json.Marshal(cases)
 	if err != nil {
