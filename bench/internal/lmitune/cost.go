@@ -106,8 +106,19 @@ func Price(s *Summary, rates []float64, allowed []string, prices cost.PriceTable
 			if be.RateRPS <= lo {
 				from = fmt.Sprintf("at every rate asked (from %s req/s)", fmtRate(lo))
 			}
-			s.BreakEven = fmt.Sprintf("LMI is no dearer than standard Lambda %d MB %s, up to %s req/s: %s on %d × %s, $%.4f/h against $%.4f/h",
-				std.MemoryMB, from, fmtRate(hi), be.LMI.Config, be.LMI.Instances, be.LMI.InstanceType, be.LMI.TotalUSD, be.Standard.TotalUSD)
+			where := fmt.Sprintf("%s on %d × %s", be.LMI.Config, be.LMI.Instances, be.LMI.InstanceType)
+			if be.LMI.Instances == cost.LMIMinInstances {
+				where = fmt.Sprintf("%s on %d × %s, the 3-instance minimum", be.LMI.Config, be.LMI.Instances, be.LMI.InstanceType)
+			}
+			s.BreakEven = fmt.Sprintf("LMI is no dearer than standard Lambda %d MB %s, up to %s req/s: %s, $%.4f/h against $%.4f/h",
+				std.MemoryMB, from, fmtRate(hi), where, be.LMI.TotalUSD, be.Standard.TotalUSD)
+			if top := s.Rates[len(s.Rates)-1]; top.Cheapest != "" && top.StandardUSDPerHour != nil {
+				for _, c := range top.LMI {
+					if c.Label == top.Cheapest {
+						s.BreakEven += fmt.Sprintf("; at %s req/s the cheapest is %s, $%.2f/h against $%.2f/h", fmtRate(top.RPS), c.Label, c.USDPerHour, *top.StandardUSDPerHour)
+					}
+				}
+			}
 		}
 	}
 	if len(errs) > 0 {
