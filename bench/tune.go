@@ -256,12 +256,7 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 			return p, usagef("tune --target local: pass --source DIR or --binary PATH (one of them)")
 		}
 		if f.function == "" {
-			base := f.source
-			if base == "" {
-				base = filepath.Dir(f.target.binary)
-			}
-			abs, _ := filepath.Abs(base)
-			f.function = "tune-" + filepath.Base(abs)
+			f.function = localFunctionName(f.source, f.target.binary)
 		}
 		if f.timeout < time.Second || f.timeout > 15*time.Minute {
 			return p, usagef("tune: --timeout %s out of 1s..15m", f.timeout)
@@ -401,6 +396,18 @@ func prepareTuneOut(out string, force bool) (bool, error) {
 		return false, err
 	}
 	return os.IsNotExist(statErr), nil
+}
+
+// localFunctionName is the name a function tuned on the local Lambda
+// gets when --function does not give one: tune-<folder of its source or
+// binary>.
+func localFunctionName(source, binary string) string {
+	base := source
+	if base == "" {
+		base = filepath.Dir(binary)
+	}
+	abs, _ := filepath.Abs(base)
+	return "tune-" + filepath.Base(abs)
 }
 
 // handlerAndEnv reads tune's --env flags: _HANDLER=NAME names the handler

@@ -207,12 +207,7 @@ func (f *tuneLMIFlags) validate() (lmitune.Options, error) {
 			return o, err
 		}
 		if f.function == "" {
-			base := f.source
-			if base == "" {
-				base = filepath.Dir(f.target.binary)
-			}
-			abs, _ := filepath.Abs(base)
-			f.function = "tune-" + filepath.Base(abs)
+			f.function = localFunctionName(f.source, f.target.binary)
 		}
 		if f.timeout < time.Second || f.timeout > 15*time.Minute {
 			return o, usagef("tune: --timeout %s out of 1s..15m", f.timeout)
