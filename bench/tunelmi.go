@@ -377,12 +377,18 @@ func standardFrom(dir string, memoryMB int) (*lmitune.Standard, error) {
 		}
 		sizes = append(sizes, strconv.Itoa(r.MemoryMB))
 		if r.MemoryMB == mem && (arch == "" || r.Arch == arch) {
-			d := r.Warm.Mean
+			// The mean billed duration of the warm invocations (each
+			// rounded up, as Lambda bills them); without REPORT lines,
+			// the mean duration rounded up.
+			d, n, what := r.Billed.Mean, r.Billed.N, "billed"
+			if n == 0 || math.IsNaN(d) || d <= 0 {
+				d, n, what = cost.BilledMs(r.Warm.Mean), r.Warm.N, "duration, rounded up"
+			}
 			if math.IsNaN(d) || d <= 0 {
 				continue
 			}
-			return &lmitune.Standard{MemoryMB: mem, Arch: r.Arch, DurationMs: cost.BilledMs(d), N: r.Warm.N,
-				Source: fmt.Sprintf("the warm mean of 'bench tune' in %s (%s)", dir, s.Meta.Target)}, nil
+			return &lmitune.Standard{MemoryMB: mem, Arch: r.Arch, DurationMs: d, N: n,
+				Source: fmt.Sprintf("the warm mean %s of 'bench tune' in %s (%s)", what, dir, s.Meta.Target)}, nil
 		}
 	}
 	return nil, usagef("--standard-from %s: no measured configuration at %d MB (it has %s)", dir, mem, strings.Join(sizes, ", "))

@@ -97,7 +97,7 @@ func TestBreakEven(t *testing.T) {
 			// × 2 × 0.1 = $0.009600048 per req/s (+ requests, on both
 			// sides): 0.550344 / 0.009600048 = 57.3272 req/s; after the
 			// floor, $0.183448 per 40 req/s stays below $0.384.
-			name: "default prices", prices: Default(), std: StandardConfig{"arm64", 2048, 100}, lo: 1, hi: 10000,
+			name: "default prices", prices: Default(), std: StandardConfig{Arch: "arm64", MemoryMB: 2048, MeanDurationMs: 100}, lo: 1, hi: 10000,
 			configs: []LMIConfig{{Name: "lmi-2048", Env: LMIEnvironment{2048, 2}, KneeRPSPerEnv: 10,
 				Provider: CapacityProvider{Arch: "arm64", AllowedInstanceTypes: []string{"c8g.xlarge"}}}},
 			wantFound: true, wantRate: 57.327213363933176, wantConfig: "lmi-2048", wantInstances: 3,
@@ -175,7 +175,7 @@ func TestBreakEvenErrors(t *testing.T) {
 		{name: "does not fit", configs: []LMIConfig{tooBig}, std: oneGBOneSecond, lo: 1, hi: 10, want: "huge", is: ErrDoesNotFit},
 		{name: "too many steps", configs: []LMIConfig{tiny}, std: oneGBOneSecond, lo: 1, hi: 10000, want: "narrow the rates"},
 		{name: "bad range", configs: []LMIConfig{small}, std: oneGBOneSecond, lo: 10, hi: 1, want: "0 ≤ low ≤ high"},
-		{name: "bad standard", configs: []LMIConfig{small}, std: StandardConfig{"arm64", 0, 1}, lo: 1, hi: 10, want: "memory"},
+		{name: "bad standard", configs: []LMIConfig{small}, std: StandardConfig{Arch: "arm64", MemoryMB: 0, MeanDurationMs: 1}, lo: 1, hi: 10, want: "memory"},
 		{name: "unknown type", configs: []LMIConfig{{Name: "x", Env: LMIEnvironment{2048, 2}, KneeRPSPerEnv: 1,
 			Provider: CapacityProvider{Arch: "arm64", AllowedInstanceTypes: []string{"c8g.xlarge"}}}}, std: oneGBOneSecond, lo: 1, hi: 10,
 			want: "--prices", is: ErrUnknownInstanceType},

@@ -328,6 +328,10 @@ type StandardConfig struct {
 	MemoryMB int `json:"memory_mb"`
 	// MeanDurationMs is the mean duration of an invocation.
 	MeanDurationMs float64 `json:"mean_duration_ms"`
+	// Billed says MeanDurationMs is already the mean billed duration
+	// (each invocation rounded up to 1 ms, as REPORT's Billed Duration
+	// is): it is then not rounded again.
+	Billed bool `json:"billed,omitempty"`
 }
 
 // StandardHour is what an hour of standard Lambda costs at a steady rate,
@@ -372,6 +376,9 @@ func (t PriceTable) StandardHourly(c StandardConfig, rateRPS float64) (StandardH
 		return StandardHour{}, fmt.Errorf("standard lambda cost per hour: rate of %v req/s, want a non-negative number", rateRPS)
 	}
 	h := StandardHour{RateRPS: rateRPS, BilledMs: BilledMs(c.MeanDurationMs), Concurrency: rateRPS * c.MeanDurationMs / 1000}
+	if c.Billed {
+		h.BilledMs = c.MeanDurationMs
+	}
 	h.OverDefaultLimit = h.Concurrency > DefaultConcurrencyLimit
 	h.ComputeUSD = rateRPS * 3600 * price * gigabytes(c.MemoryMB) * h.BilledMs / 1000
 	h.RequestUSD = rateRPS * 3600 * t.RequestPerMillion / 1e6

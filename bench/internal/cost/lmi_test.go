@@ -272,22 +272,29 @@ func TestStandardHourly(t *testing.T) {
 		{
 			// 100 × 3600 × 0.0000133334 × 2 GB × 0.1 s = 0.9600048;
 			// requests 100 × 3600 × 0.2e-6 = 0.072; 100 × 0.1 s busy.
-			name: "arm64", c: StandardConfig{"arm64", 2048, 100}, rate: 100,
+			name: "arm64", c: StandardConfig{Arch: "arm64", MemoryMB: 2048, MeanDurationMs: 100}, rate: 100,
 			want: StandardHour{RateRPS: 100, BilledMs: 100, Concurrency: 10, ComputeUSD: 0.9600048, RequestUSD: 0.072, TotalUSD: 1.0320048},
 		},
 		{
 			// Billed 100 ms, busy 99.5 ms: 20,000 × 0.0995 = 1990 > 1000.
 			// 20,000 × 3600 × 0.0000166667 × 1 GB × 0.1 s = 120.00024;
 			// requests 14.4.
-			name: "x86_64 over the default limit", c: StandardConfig{"x86_64", 1024, 99.5}, rate: 20000,
+			name: "x86_64 over the default limit", c: StandardConfig{Arch: "x86_64", MemoryMB: 1024, MeanDurationMs: 99.5}, rate: 20000,
 			want: StandardHour{RateRPS: 20000, BilledMs: 100, Concurrency: 1990, OverDefaultLimit: true,
 				ComputeUSD: 120.00024, RequestUSD: 14.4, TotalUSD: 134.40024},
 		},
-		{name: "no traffic", c: StandardConfig{"arm64", 2048, 100}, rate: 0, want: StandardHour{BilledMs: 100}},
-		{name: "bad arch", c: StandardConfig{"mips", 2048, 100}, rate: 1, wantErr: true},
-		{name: "no memory", c: StandardConfig{"arm64", 0, 100}, rate: 1, wantErr: true},
-		{name: "NaN duration", c: StandardConfig{"arm64", 2048, math.NaN()}, rate: 1, wantErr: true},
-		{name: "negative rate", c: StandardConfig{"arm64", 2048, 100}, rate: -1, wantErr: true},
+		{name: "no traffic", c: StandardConfig{Arch: "arm64", MemoryMB: 2048, MeanDurationMs: 100}, rate: 0, want: StandardHour{BilledMs: 100}},
+		{
+			// Already the mean of billed durations (2 and 3 ms, say): not
+			// rounded up to 3 again. 1000 × 3600 × 0.0000133334 × 2 GB ×
+			// 0.0022 s = 0.211201056; requests 0.72; 1000 × 0.0022 busy.
+			name: "a mean billed duration", c: StandardConfig{Arch: "arm64", MemoryMB: 2048, MeanDurationMs: 2.2, Billed: true}, rate: 1000,
+			want: StandardHour{RateRPS: 1000, BilledMs: 2.2, Concurrency: 2.2, ComputeUSD: 0.211201056, RequestUSD: 0.72, TotalUSD: 0.931201056},
+		},
+		{name: "bad arch", c: StandardConfig{Arch: "mips", MemoryMB: 2048, MeanDurationMs: 100}, rate: 1, wantErr: true},
+		{name: "no memory", c: StandardConfig{Arch: "arm64", MemoryMB: 0, MeanDurationMs: 100}, rate: 1, wantErr: true},
+		{name: "NaN duration", c: StandardConfig{Arch: "arm64", MemoryMB: 2048, MeanDurationMs: math.NaN()}, rate: 1, wantErr: true},
+		{name: "negative rate", c: StandardConfig{Arch: "arm64", MemoryMB: 2048, MeanDurationMs: 100}, rate: -1, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,7 +29,9 @@ func Price(s *Summary, rates []float64, allowed []string, prices cost.PriceTable
 	}
 	var std *cost.StandardConfig
 	if st := s.Standard; st != nil {
-		std = &cost.StandardConfig{Arch: st.Arch, MemoryMB: st.MemoryMB, MeanDurationMs: st.DurationMs}
+		// The mean of the invocations' billed durations, each already
+		// rounded up: not rounded again.
+		std = &cost.StandardConfig{Arch: st.Arch, MemoryMB: st.MemoryMB, MeanDurationMs: st.DurationMs, Billed: true}
 	}
 	s.Rates = nil
 	var used []string
