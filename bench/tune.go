@@ -54,7 +54,7 @@ type tuneFlags struct {
 	env                     listFlag
 	timeout                 time.Duration
 	memories, archs         string
-	createdOut              bool // validate created --out
+	createdOut              string // what validate created of --out's path (firstMissing)
 	cold, runs, parallel    int
 	sleep                   time.Duration
 	payload                 string
@@ -151,13 +151,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !f.dryRun {
 		err = summarizeRun(f.out, err)
 	}
-	if errors.As(err, new(usageError)) && f.createdOut {
-		// Bad input found once the function was looked up or its code
-		// built (exit 2): nothing was measured, so leave no results
-		// folder, nor the build folder of code that did not build.
-		_ = os.RemoveAll(filepath.Join(f.out, "build"))
-		removeIfEmpty(f.out)
-	}
+	undoOut(err, f.out, f.createdOut)
 	return err
 }
 
@@ -254,6 +248,9 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 	case target.Local:
 		if (f.source == "") == (f.target.binary == "") {
 			return p, usagef("tune --target local: pass --source DIR or --binary PATH (one of them)")
+		}
+		if err := checkSource(f.source); err != nil {
+			return p, err
 		}
 		if f.function == "" {
 			f.function = localFunctionName(f.source, f.target.binary)
@@ -374,28 +371,40 @@ func (f *tuneFlags) validate() (tunePlan, error) {
 // prepareTuneOut checks and prepares the results folder of a tune run
 // (bad usage: exit 2): a folder whose run has not restored its function
 // yet, or whose journal cannot be read, is kept for 'tune --cleanup'. It
-// reports whether it created the folder.
-func prepareTuneOut(out string, force bool) (bool, error) {
+// returns the outermost folder it created ("" none: see firstMissing).
+func prepareTuneOut(out string, force bool) (string, error) {
 	// A run whose function is not restored yet keeps its journal, and
 	// so does one whose journal cannot be read: it may be the only
 	// record of what that run left on a function.
 	j, err := tune.Open(out)
 	switch {
 	case errors.Is(err, tune.ErrDamaged):
-		return false, usagef("--out %s: %v; restore the function with 'tune --cleanup %s' once the journal is repaired, or choose another --out (the journal is left as it is)",
+		return "", usagef("--out %s: %v; restore the function with 'tune --cleanup %s' once the journal is repaired, or choose another --out (the journal is left as it is)",
 			out, err, out)
 	case err == nil && !j.CleanedUp && j.Target != string(target.Local):
-		return false, usagef("--out %s holds run %s, which has not restored %s yet: run 'tune --cleanup %s' first, or choose another --out",
+		return "", usagef("--out %s holds run %s, which has not restored %s yet: run 'tune --cleanup %s' first, or choose another --out",
 			out, j.RunID, j.Original.FunctionName, out)
 	case err == nil && j.Applied != nil && !j.Applied.Undone:
-		return false, usagef("--out %s holds run %s, whose --apply is still on %s (its journal is what undoes it): choose another --out, or undo it with 'tune --cleanup %s' first",
+		return "", usagef("--out %s holds run %s, whose --apply is still on %s (its journal is what undoes it): choose another --out, or undo it with 'tune --cleanup %s' first",
 			out, j.RunID, j.Original.FunctionName, out)
 	}
-	_, statErr := os.Stat(out)
+	created := firstMissing(out)
 	if err := prepareOut(out, force); err != nil {
-		return false, err
+		return "", err
 	}
-	return os.IsNotExist(statErr), nil
+	return created, nil
+}
+
+// checkSource refuses a --source that is not a folder, before anything
+// starts ("" passes: no source).
+func checkSource(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usagef("--source %s: not a folder (a Go main package of a Lambda function)", dir)
+	}
+	return nil
 }
 
 // localFunctionName is the name a function tuned on the local Lambda

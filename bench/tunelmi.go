@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -45,25 +43,26 @@ machine's cores.`
 
 // tuneLMIFlags are tune --lmi's settings.
 type tuneLMIFlags struct {
-	target                    targetFlags
-	lmi                       bool
-	function, source          string
-	env                       listFlag
-	timeout                   time.Duration
-	memories, ratios, concs   string
-	environments              int
-	ramp, rateRamp            string
-	step                      time.Duration
-	slo                       listFlag
-	maxErrorRate              string
-	rates                     string
-	instanceType              string
-	standardFrom              string
-	standardMemory            int
-	payload, prices           string
-	out                       string
-	force, dryRun, createdOut bool
-	cleanup                   string
+	target                  targetFlags
+	lmi                     bool
+	function, source        string
+	env                     listFlag
+	timeout                 time.Duration
+	memories, ratios, concs string
+	environments            int
+	ramp, rateRamp          string
+	step                    time.Duration
+	slo                     listFlag
+	maxErrorRate            string
+	rates                   string
+	instanceType            string
+	standardFrom            string
+	standardMemory          int
+	payload, prices         string
+	out                     string
+	force, dryRun           bool
+	createdOut              string // what validate created of --out's path (firstMissing)
+	cleanup                 string
 }
 
 // Defaults of tune --lmi.
@@ -90,7 +89,7 @@ func wantsLMI(args []string) bool {
 }
 
 func newTuneLMIFlagSet(f *tuneLMIFlags, stdout, stderr io.Writer) *flag.FlagSet {
-	fs := newFlagSet("tune", "tune --lmi [flags]", tuneLMIDescription, stdout, stderr)
+	fs := newFlagSet("tune --lmi", "tune --lmi [flags]", tuneLMIDescription, stdout, stderr)
 	f.target.register(fs, "aws", targetTune)
 	fs.BoolVar(&f.lmi, "lmi", false, "tune for Lambda Managed Instances (these flags); without it tune sweeps standard Lambda")
 	fs.StringVar(&f.function, "function", "", "aws: the LMI function to tune (name or ARN); local: its name (default tune-<folder>)")
@@ -145,10 +144,7 @@ func runTuneLMI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !f.dryRun {
 		err = summarizeRun(f.out, err)
 	}
-	if errors.As(err, new(usageError)) && f.createdOut {
-		_ = os.RemoveAll(filepath.Join(f.out, "build"))
-		removeIfEmpty(f.out)
-	}
+	undoOut(err, f.out, f.createdOut)
 	return err
 }
 
@@ -204,6 +200,9 @@ func (f *tuneLMIFlags) validate() (lmitune.Options, error) {
 			return o, usagef("tune --lmi --target local: pass --source DIR or --binary PATH (one of them)")
 		}
 		if err := f.target.checkBinary(); err != nil {
+			return o, err
+		}
+		if err := checkSource(f.source); err != nil {
 			return o, err
 		}
 		if f.function == "" {

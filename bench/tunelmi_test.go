@@ -316,7 +316,8 @@ func TestTuneLMIUsageErrors(t *testing.T) {
 		{"standard memory on aws", []string{"--standard-memory", "1024"}, "--standard-from DIR"},
 		{"standard-from not a tune", []string{"--standard-from", tmp}, "--standard-from"},
 		{"weighted payload", []string{"--payload", `[{"payload": {}, "weight": 1}, {"payload": {"a": 1}, "weight": 1}]`}, "one payload"},
-		{"standard-only flag", []string{"--cold", "2"}, "flag provided but not defined: -cold"},
+		{"standard-only flag", []string{"--cold", "2"}, "tune --lmi: flag provided but not defined: -cold"},
+		{"source not a folder", []string{"--target", "local", "--source", filepath.Join(tmp, "none")}, "--source " + filepath.Join(tmp, "none") + ": not a folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
