@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -121,7 +120,7 @@ func rebuildDir(dir string, prices cost.PriceTable, pricesSource string, stdout,
 			if de := (*lmitune.DamagedError)(nil); errors.As(err, &de) {
 				return usagef("report: %v (nothing rewritten)", de)
 			}
-			return usagef("report: %v", err)
+			return err
 		}
 		lmitune.PrintTable(stdout, s)
 	}
@@ -159,31 +158,17 @@ func damaged(err error) error {
 	return err
 }
 
-// folderKind tells a suite folder (matrix/ and load/ inside) from a matrix
-// or load folder, by the columns of its samples.csv.
+// folderKind tells what a results folder holds, as compare reads it
+// (compare.Kind): a suite (matrix/ and load/ inside), a matrix or tune
+// folder ("matrix": one rebuild for both), a load folder or an LMI tune.
 func folderKind(dir string) (string, error) {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return "", fmt.Errorf("results folder %s: not found", dir)
-	}
-	f, err := os.Open(filepath.Join(dir, "samples.csv"))
+	kind, err := compare.Kind(dir)
 	if err != nil {
-		for _, sub := range []string{"matrix", "load"} {
-			if _, err := os.Stat(filepath.Join(dir, sub, "samples.csv")); err == nil {
-				return "suite", nil
-			}
-		}
-		return "", fmt.Errorf("%s has no samples.csv (nor matrix/ or load/ folders): not a results folder", dir)
+		// The line without compare's "bad input: " prefix.
+		return "", errors.New(strings.TrimPrefix(err.Error(), compare.ErrInput.Error()+": "))
 	}
-	defer f.Close()
-	head, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && head == "" {
-		return "", fmt.Errorf("%s/samples.csv is empty", dir)
+	if kind == compare.KindTune {
+		kind = compare.KindMatrix
 	}
-	if strings.Contains(head, "worker_count") {
-		return "matrix", nil
-	}
-	if strings.HasPrefix(head, "config,memory_mb,gib_per_vcpu") {
-		return lmitune.Kind, nil
-	}
-	return "load", nil
+	return kind, nil
 }

@@ -177,8 +177,11 @@ func Kind(dir string) (string, error) {
 		return "", inputErr("%s: header: %v", samples, err)
 	}
 	for _, h := range head {
-		if strings.TrimSpace(h) == "worker_count" {
+		switch strings.TrimSpace(h) {
+		case "worker_count":
 			return KindMatrix, nil
+		case "gib_per_vcpu": // lmitune.SampleHeader
+			return KindTuneLMI, nil
 		}
 	}
 	return KindLoad, nil

@@ -1,12 +1,14 @@
 package lmitune
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"lambdabench/bench/internal/cost"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/threshold"
 )
@@ -140,5 +142,38 @@ func TestReadSamplesCutLastLine(t *testing.T) {
 	a := acc[stepKey{"c", 1}]
 	if a == nil || a.requests != 2 || a.ok != 1 || a.c429 != 1 {
 		t.Fatalf("step 1: %+v", a)
+	}
+}
+
+func TestRebuildLeavesADamagedFolder(t *testing.T) {
+	head := strings.Join(SampleHeader, ",") + "\n"
+	good := `{"kind": "tune-lmi", "meta": {"slo": ["p99<1s"]}, "configurations": [], "rates": []}`
+	tests := []struct {
+		name, summary, samples string
+	}{
+		{"summary cut short", good[:40], head},
+		{"samples damaged", good, head + "c,2048,2,1,\"1,1\n"},
+		{"objectives unreadable", `{"kind": "tune-lmi", "meta": {"slo": ["p99<<"]}}`, head},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range map[string]string{"summary.json": tt.summary, "samples.csv": tt.samples} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, _, err := Rebuild(dir, cost.Default(), "")
+			var de *DamagedError
+			if !errors.As(err, &de) {
+				t.Fatalf("Rebuild = %v, want a DamagedError", err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, "summary.json")); string(b) != tt.summary {
+				t.Errorf("summary.json rewritten")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "summary.md")); err == nil {
+				t.Errorf("summary.md written")
+			}
+		})
 	}
 }

@@ -27,11 +27,12 @@ import (
 func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, []string, error) {
 	s, err := Read(dir)
 	if err != nil {
-		return s, nil, err
+		// The steps, objectives and environments are only there.
+		return s, nil, &DamagedError{Path: filepath.Join(dir, "summary.json"), Err: err}
 	}
 	slo, err := threshold.ParseAll(s.Meta.SLO)
 	if err != nil {
-		return s, nil, fmt.Errorf("%s: objectives %v: %w", dir, s.Meta.SLO, err)
+		return s, nil, &DamagedError{Path: filepath.Join(dir, "summary.json"), Err: fmt.Errorf("objectives %v: %w", s.Meta.SLO, err)}
 	}
 	acc, warnings, err := readSamples(filepath.Join(dir, "samples.csv"))
 	if err != nil {
@@ -114,15 +115,23 @@ type stepAcc struct {
 	hist                           *stats.Histogram
 }
 
-// DamagedError is a samples.csv that cannot be read.
+// DamagedError is a results file (samples.csv, summary.json) that cannot
+// be read: a rebuild leaves the folder as it was.
 type DamagedError struct {
 	Path string
-	Line int
+	Line int // 0: the whole file
 	Err  error
 }
 
 func (e *DamagedError) Error() string {
-	return fmt.Sprintf("%s: damaged at line %d: %v", e.Path, e.Line, e.Err)
+	if e.Line == 0 {
+		return e.Err.Error()
+	}
+	err := e.Err
+	if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
+		err = pe.Err // its line is said already
+	}
+	return fmt.Sprintf("%s: damaged at line %d: %v", e.Path, e.Line, err)
 }
 
 func (e *DamagedError) Unwrap() error { return e.Err }
