@@ -162,6 +162,9 @@ func damaged(err error) error {
 // (compare.Kind): a suite (matrix/ and load/ inside), a matrix or tune
 // folder ("matrix": one rebuild for both), a load folder or an LMI tune.
 func folderKind(dir string) (string, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("results folder %s: not found", dir)
+	}
 	kind, err := compare.Kind(dir)
 	if err != nil {
 		// The line without compare's "bad input: " prefix.
