@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -180,6 +181,12 @@ func ReadBenchfmt(path string) ([]*Run, error) {
 			runs = append(runs, r)
 		}
 		base, parts := res.Name.Parts()
+		if n := len(parts); n > 1 && !bytes.HasPrefix(parts[n-1], []byte("/")) {
+			// benchfmt reads a trailing -N as GOMAXPROCS, which these
+			// names never carry: it is the end of the last value
+			// ("scenario=step-2", "offered=1e-05").
+			parts = append(parts[:n-2:n-2], append(append([]byte(nil), parts[n-2]...), parts[n-1]...))
+		}
 		if want := benchBase(kind); string(base) != want {
 			return nil, inputErr("%s:%d: benchmark %s in a %s file: want Benchmark%s/…", file, line, res.Name, kind, want)
 		}

@@ -90,3 +90,29 @@ func TestReadBenchfmtRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A name ending in -N (a stage "step-2", a rate "1e-05") is read back as
+// written, not as a GOMAXPROCS suffix.
+func TestReadBenchfmtTrailingDash(t *testing.T) {
+	tests := []struct {
+		name, line, wantKey string
+	}{
+		{"offered", "BenchmarkTuneLMI/config=2048MB-2GiB_vCPU-c1/offered=1e-05 1 0.5 sec/op", lmiRowKey("2048MB-2GiB/vCPU-c1", 1e-05)},
+		{"config", "BenchmarkTuneLMI/offered=2/config=2048MB-2GiB_vCPU-c1-2 1 0.5 sec/op", lmiRowKey("2048MB-2GiB/vCPU-c1-2", 2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "run.txt")
+			if err := os.WriteFile(p, []byte("bench-kind: tune-lmi\n\n"+tt.line+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			runs, err := ReadBenchfmt(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(runs) != 1 || len(runs[0].Rows) != 1 || runs[0].Rows[0].Key != tt.wantKey {
+				t.Fatalf("rows %+v, want key %q", runs[0].Rows, tt.wantKey)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"lambdabench/bench/internal/lmitune"
+	"lambdabench/bench/internal/load"
 )
 
 // KindTuneLMI is an LMI tune's folder (bench tune --lmi): its rows are
@@ -113,6 +114,7 @@ func readLMI(dir string) (*Run, error) {
 		offered float64
 	}
 	rowAt := map[string]rowOrder{}
+	rows := map[string]*Row{} // r.row scans them all: once per row, not per sample
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -154,7 +156,11 @@ func readLMI(dir string) (*Run, error) {
 			return nil, inputErr("%s: line %d: column status: %q is not a status code", path, line, field("status"))
 		}
 		key := lmiRowKey(config, offered)
-		row := r.row(key)
+		row := rows[key]
+		if row == nil {
+			row = r.row(key)
+			rows[key] = row
+		}
 		if row.Labels == nil {
 			if _, ok := order[config]; !ok {
 				order[config] = len(order) // not in summary.json: after the others
@@ -162,15 +168,15 @@ func readLMI(dir string) (*Run, error) {
 			row.Labels = []Label{{"config", config}, {"offered", strconv.FormatFloat(offered, 'g', -1, 64)}}
 			rowAt[key] = rowOrder{order[config], offered}
 		}
-		errText := field("error")
-		if errText == "dropped" {
+		outcome := load.Outcome(status, field("error"))
+		if outcome == load.OutcomeDropped {
 			row.Dropped++
 			continue
 		}
 		row.Attempts++
-		// As load counts it: a 2xx answer without an error. Only those
-		// latencies are latencies of the work.
-		if errText != "" || status < 200 || status > 299 {
+		// As load counts it: only the latencies of successful
+		// requests are latencies of the work.
+		if outcome != load.OutcomeOK {
 			row.Failures++
 			row.Samples[MetricErrors] = append(row.Samples[MetricErrors], 1)
 			continue
@@ -199,10 +205,11 @@ type KneeRow struct {
 	Config string
 	// Old and New are req/s per environment (NaN: no step held, or the
 	// configuration is not in that run); OldOffered and NewOffered the
-	// knee step's offered load, in Unit.
+	// knee step's offered load, in OldUnit and Unit (the runs' models
+	// may differ).
 	Old, New               float64
 	OldOffered, NewOffered float64
-	Unit                   string
+	OldUnit, Unit          string
 	// OldStatus and NewStatus say why there is no knee.
 	OldStatus, NewStatus string
 	ChangePct            float64
@@ -228,7 +235,7 @@ func compareLMI(p *Part, old, new *Run) {
 	if o.environments != n.environments {
 		p.Notes = append(p.Notes, fmt.Sprintf("old pinned %d environment(s) per configuration, new %d", o.environments, n.environments))
 	}
-	unit := offeredUnit(n.model)
+	oldUnit, unit := offeredUnit(o.model), offeredUnit(n.model)
 	byConfig := map[string]lmiKnee{}
 	for _, k := range n.knees {
 		byConfig[k.config] = k
@@ -236,7 +243,7 @@ func compareLMI(p *Part, old, new *Run) {
 	seen := map[string]bool{}
 	add := func(ok, nk lmiKnee) {
 		row := KneeRow{Config: cmp.Or(ok.config, nk.config), Old: ok.rpsPerEnv, New: nk.rpsPerEnv,
-			OldOffered: ok.offered, NewOffered: nk.offered, Unit: unit, OldStatus: ok.status, NewStatus: nk.status}
+			OldOffered: ok.offered, NewOffered: nk.offered, OldUnit: oldUnit, Unit: unit, OldStatus: ok.status, NewStatus: nk.status}
 		row.ChangePct = change(row.Old, row.New)
 		row.Lower = !math.IsNaN(row.Old) && (math.IsNaN(row.New) || row.New < row.Old)
 		p.Knees = append(p.Knees, row)
@@ -299,7 +306,7 @@ func writeKneesText(ew *errWriter, p Part, colour bool) {
 	rows := [][]string{{"knee (req/s per env)", "old", "new", "vs old"}}
 	colours := []string{""}
 	for _, k := range p.Knees {
-		rows = append(rows, []string{k.Config, kneeText(k.Old, k.OldOffered, k.Unit, k.OldStatus), kneeText(k.New, k.NewOffered, k.Unit, k.NewStatus), kneeChange(k)})
+		rows = append(rows, []string{k.Config, kneeText(k.Old, k.OldOffered, k.OldUnit, k.OldStatus), kneeText(k.New, k.NewOffered, k.Unit, k.NewStatus), kneeChange(k)})
 		c := ""
 		if k.Lower {
 			c = ansiRed
@@ -325,7 +332,7 @@ func writeKneesMarkdown(ew *errWriter, p Part) {
 			}
 			ch = "**" + ch + "** ⚠ lower"
 		}
-		ew.printf("| %s | %s | %s | %s |\n", k.Config, kneeText(k.Old, k.OldOffered, k.Unit, k.OldStatus), kneeText(k.New, k.NewOffered, k.Unit, k.NewStatus), ch)
+		ew.printf("| %s | %s | %s | %s |\n", k.Config, kneeText(k.Old, k.OldOffered, k.OldUnit, k.OldStatus), kneeText(k.New, k.NewOffered, k.Unit, k.NewStatus), ch)
 	}
 	ew.printf("\n%s\n", kneeNote)
 }

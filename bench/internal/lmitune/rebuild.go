@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lambdabench/bench/internal/cost"
+	"lambdabench/bench/internal/load"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/threshold"
 )
@@ -40,7 +41,6 @@ func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, 
 	}
 	for i := range s.Results {
 		r := &s.Results[i]
-		r.KneeStep, r.KneeRPSPerEnv, r.KneeRPSPerVCPU, r.KneeP99 = 0, 0, 0, 0
 		for k := range r.Steps {
 			st := &r.Steps[k]
 			a := acc[stepKey{r.Label, st.Step}]
@@ -54,23 +54,11 @@ func Rebuild(dir string, prices cost.PriceTable, pricesSource string) (Summary, 
 				st.Throughput = round3(float64(a.requests) / st.DurationS)
 				st.Goodput = round3(float64(a.ok) / st.DurationS)
 			}
-			st.ErrorRate = 0
-			if n := a.requests + a.dropped; n > 0 {
-				st.ErrorRate = float64(n-a.ok) / float64(n)
-			}
+			st.ErrorRate = errorRate(a.requests, a.dropped, a.ok)
 			st.Latency = a.hist.Summary(stats.DefaultTrim)
 			st.Held, st.Broke = judge(slo, s.Meta.MaxErrorRate, r.Label, *st)
-			if st.Held && (r.KneeStep == 0 || st.Goodput > r.Steps[r.KneeStep-1].Goodput) {
-				r.KneeStep = st.Step
-			}
 		}
-		if r.KneeStep > 0 {
-			k := r.Steps[r.KneeStep-1]
-			envs := float64(max(r.Environments, 1))
-			r.KneeRPSPerEnv = round3(k.Goodput / envs)
-			r.KneeRPSPerVCPU = round3(k.Goodput / envs / r.VCPUsPerEnv)
-			r.KneeP99 = k.Latency.P99
-		}
+		r.setKnee()
 		if r.Status == "ok" || r.Status == "no step held" {
 			r.Status = "ok"
 			if !r.Held() {
@@ -110,9 +98,9 @@ type stepKey struct {
 }
 
 type stepAcc struct {
-	requests, ok, dropped          int64
-	c429, c4xx, c5xx, fn, net, oth int64
-	hist                           *stats.Histogram
+	requests, ok, dropped     int64
+	c429, c4xx, c5xx, fn, net int64
+	hist                      *stats.Histogram
 }
 
 // DamagedError is a results file (samples.csv, summary.json) that cannot
@@ -194,28 +182,24 @@ func parseSamples(path string, f io.Reader) (map[stepKey]*stepAcc, error) {
 			a = &stepAcc{hist: stats.NewHistogram()}
 			out[k] = a
 		}
-		e := rec[col["error"]]
-		if e == "dropped" {
+		switch load.Outcome(status, rec[col["error"]]) {
+		case load.OutcomeDropped:
 			a.dropped++
 			continue
-		}
-		a.requests++
-		switch {
-		case e == "" && status >= 200 && status < 300:
+		case load.OutcomeOK:
 			a.ok++
 			a.hist.Record(time.Duration(math.Round(lat*1000)) * time.Microsecond)
-		case status == 429:
+		case load.Outcome429:
 			a.c429++
-		case status >= 400 && status < 500:
+		case load.Outcome4xx:
 			a.c4xx++
-		case status >= 500:
+		case load.Outcome5xx:
 			a.c5xx++
-		case status == 0:
+		case load.OutcomeNetwork:
 			a.net++
-		case e != "":
+		case load.OutcomeFunction:
 			a.fn++
-		default:
-			a.oth++
 		}
+		a.requests++
 	}
 }

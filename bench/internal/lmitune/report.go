@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/tune"
 )
 
@@ -91,10 +94,13 @@ func money(v float64) string {
 }
 
 func fmtRate(v float64) string {
-	if v == float64(int64(v)) {
-		return fmt.Sprintf("%d", int64(v))
+	switch {
+	case v == math.Trunc(v):
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
-	return fmt.Sprintf("%.1f", v)
+	return strconv.FormatFloat(v, 'g', 3, 64) // 0.005, 2.5: small rates keep their digits
 }
 
 // offeredUnit names what a step offers.
@@ -327,9 +333,9 @@ func PrintTable(w io.Writer, s Summary) {
 		}
 		if r.Held() {
 			k := r.Steps[r.KneeStep-1]
-			fmt.Fprintf(w, "%-26s %6.2f %-16s %6s %11.1f %11.1f %9.1f\n", r.Label, r.VCPUsPerEnv, trunc(status, 16), fmtRate(k.Offered)+" "+shortUnit(s.Meta), r.KneeRPSPerEnv, r.KneeRPSPerVCPU, r.KneeP99)
+			fmt.Fprintf(w, "%-26s %6.2f %-16s %6s %11.1f %11.1f %9.1f\n", r.Label, r.VCPUsPerEnv, matrix.Truncate(status, 16), fmtRate(k.Offered)+" "+shortUnit(s.Meta), r.KneeRPSPerEnv, r.KneeRPSPerVCPU, r.KneeP99)
 		} else {
-			fmt.Fprintf(w, "%-26s %6.2f %-16s %6s %11s %11s %9s\n", r.Label, r.VCPUsPerEnv, trunc(status, 16), "-", "-", "-", "-")
+			fmt.Fprintf(w, "%-26s %6.2f %-16s %6s %11s %11s %9s\n", r.Label, r.VCPUsPerEnv, matrix.Truncate(status, 16), "-", "-", "-", "-")
 		}
 	}
 	for _, r := range s.Results {
@@ -351,13 +357,6 @@ func shortUnit(m Meta) string {
 		return "r/s"
 	}
 	return "VU"
-}
-
-func trunc(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
 }
 
 // writePlan prints what a run would do, and the IAM actions it needs.

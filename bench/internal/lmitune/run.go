@@ -262,6 +262,12 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		}
 	}
 
+	// A request may take as long as the function may run: locally the
+	// --timeout it was given, on AWS its own.
+	timeout := max(o.Timeout, time.Second)
+	if o.Target == target.AWS && orig.TimeoutSec > 0 {
+		timeout = time.Duration(orig.TimeoutSec) * time.Second
+	}
 	var runErr error
 	for i, c := range cfgs {
 		if ctx.Err() != nil {
@@ -288,7 +294,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 			break
 		}
 		m := &measurer{o: o, api: api, lt: lt, mon: mon, samples: samples, function: orig.FunctionName, version: version,
-			checkpoint: func(r Result) { checkpoint(o.Out, sum, r, samples) }}
+			checkpoint: func(r Result) { checkpoint(o.Out, sum, r, samples) }, timeout: timeout}
 		werr := m.waitEnvironments(ctx, o.Environments, 10*time.Minute)
 		if werr == nil {
 			werr = m.warmUp(ctx)
@@ -318,9 +324,11 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		}
 		sum.Results = append(sum.Results, res)
 		// A configuration's environments end with its version.
-		if _, derr := api.DeleteFunction(context.WithoutCancel(ctx), deleteInput(orig.FunctionName, version)); derr == nil {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		if _, derr := api.DeleteFunction(dctx, deleteInput(orig.FunctionName, version)); derr == nil {
 			o.logf("  DeleteFunction %s:%s (measured)", orig.FunctionName, version)
-		}
+		} // else the cleanup deletes it, from the journal
+		cancel()
 		if runErr != nil {
 			break
 		}

@@ -15,6 +15,7 @@ import (
 
 	"lambdabench/bench/internal/hostload"
 	"lambdabench/bench/internal/load"
+	"lambdabench/bench/internal/matrix"
 	"lambdabench/bench/internal/stats"
 	"lambdabench/bench/internal/target"
 	"lambdabench/bench/internal/threshold"
@@ -32,6 +33,8 @@ type measurer struct {
 	version  string
 	// checkpoint, when set, is told the configuration after every step.
 	checkpoint func(Result)
+	// timeout is the function's own: a request is given that and 5 s.
+	timeout time.Duration
 }
 
 // ramp steps the load up until a step breaks an objective (that step is
@@ -50,27 +53,45 @@ func (m *measurer) ramp(ctx context.Context, res *Result) error {
 			return nil
 		}
 		res.Steps = append(res.Steps, st)
+		res.setKnee()
 		if m.checkpoint != nil {
 			m.checkpoint(*res)
 		}
 		if m.o.OnStep != nil {
 			m.o.OnStep(*res, st)
 		}
-		if st.Held && (res.KneeStep == 0 || st.Goodput > res.Steps[res.KneeStep-1].Goodput) {
-			res.KneeStep = st.Step
-		}
 		if !st.Held || ctx.Err() != nil {
 			break
 		}
 	}
-	if res.KneeStep > 0 {
-		k := res.Steps[res.KneeStep-1]
-		envs := float64(max(res.Environments, 1))
-		res.KneeRPSPerEnv = round3(k.Goodput / envs)
-		res.KneeRPSPerVCPU = round3(k.Goodput / envs / res.VCPUsPerEnv)
-		res.KneeP99 = k.Latency.P99
-	}
 	return nil
+}
+
+// errorRate is failed or dropped ÷ attempted (0–1; 0 when none was).
+func errorRate(requests, dropped, ok int64) float64 {
+	if n := requests + dropped; n > 0 {
+		return float64(n-ok) / float64(n)
+	}
+	return 0
+}
+
+// setKnee sets the knee from the steps: the held step with the most
+// successful requests per second, per environment and per vCPU.
+func (r *Result) setKnee() {
+	r.KneeStep, r.KneeRPSPerEnv, r.KneeRPSPerVCPU, r.KneeP99 = 0, 0, 0, 0
+	for _, st := range r.Steps {
+		if st.Held && (r.KneeStep == 0 || st.Goodput > r.Steps[r.KneeStep-1].Goodput) {
+			r.KneeStep = st.Step
+		}
+	}
+	if r.KneeStep == 0 {
+		return
+	}
+	k := r.Steps[r.KneeStep-1]
+	envs := float64(max(r.Environments, 1))
+	r.KneeRPSPerEnv = round3(k.Goodput / envs)
+	r.KneeRPSPerVCPU = round3(k.Goodput / envs / r.VCPUsPerEnv)
+	r.KneeP99 = k.Latency.P99
 }
 
 // step offers one level for Step and measures it.
@@ -79,27 +100,25 @@ func (m *measurer) step(ctx context.Context, res *Result, n int, level float64) 
 	st := Step{Step: n, Offered: level, Environments: -1, EnvCPU: -1}
 	stages := load.Stages{{Duration: 0, Target: level}, {Duration: o.Step, Target: level}}
 	ep := load.Endpoint{Name: res.Label, Function: &load.Function{Name: m.function + ":" + m.version, Payload: o.Payload}}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+	var envs *envCounter
+	if m.lt != nil {
+		envs = newEnvCounter(m.lt, m.function, m.version) // before the load starts
 	}
-	maxInFlight := load.DefaultMaxInFlight
 	started := time.Now()
 	ch, err := load.Attack(ctx, []load.Endpoint{ep}, load.AttackOptions{
-		Scenario: res.Label, Model: o.Model, Stages: stages, Timeout: timeout + 5*time.Second,
-		MaxInFlight: maxInFlight, Invoker: m.api,
+		Scenario: res.Label, Model: o.Model, Stages: stages, Timeout: m.timeout + 5*time.Second,
+		MaxInFlight: load.DefaultMaxInFlight, Invoker: m.api,
 	})
 	if err != nil {
 		return st, err
 	}
-	var envs envCounter
 	stopEnvs := make(chan struct{})
 	var wg sync.WaitGroup
-	if m.lt != nil {
+	if envs != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			envs.watch(m.lt, m.function, m.version, stopEnvs)
+			envs.watch(stopEnvs)
 		}()
 	}
 	metrics := load.NewMetrics()
@@ -134,15 +153,12 @@ func (m *measurer) step(ctx context.Context, res *Result, n int, level float64) 
 	if t.WindowS > 0 {
 		st.Goodput = round3(float64(t.OK) / t.WindowS)
 	}
-	if att := t.Requests + t.Dropped; att > 0 {
-		st.ErrorRate = float64(att-t.OK) / float64(att)
-	}
+	st.ErrorRate = errorRate(t.Requests, t.Dropped, t.OK)
 	st.Latency = hist.Summary(stats.DefaultTrim)
-	if m.lt != nil {
+	st.Environments = res.Environments // on AWS: as pinned, which waitEnvironments saw applied
+	if envs != nil {
 		st.Environments = envs.max()
-		st.EnvCPU = round3(envs.cpu(ended.Sub(started)))
-	} else if n, ok := pinned(ctx, m.api, m.function, m.version); ok {
-		st.Environments = n
+		st.EnvCPU = round3(envs.cpu())
 	}
 	if m.mon != nil {
 		st.Host = hostload.Window(m.mon.Samples(), hostload.DefaultInterval, started, ended)
@@ -203,16 +219,9 @@ func (m *measurer) warmUp(ctx context.Context) error {
 		return tune.Explain(fmt.Errorf("warm-up invocation of %s:%s: %w", m.function, m.version, err), "lambda:InvokeFunction")
 	}
 	if out.FunctionError != nil {
-		return &functionError{fmt.Sprintf("the function failed its warm-up invocation (%s): %s", aws.ToString(out.FunctionError), truncate(string(out.Payload), 200))}
+		return &functionError{fmt.Sprintf("the function failed its warm-up invocation (%s): %s", aws.ToString(out.FunctionError), matrix.Truncate(string(out.Payload), 200))}
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // judge checks a step against the objectives: every SLO threshold on the
@@ -246,15 +255,6 @@ func judge(slo []threshold.Threshold, maxErr float64, label string, st Step) (bo
 		return false, strings.Join(why, "; ")
 	}
 	return true, ""
-}
-
-// pinned reads how many environments a version is pinned to on AWS.
-func pinned(ctx context.Context, api tune.LMIAPI, fn, version string) (int, bool) {
-	out, err := api.GetFunctionScalingConfig(ctx, &lambda.GetFunctionScalingConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String(version)})
-	if err != nil || out.AppliedFunctionScalingConfig == nil || out.AppliedFunctionScalingConfig.MaxExecutionEnvironments == nil {
-		return 0, false
-	}
-	return int(*out.AppliedFunctionScalingConfig.MaxExecutionEnvironments), true
 }
 
 func deleteInput(fn, version string) *lambda.DeleteFunctionInput {
@@ -331,7 +331,7 @@ func measureStandard(ctx context.Context, api tune.LMIAPI, name string, o Option
 	d := min(max(o.Step, 2*time.Second), 10*time.Second)
 	ch, err := load.Attack(ctx, []load.Endpoint{{Name: "standard", Function: fn}}, load.AttackOptions{
 		Scenario: "standard", Model: load.Closed, Stages: load.Stages{{Duration: 0, Target: 1}, {Duration: d, Target: 1}},
-		Timeout: o.Timeout + 5*time.Second, Invoker: api,
+		Timeout: max(o.Timeout, time.Second) + 5*time.Second, Invoker: api,
 	})
 	if err != nil {
 		return nil, err

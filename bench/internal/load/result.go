@@ -98,6 +98,43 @@ const (
 	classFnErr // the function answered with an error (Invoke API)
 )
 
+// Outcomes of a request, as Outcome names them.
+const (
+	OutcomeOK       = "ok"       // a 2xx answer without an error
+	Outcome429      = "429"      // throttled
+	Outcome4xx      = "4xx"      // another 4xx
+	Outcome5xx      = "5xx"      //
+	OutcomeNetwork  = "network"  // no complete response: connection error, timeout
+	OutcomeFunction = "function" // the function answered with an error (Invoke API)
+	OutcomeDropped  = "dropped"  // never sent (open model)
+	OutcomeOther    = "other"    // 1xx or 3xx
+)
+
+// Outcome classifies a request from its status and error as samples.csv
+// records them, the way every summary counts requests: for readers of
+// samples written by other engines (tune --lmi), so that one rule counts
+// them all.
+func Outcome(status int, errText string) string {
+	r := Result{Status: status, Error: errText}
+	switch r.class() {
+	case class2xx:
+		return OutcomeOK
+	case class429:
+		return Outcome429
+	case class4xx:
+		return Outcome4xx
+	case class5xx:
+		return Outcome5xx
+	case classNetErr:
+		return OutcomeNetwork
+	case classFnErr:
+		return OutcomeFunction
+	case classDropped:
+		return OutcomeDropped
+	}
+	return OutcomeOther
+}
+
 func (r *Result) class() class {
 	switch {
 	case r.Dropped():

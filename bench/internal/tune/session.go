@@ -128,7 +128,8 @@ func IsLMI(ctx context.Context, api API, function string) (bool, error) {
 		}
 		return false, Explain(fmt.Errorf("read function %s: %w", function, err), "lambda:GetFunctionConfiguration")
 	}
-	return out.CapacityProviderConfig != nil, nil
+	cp := out.CapacityProviderConfig
+	return cp != nil && cp.LambdaManagedInstancesCapacityProviderConfig != nil, nil // as inspect reads it
 }
 
 func inspect(ctx context.Context, api API, function string) (Original, error) {
