@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"lambdabench/bench/internal/matrix"
+	"lambdabench/bench/internal/results"
 	"lambdabench/bench/internal/tune"
 )
 
@@ -30,21 +31,16 @@ func Write(dir string, s Summary) error {
 	return nil
 }
 
-// writeJSON writes a summary.json whole or not at all (through a
-// temporary file renamed over it).
+// writeJSON writes a summary.json whole or not at all.
 func writeJSON(path string, s Summary) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode summary: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write summary: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write summary: %w", err)
-	}
-	return nil
+	return results.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
 }
 
 // Decode reads an LMI tune's summary.json; anything else is an error that

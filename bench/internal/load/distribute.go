@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	resultsdir "lambdabench/bench/internal/results"
 	"os"
 	"path/filepath"
 	"slices"
@@ -357,7 +358,7 @@ func invokeGenerator(ctx context.Context, cfg DistributeConfig, fn string, p Gen
 // writeGenerators writes every generator's result and the per-second
 // aggregates summed over the generators.
 func writeGenerators(dir string, results []*GenResult) error {
-	if err := writeFileAtomic(filepath.Join(dir, GeneratorsFile), func(w io.Writer) error {
+	if err := resultsdir.WriteFileAtomic(filepath.Join(dir, GeneratorsFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(results)
@@ -387,7 +388,7 @@ func writeGenerators(dir string, results []*GenResult) error {
 			a.MaxLag = max(a.MaxLag, s.MaxLag)
 		}
 	}
-	return writeFileAtomic(filepath.Join(dir, PerSecondFile), func(w io.Writer) error {
+	return resultsdir.WriteFileAtomic(filepath.Join(dir, PerSecondFile), func(w io.Writer) error {
 		if _, err := fmt.Fprintln(w, "scenario,endpoint,second,sent,status_2xx,errors,dropped,max_latency_ms,max_send_lag_ms"); err != nil {
 			return err
 		}
@@ -436,7 +437,7 @@ func writeSamples(dir string, results []*GenResult) (bool, error) {
 		}
 	}
 	slices.SortStableFunc(all, func(a, b *Result) int { return a.Time.Compare(b.Time) })
-	return true, writeFileAtomic(filepath.Join(dir, SamplesFile), func(w io.Writer) error {
+	return true, resultsdir.WriteFileAtomic(filepath.Join(dir, SamplesFile), func(w io.Writer) error {
 		enc := NewCSVEncoder(w)
 		for _, r := range all {
 			if err := enc.Encode(r); err != nil {

@@ -118,14 +118,14 @@ func appendOnce(list []string, s string) []string {
 // dir.
 func (r *Report) write(dir string, charts bool) error {
 	r.NoCharts = !charts
-	if err := writeFileAtomic(filepath.Join(dir, SummaryJSONFile), func(w io.Writer) error {
+	if err := results.WriteFileAtomic(filepath.Join(dir, SummaryJSONFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, SummaryMDFile), func(w io.Writer) error {
+	if err := results.WriteFileAtomic(filepath.Join(dir, SummaryMDFile), func(w io.Writer) error {
 		return r.Markdown(w)
 	}); err != nil {
 		return err
@@ -138,35 +138,6 @@ func (r *Report) write(dir string, charts bool) error {
 		// and to link no image that was not drawn.
 		r.ChartError = err.Error()
 		return r.write(dir, false)
-	}
-	return nil
-}
-
-// writeFileAtomic writes a file through a temporary one, so that an
-// interrupted write never leaves half a summary.
-func writeFileAtomic(path string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
-	if err := fill(bw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
