@@ -1,8 +1,8 @@
 package lmitune
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"strconv"
@@ -126,9 +126,9 @@ func (m *measurer) step(ctx context.Context, res *Result, n int, level float64) 
 	for r := range ch {
 		metrics.Add(r)
 		if r.OK() {
-			// To the microsecond, as samples.csv keeps it, so that a
-			// rebuild from the samples gives the same figures.
-			hist.Record(r.Latency.Round(time.Microsecond))
+			// To the microsecond, as samples.csv keeps it (truncated),
+			// so that a rebuild from the samples gives the same figures.
+			hist.Record(r.Latency.Truncate(time.Microsecond))
 		}
 		m.samples.write(res, n, level, r)
 	}
@@ -172,37 +172,23 @@ func (m *measurer) step(ctx context.Context, res *Result, n int, level float64) 
 // their init; on AWS until the applied scaling config is the one asked.
 // Waiting longer than wait is an error.
 func (m *measurer) waitEnvironments(ctx context.Context, n int, wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	for {
-		if m.lt != nil {
-			if m.lt.Server.ReadyEnvironments(m.function, m.version) >= n {
-				return nil
-			}
-		} else {
-			out, err := m.api.GetFunctionScalingConfig(ctx, &lambda.GetFunctionScalingConfigInput{FunctionName: aws.String(m.function), Qualifier: aws.String(m.version)})
-			if err != nil {
-				return tune.Explain(fmt.Errorf("read the scaling config of %s:%s: %w", m.function, m.version, err), "lambda:GetFunctionScalingConfig")
-			}
-			if a := out.AppliedFunctionScalingConfig; a != nil && aws.ToInt32(a.MinExecutionEnvironments) == int32(n) && aws.ToInt32(a.MaxExecutionEnvironments) == int32(n) {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("version %s of %s does not run %d execution environment(s) after %s", m.version, m.function, n, wait)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(m.pollEvery()):
-		}
-	}
-}
-
-func (m *measurer) pollEvery() time.Duration {
+	every := time.Second
 	if m.lt != nil {
-		return 50 * time.Millisecond
+		every = 50 * time.Millisecond
 	}
-	return time.Second
+	return tune.Poll(ctx, wait, every, func() (bool, error) {
+		if m.lt != nil {
+			return m.lt.Server.ReadyEnvironments(m.function, m.version) >= n, nil
+		}
+		out, err := m.api.GetFunctionScalingConfig(ctx, &lambda.GetFunctionScalingConfigInput{FunctionName: aws.String(m.function), Qualifier: aws.String(m.version)})
+		if err != nil {
+			return false, tune.Explain(fmt.Errorf("read the scaling config of %s:%s: %w", m.function, m.version, err), "lambda:GetFunctionScalingConfig")
+		}
+		a := out.AppliedFunctionScalingConfig
+		return a != nil && aws.ToInt32(a.MinExecutionEnvironments) == int32(n) && aws.ToInt32(a.MaxExecutionEnvironments) == int32(n), nil
+	}, func() error {
+		return fmt.Errorf("version %s of %s does not run %d execution environment(s) after %s", m.version, m.function, n, wait)
+	})
 }
 
 // functionError is a warm-up invocation the function itself failed.
@@ -262,11 +248,20 @@ func deleteInput(fn, version string) *lambda.DeleteFunctionInput {
 }
 
 // sampleWriter writes samples.csv: one row per request with its
-// configuration and step.
+// configuration and step. A row is appended into one reused buffer (as
+// load's CSVEncoder does): it is written once per request, while the
+// load runs on this machine.
 type sampleWriter struct {
-	f   *os.File
-	w   *csv.Writer
-	err error
+	f      *os.File
+	w      *bufio.Writer
+	err    error
+	row    []byte
+	prefix []byte // the configuration and step columns of the current step
+	key    struct {
+		label   string
+		step    int
+		offered float64
+	}
 }
 
 // SampleHeader names the columns of an LMI tune's samples.csv.
@@ -278,8 +273,8 @@ func newSampleWriter(path string) (*sampleWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("samples: %w", err)
 	}
-	s := &sampleWriter{f: f, w: csv.NewWriter(f)}
-	s.err = s.w.Write(SampleHeader)
+	s := &sampleWriter{f: f, w: bufio.NewWriter(f)}
+	_, s.err = s.w.WriteString(strings.Join(SampleHeader, ",") + "\n")
 	return s, nil
 }
 
@@ -287,17 +282,30 @@ func (s *sampleWriter) write(res *Result, step int, offered float64, r *load.Res
 	if s.err != nil {
 		return
 	}
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
-	s.err = s.w.Write([]string{res.Label, strconv.Itoa(res.MemoryMB), strconv.FormatFloat(res.GiBPerVCPU, 'g', -1, 64),
-		strconv.Itoa(res.PerEnvConcurrency), strconv.Itoa(step), strconv.FormatFloat(offered, 'g', -1, 64),
-		r.Time.UTC().Format("2006-01-02T15:04:05.000000Z07:00"), ms(r.Elapsed), strconv.Itoa(r.Status), ms(r.Latency), ms(r.Lag), r.Error})
+	if k := s.key; k.label != res.Label || k.step != step || k.offered != offered || s.prefix == nil {
+		s.key.label, s.key.step, s.key.offered = res.Label, step, offered
+		b := append(s.prefix[:0], res.Label...) // Config.Label: never quoted
+		b = strconv.AppendInt(append(b, ','), int64(res.MemoryMB), 10)
+		b = strconv.AppendFloat(append(b, ','), res.GiBPerVCPU, 'g', -1, 64)
+		b = strconv.AppendInt(append(b, ','), int64(res.PerEnvConcurrency), 10)
+		b = strconv.AppendInt(append(b, ','), int64(step), 10)
+		s.prefix = strconv.AppendFloat(append(b, ','), offered, 'g', -1, 64)
+	}
+	b := append(s.row[:0], s.prefix...)
+	b = r.Time.UTC().AppendFormat(append(b, ','), "2006-01-02T15:04:05.000000Z07:00")
+	b = load.AppendMillis(append(b, ','), r.Elapsed)
+	b = strconv.AppendInt(append(b, ','), int64(r.Status), 10)
+	b = load.AppendMillis(append(b, ','), r.Latency)
+	b = load.AppendMillis(append(b, ','), r.Lag)
+	b = append(load.AppendCSVField(b, r.Error), '\n')
+	s.row = b
+	_, s.err = s.w.Write(b)
 }
 
 // flush pushes the rows written so far to the file.
 func (s *sampleWriter) flush() {
 	if s.f != nil && s.err == nil {
-		s.w.Flush()
-		s.err = s.w.Error()
+		s.err = s.w.Flush()
 	}
 }
 
@@ -305,9 +313,8 @@ func (s *sampleWriter) close() error {
 	if s.f == nil {
 		return s.err
 	}
-	s.w.Flush()
 	if s.err == nil {
-		s.err = s.w.Error()
+		s.err = s.w.Flush()
 	}
 	if err := s.f.Close(); err != nil && s.err == nil {
 		s.err = err

@@ -171,6 +171,15 @@ func (e *CSVEncoder) stagesText(ss Stages) string {
 	return s
 }
 
+// AppendCSVField appends a comma and s, quoted when encoding/csv would
+// quote it: for other engines' samples files written as cheaply as this
+// one.
+func AppendCSVField(b []byte, s string) []byte { return appendField(b, s) }
+
+// AppendMillis appends d in milliseconds to the microsecond (truncated),
+// as samples.csv keeps durations: "12.345".
+func AppendMillis(b []byte, d time.Duration) []byte { return appendMillis(b, d) }
+
 // appendField appends a comma and s, quoted when encoding/csv would quote it.
 func appendField(b []byte, s string) []byte {
 	b = append(b, ',')

@@ -1,6 +1,7 @@
 package tune
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -78,34 +79,21 @@ func (s *Session) PublishLMI(ctx context.Context, memoryMB int, c LMIConfig, env
 // waitActive polls until a published version is Active: an LMI version
 // starts its execution environments first.
 func (s *Session) waitActive(ctx context.Context, fn, version string) error {
-	wait, every := s.Wait, s.Every
-	if wait <= 0 {
-		wait = 15 * time.Minute
-	}
-	if every <= 0 {
-		every = time.Second
-	}
-	deadline := time.Now().Add(wait)
-	for {
+	wait := cmp.Or(s.Wait, 15*time.Minute)
+	var state types.State
+	return Poll(ctx, wait, cmp.Or(s.Every, time.Second), func() (bool, error) {
 		out, err := s.API.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn), Qualifier: aws.String(version)})
 		if err != nil {
-			return Explain(fmt.Errorf("wait for version %s of %s: %w", version, fn, err), "lambda:GetFunctionConfiguration")
+			return false, Explain(fmt.Errorf("wait for version %s of %s: %w", version, fn, err), "lambda:GetFunctionConfiguration")
 		}
-		switch out.State {
+		switch state = out.State; state {
 		case types.StateActive, "":
-			return nil
+			return true, nil
 		case types.StateFailed, types.StateInactive:
-			return fmt.Errorf("version %s of %s is %s: %s", version, fn, out.State, aws.ToString(out.StateReason))
+			return false, fmt.Errorf("version %s of %s is %s: %s", version, fn, state, aws.ToString(out.StateReason))
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("version %s of %s still %s after %s", version, fn, out.State, wait)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(every):
-		}
-	}
+		return false, nil
+	}, func() error { return fmt.Errorf("version %s of %s still %s after %s", version, fn, state, wait) })
 }
 
 // InstanceTypes reads the instance types and architecture of an LMI

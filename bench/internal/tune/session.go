@@ -8,6 +8,7 @@
 package tune
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -352,27 +353,33 @@ func (s *Session) PublishAll(ctx context.Context, cfgs []matrix.Config, n int) (
 
 // waitUpdated polls until $LATEST's LastUpdateStatus is Successful.
 func (s *Session) waitUpdated(ctx context.Context, fn string) error {
-	wait, every := s.Wait, s.Every
-	if wait <= 0 {
-		wait = 5 * time.Minute
-	}
-	if every <= 0 {
-		every = time.Second
-	}
-	deadline := time.Now().Add(wait)
-	for {
+	wait := cmp.Or(s.Wait, 5*time.Minute)
+	var status types.LastUpdateStatus
+	return Poll(ctx, wait, cmp.Or(s.Every, time.Second), func() (bool, error) {
 		out, err := s.API.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
 		if err != nil {
-			return Explain(fmt.Errorf("wait for the update of %s: %w", fn, err), "lambda:GetFunctionConfiguration")
+			return false, Explain(fmt.Errorf("wait for the update of %s: %w", fn, err), "lambda:GetFunctionConfiguration")
 		}
-		switch out.LastUpdateStatus {
+		switch status = out.LastUpdateStatus; status {
 		case types.LastUpdateStatusSuccessful, "":
-			return nil
+			return true, nil
 		case types.LastUpdateStatusFailed:
-			return fmt.Errorf("update of %s failed: %s", fn, aws.ToString(out.LastUpdateStatusReason))
+			return false, fmt.Errorf("update of %s failed: %s", fn, aws.ToString(out.LastUpdateStatusReason))
+		}
+		return false, nil
+	}, func() error { return fmt.Errorf("update of %s still %s after %s", fn, status, wait) })
+}
+
+// Poll calls done every interval until it reports true or an error, ctx
+// ends, or wait has passed (then the error late gives).
+func Poll(ctx context.Context, wait, every time.Duration, done func() (bool, error), late func() error) error {
+	deadline := time.Now().Add(wait)
+	for {
+		if ok, err := done(); ok || err != nil {
+			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("update of %s still %s after %s", fn, out.LastUpdateStatus, wait)
+			return late()
 		}
 		select {
 		case <-ctx.Done():
