@@ -5,13 +5,25 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 var (
 	errThrottled = errors.New("throttled")
 	errClosed    = errors.New("local Lambda stopped")
+	// errPruned: a former $LATEST.PUBLISHED version dropped once its environments were gone (an
+	// invocation that resolved it just before runs on what serves now).
+	errPruned = errors.New("version no longer serves")
+	// errNotActive: the version is not Active (Pending or Failed); see notActiveError.
+	errNotActive = errors.New("function not active")
 )
+
+// notActiveError refuses an invocation of a version that is not Active, with its state.
+type notActiveError struct{ state string }
+
+func (e *notActiveError) Error() string        { return "the function is " + e.state }
+func (e *notActiveError) Is(target error) bool { return target == errNotActive }
 
 // function is one function's configuration and execution environments.
 type function struct {
@@ -39,6 +51,13 @@ type function struct {
 	// minimum and no scaling; an invocation still sent here runs in an environment of its own
 	// that stops after it.
 	draining bool
+	// pruned: draining, and dropped with no environment left (see registry.pruneDraining);
+	// closed too.
+	pruned bool
+	// latestPublished, on an LMI function's $LATEST: the version published to $LATEST.PUBLISHED
+	// that serves its unqualified invocations (nil while its own environments do). It changes
+	// under s.registry.mu with published.serving; invocations read it without a lock.
+	latestPublished atomic.Pointer[function]
 	// requestedMin and requestedMax are the LMI FunctionScalingConfig as last requested; the
 	// spec's MinEnvironments and MaxEnvironments are what is applied.
 	requestedMin, requestedMax int
@@ -81,9 +100,15 @@ func copyEnv(m map[string]string) map[string]string {
 
 // invoke runs one invocation to completion. ctx bounds only the wait: as on Lambda, an invocation
 // whose caller gave up still runs to its end. It returns errThrottled when no environment can take
-// the invocation.
+// the invocation, a notActiveError (errNotActive) when the version is not Active.
 func (f *function) invoke(ctx context.Context, inv *invocation) (*result, error) {
 	start, err := f.acquire(inv)
+	if errors.Is(err, errPruned) {
+		if next := f.s.servingOf(f.spec0.Name); next != nil && next != f {
+			return next.invoke(ctx, inv)
+		}
+		err = errClosed
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +129,14 @@ func (f *function) acquire(inv *invocation) (*environment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
+		if f.pruned {
+			return nil, errPruned
+		}
 		return nil, errClosed
+	}
+	if f.state != "" {
+		// As Lambda refuses to invoke a version that is not Active (Pending or Failed).
+		return nil, &notActiveError{state: f.state}
 	}
 	var pick, created *environment
 	if f.spec.Mode == LMI {
@@ -317,6 +349,20 @@ func (f *function) drain() {
 	for _, e := range idle {
 		e.kill(reasonRetired)
 	}
+}
+
+// retireIfEmpty closes a draining function that has no environment left, so that it can be
+// forgotten, and returns the vCPUs of its environments that were busy since the last BusyVCPUs.
+// It reports whether it did.
+func (f *function) retireIfEmpty() (goneBusy float64, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.draining || len(f.envs) > 0 || f.inFlight > 0 {
+		return 0, false
+	}
+	f.closed, f.pruned = true, true
+	goneBusy, f.goneBusy = f.goneBusy, 0
+	return goneBusy, true
 }
 
 // isDraining reports whether the function is draining.

@@ -73,16 +73,16 @@ func notFound(w http.ResponseWriter, name string) {
 	apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Function not found: "+arn)
 }
 
+// notActive refuses to invoke a version in state (Pending or Failed), as Lambda does.
+func notActive(w http.ResponseWriter, state string) {
+	apiError(w, http.StatusConflict, "ResourceConflictException", "",
+		"The operation cannot be performed at this time. The function is currently in the following state: "+state)
+}
+
 func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	f, name, version, ok := s.resolve(r.PathValue("name"), r.URL.Query().Get("Qualifier"), true)
 	if !ok {
 		notFound(w, name)
-		return
-	}
-	if st := f.currentState(); st == statePending {
-		// As Lambda refuses to invoke a version that is not Active yet.
-		apiError(w, http.StatusConflict, "ResourceConflictException", "",
-			"The operation cannot be performed at this time. The function is currently in the following state: "+st)
 		return
 	}
 	payload, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
@@ -112,12 +112,21 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
 	case "", "RequestResponse":
 	case "DryRun":
+		if st := f.currentState(); st != stateActive {
+			notActive(w, st)
+			return
+		}
 		w.Header().Set("X-Amzn-RequestId", inv.id)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case "Event":
 		// Lambda queues the event and answers at once; here it runs in the background, and a
-		// throttled event is retried as Lambda retries it (event.go).
+		// throttled event is retried as Lambda retries it (event.go). A version not Active is
+		// refused now, as Lambda refuses the request.
+		if st := f.currentState(); st != stateActive {
+			notActive(w, st)
+			return
+		}
 		if !s.startAsync(func(ctx context.Context) { s.runEvent(ctx, f, inv) }) {
 			apiError(w, http.StatusServiceUnavailable, "ServiceException", "", errClosed.Error())
 			return
@@ -132,7 +141,11 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 
 	res, err := f.invoke(r.Context(), inv)
+	var na *notActiveError
 	switch {
+	case errors.As(err, &na):
+		notActive(w, na.state)
+		return
 	case errors.Is(err, errThrottled):
 		reason := "ReservedFunctionConcurrentInvocationLimitExceeded"
 		if f.spec0.Mode == LMI {

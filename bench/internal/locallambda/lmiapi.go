@@ -100,38 +100,62 @@ func applyCapacityProvider(spec *FunctionSpec, cp *capacityProviderRequest) {
 }
 
 // activate starts the minimum environments of a just-published (Pending) LMI version in the
-// background, as publishing an LMI version does on AWS, and once they are ready makes it Active
-// (then, when not nil, does: see serveLatestPublished). When one fails its init, the version is
-// Failed instead.
-func (s *Server) activate(vf *function, then func()) {
+// background, as publishing an LMI version does on AWS, and once every environment it has (those
+// it started, and any started meanwhile but for the retiring ones) is ready makes it Active (then,
+// when not nil, does instead: see serveLatestPublished; it reports whether it did). When one fails its init, the version is Failed
+// instead. A version closed meanwhile (deleted, or the server closing) is left as it is.
+func (s *Server) activate(vf *function, then func() bool) {
 	s.after(0, func() {
-		started := vf.ensureMinEnvironments()
+		vf.ensureMinEnvironments()
+		waited := map[*environment]bool{}
 		var failed *environment
 		var why, initErr string
-		for _, e := range started {
-			select {
-			case <-e.ready:
-			case <-e.exited:
-			case <-s.ctx.Done():
+		for failed == nil {
+			vf.mu.Lock()
+			if vf.closed {
+				vf.mu.Unlock()
 				return
 			}
-			if e.initDone.Load() || failed != nil {
-				continue
+			var next []*environment
+			for _, e := range vf.envs {
+				if !e.stale && !waited[e] {
+					next = append(next, e)
+				}
 			}
-			e.mu.Lock()
-			reason, typ := e.reason, e.initErrTyp
-			e.mu.Unlock()
-			// One the local Lambda stopped itself (a scaling config lowered, the version deleted)
-			// did not fail.
-			if reason == "" || reason == reasonInitTimeout {
-				failed, why, initErr = e, reason, typ
+			vf.mu.Unlock()
+			if len(next) == 0 {
+				break
+			}
+			for _, e := range next {
+				waited[e] = true
+				select {
+				case <-e.ready:
+				case <-e.exited:
+				case <-s.ctx.Done():
+					return
+				}
+				if e.initDone.Load() || failed != nil {
+					continue
+				}
+				e.mu.Lock()
+				reason, typ := e.reason, e.initErrTyp
+				e.mu.Unlock()
+				// One the local Lambda stopped itself (a scaling config lowered, the version deleted)
+				// did not fail.
+				if reason == "" || reason == reasonInitTimeout {
+					failed, why, initErr = e, reason, typ
+				}
 			}
 		}
 		if failed == nil {
+			var ok bool
 			if then != nil {
-				then()
+				ok = then()
 			} else {
-				vf.setActive()
+				ok = vf.setActive()
+			}
+			if !ok {
+				return
 			}
 			s.logf("%s: version %s is Active", vf.spec0.Name, vf.spec0.versionName())
 			return
@@ -144,34 +168,42 @@ func (s *Server) activate(vf *function, then func()) {
 		}
 		reason := fmt.Sprintf("Execution environment %s failed to start: %s.", failed.name, why)
 		vf.mu.Lock()
+		if vf.closed {
+			vf.mu.Unlock()
+			return
+		}
 		vf.state, vf.stateReason, vf.stateReasonCode = stateFailed, reason, code
 		vf.mu.Unlock()
 		s.logf("%s: version %s failed: %s", vf.spec0.Name, vf.spec0.versionName(), reason)
 	})
 }
 
-// setActive makes the function Active.
-func (f *function) setActive() {
+// setActive makes the function Active unless it was closed; it reports whether it did.
+func (f *function) setActive() bool {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return false
+	}
 	f.state, f.stateReason, f.stateReasonCode = "", "", ""
-	f.mu.Unlock()
+	return true
 }
 
 // serveLatestPublished makes vf, if it is still the version published to $LATEST.PUBLISHED last,
 // Active and what $LATEST.PUBLISHED (and base's unqualified invocations) run, at once: a client
 // that sees it Active invokes it. The one that served before (base's own
-// environments, or a former version) drains.
-func (s *Server) serveLatestPublished(base, vf *function) {
+// environments, or a former version) drains. It reports whether vf serves.
+func (s *Server) serveLatestPublished(base, vf *function) bool {
 	s.registry.mu.Lock()
 	p := s.registry.of(base.spec0.Name)
-	if p.latest != vf {
-		// Replaced before it was Active: it never serves (and stays Pending, draining).
+	if p.latest != vf || !vf.setActive() {
+		// Replaced before it was Active (or closed): it never serves (and stays Pending, draining).
 		s.registry.mu.Unlock()
-		return
+		return false
 	}
-	vf.setActive()
 	old := p.serving
 	p.serving = vf
+	base.latestPublished.Store(vf)
 	if old != nil {
 		p.draining = append(p.draining, old)
 	}
@@ -180,15 +212,29 @@ func (s *Server) serveLatestPublished(base, vf *function) {
 		old = base
 	}
 	old.drain()
+	return true
 }
 
-// setScaling applies a FunctionScalingConfig to an LMI function version: the requested bounds
-// are kept, the applied ones (capped to MaxVersionEnvironments) bound its scaling at once. The
-// environments beyond the new maximum are retired (idle ones now, the least busy first), and those
-// missing to the new minimum start at once. It returns the applied bounds.
-func (f *function) setScaling(reqMin, reqMax int) (appliedMin, appliedMax int) {
-	appliedMin, appliedMax = min(reqMin, MaxVersionEnvironments), min(reqMax, MaxVersionEnvironments)
+// setScaling applies a FunctionScalingConfig to an LMI function version: a bound left nil keeps
+// its requested value; the requested bounds are kept, the applied ones (capped to
+// MaxVersionEnvironments) bound its scaling at once. The environments beyond the new maximum are
+// retired (idle ones now, the least busy first), and those missing to the new minimum start at
+// once. It returns the requested and applied bounds, or the InvalidParameterValueException when
+// the minimum would exceed the maximum (then nothing changes).
+func (f *function) setScaling(newMin, newMax *int) (reqMin, reqMax, appliedMin, appliedMax int, err error) {
 	f.mu.Lock()
+	reqMin, reqMax = f.requestedMin, f.requestedMax
+	if newMin != nil {
+		reqMin = *newMin
+	}
+	if newMax != nil {
+		reqMax = *newMax
+	}
+	if reqMin > reqMax {
+		f.mu.Unlock()
+		return reqMin, reqMax, 0, 0, fmt.Errorf("MinExecutionEnvironments (%d) must be less than or equal to MaxExecutionEnvironments (%d)", reqMin, reqMax)
+	}
+	appliedMin, appliedMax = min(reqMin, MaxVersionEnvironments), min(reqMax, MaxVersionEnvironments)
 	f.requestedMin, f.requestedMax = reqMin, reqMax
 	f.spec.MinEnvironments, f.spec.MaxEnvironments = appliedMin, appliedMax
 	var live []*environment
@@ -225,7 +271,7 @@ func (f *function) setScaling(reqMin, reqMax int) (appliedMin, appliedMax int) {
 		e.mu.Unlock()
 	}
 	f.ensureMinEnvironments()
-	return appliedMin, appliedMax
+	return reqMin, reqMax, appliedMin, appliedMax, nil
 }
 
 // scalingTarget finds the LMI function version a Put/GetFunctionScalingConfig names, or answers
@@ -251,9 +297,9 @@ func (s *Server) scalingTarget(w http.ResponseWriter, r *http.Request) (*functio
 			"Function "+name+" was not created with a capacity provider: function scaling configs apply to Lambda Managed Instances functions only")
 		return nil, "", false
 	}
-	f, _, ok := s.lookup(name, q)
+	f, missing, ok := s.lookup(name, q)
 	if !ok {
-		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "", "Function not found: "+FunctionARN(name)+":"+q)
+		notFound(w, missing)
 		return nil, "", false
 	}
 	return f, FunctionARN(name) + ":" + q, true
@@ -298,21 +344,11 @@ func (s *Server) handlePutScalingConfig(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	f.mu.Lock()
-	reqMin, reqMax := f.requestedMin, f.requestedMax
-	f.mu.Unlock()
-	if cfg.MinExecutionEnvironments != nil {
-		reqMin = *cfg.MinExecutionEnvironments
-	}
-	if cfg.MaxExecutionEnvironments != nil {
-		reqMax = *cfg.MaxExecutionEnvironments
-	}
-	if reqMin > reqMax {
-		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "",
-			fmt.Sprintf("MinExecutionEnvironments (%d) must be less than or equal to MaxExecutionEnvironments (%d)", reqMin, reqMax))
+	reqMin, reqMax, appMin, appMax, err := f.setScaling(cfg.MinExecutionEnvironments, cfg.MaxExecutionEnvironments)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "", err.Error())
 		return
 	}
-	appMin, appMax := f.setScaling(reqMin, reqMax)
 	s.logf("%s: scaling config: %d to %d environments (requested %d to %d)", arn, appMin, appMax, reqMin, reqMax)
 	writeJSON(w, http.StatusAccepted, map[string]string{"FunctionState": f.currentState()})
 }

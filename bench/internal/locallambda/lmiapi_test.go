@@ -295,12 +295,15 @@ func TestPublishToLatestPublished(t *testing.T) {
 		{"published", 0, true, 6144},
 		{"changed and published again", 2048, true, 2048},
 	}
+	var versions []*function // the versions published to $LATEST.PUBLISHED, in order
 	for _, st := range steps {
 		if st.memory != 0 {
 			update(st.memory)
 		}
 		if st.publish {
 			out := publish()
+			lp, _, _ := s.lookup("lmi", latestPublished)
+			versions = append(versions, lp)
 			if aws.ToString(out.Version) != latestPublished || out.State != types.StatePending ||
 				aws.ToString(out.FunctionArn) != FunctionARN("lmi")+":"+latestPublished {
 				t.Fatalf("%s: published %q (%s), state %q", st.name, aws.ToString(out.Version), aws.ToString(out.FunctionArn), out.State)
@@ -322,18 +325,30 @@ func TestPublishToLatestPublished(t *testing.T) {
 	}
 	// What no longer serves drains: $LATEST's own environments and the former versions.
 	waitFor(t, 10*time.Second, "$LATEST's environments to stop", func() bool { return liveEnvironments(s, "lmi") == 0 })
-	s.registry.mu.Lock()
-	draining := append([]*function(nil), s.registry.of("lmi").draining...)
-	s.registry.mu.Unlock()
-	if len(draining) != 2 {
-		t.Fatalf("%d former $LATEST.PUBLISHED versions, want 2", len(draining))
+	if len(versions) != 3 {
+		t.Fatalf("%d versions published to $LATEST.PUBLISHED, want 3", len(versions))
 	}
-	for _, f := range draining {
+	for _, f := range versions[:2] {
+		if !f.isDraining() {
+			t.Errorf("a former $LATEST.PUBLISHED version is not draining")
+		}
 		waitFor(t, 10*time.Second, "a former version's environments to stop", func() bool {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			return len(f.envs) == 0
 		})
+	}
+	// Once stopped, they are forgotten (the next scaling round or BusyVCPUs drops them).
+	waitFor(t, 10*time.Second, "the former versions to be dropped", func() bool {
+		s.allFunctions(true)
+		s.registry.mu.Lock()
+		defer s.registry.mu.Unlock()
+		return len(s.registry.of("lmi").draining) == 0
+	})
+	for _, f := range s.allFunctions(true) {
+		if f == versions[0] || f == versions[1] {
+			t.Error("a stopped former version is still walked")
+		}
 	}
 
 	// A numbered version runs as itself; unqualified invocations stay on $LATEST.PUBLISHED.

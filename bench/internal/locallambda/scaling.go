@@ -145,6 +145,10 @@ func (s *Server) BusyVCPUs() float64 {
 		f.goneBusy = 0
 		f.mu.Unlock()
 	}
+	s.registry.mu.Lock()
+	sum += s.registry.goneBusy
+	s.registry.goneBusy = 0
+	s.registry.mu.Unlock()
 	return sum
 }
 
@@ -178,8 +182,8 @@ func (s *Server) scale() {
 }
 
 // allFunctions returns every function version that may have environments: each function's
-// $LATEST (in configuration order), then the published versions and, with draining, the former
-// $LATEST.PUBLISHED versions still stopping.
+// $LATEST (in configuration order), then the published versions (in no particular order) and,
+// with draining, the former $LATEST.PUBLISHED versions still stopping.
 func (s *Server) allFunctions(draining bool) []*function {
 	fns := make([]*function, 0, len(s.order))
 	for _, n := range s.order {
@@ -333,7 +337,9 @@ func (f *function) scaleStep(now time.Time) {
 		if len(sc.events) > maxEvents {
 			sc.events = append([]ScalingEvent(nil), sc.events[len(sc.events)-maxEvents/2:]...)
 		}
-		f.win.events = append(f.win.events, ev)
+		if f.sampled() {
+			f.win.events = append(f.win.events, ev)
+		}
 		sc.pending += add
 	}
 	idle := remove != nil && remove.assigned == 0
@@ -355,6 +361,10 @@ func (f *function) scaleStep(now time.Time) {
 		f.s.after(f.s.scaling.StartDelay, f.startPending)
 	}
 }
+
+// sampled reports whether the timeline samples the function (record empties its window): a
+// function's $LATEST, not a published version.
+func (f *function) sampled() bool { return f.spec0.version == "" }
 
 // startPending creates and starts one environment decided by a scale-out.
 func (f *function) startPending() {
@@ -391,36 +401,42 @@ func (s *Server) after(d time.Duration, fn func()) {
 	}()
 }
 
-// cpuTime is the CPU time the environment has used — its cgroup's counter where the hierarchy
-// keeps one, else its process's utime+stime from /proc/<pid>/stat (an environment is one process:
-// the runtime does not fork) — and the time its threads waited, runnable, for a CPU (the
-// run_delay of /proc/<pid>/task/*/schedstat; 0 where the kernel keeps no schedstat).
+// cpuTime is the CPU time the environment has used (see usedCPU) and the time its threads
+// waited, runnable, for a CPU (the run_delay of /proc/<pid>/task/*/schedstat; 0 where the kernel
+// keeps no schedstat).
 func (e *environment) cpuTime() (cpuReading, error) {
+	used, pid, err := e.usedCPU()
+	if err != nil {
+		return cpuReading{}, err
+	}
+	return cpuReading{used: used, waited: procRunDelay(pid)}, nil
+}
+
+// usedCPU is the CPU time the environment has used — its cgroup's counter where the hierarchy
+// keeps one, else its process's utime+stime from /proc/<pid>/stat (an environment is one process:
+// the runtime does not fork) — and its process's pid.
+func (e *environment) usedCPU() (time.Duration, int, error) {
 	e.mu.Lock()
 	group, cmd := e.group, e.cmd
 	e.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
-		return cpuReading{}, errors.New("no process")
+		return 0, 0, errors.New("no process")
 	}
-	var r cpuReading
-	var err error
-	fromGroup := false
+	pid := cmd.Process.Pid
 	if group != nil {
-		r.used, err = group.CPUUsage()
+		used, err := group.CPUUsage()
 		switch {
 		case err == nil:
-			fromGroup = true
+			return used, pid, nil
 		case !errors.Is(err, cgroup.ErrNoCPUAccounting):
-			return cpuReading{}, err
+			return 0, 0, err
 		}
 	}
-	if !fromGroup {
-		if r.used, err = procCPUTime(cmd.Process.Pid); err != nil {
-			return cpuReading{}, err
-		}
+	used, err := procCPUTime(pid)
+	if err != nil {
+		return 0, 0, err
 	}
-	r.waited = procRunDelay(cmd.Process.Pid)
-	return r, nil
+	return used, pid, nil
 }
 
 // procRunDelay sums the run_delay (time runnable but waiting for a CPU) of a process's threads.

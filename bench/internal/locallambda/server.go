@@ -33,8 +33,8 @@
 //     between MinEnvironments and MaxEnvironments. Every decision is a ScalingEvent.
 //   - Published versions (PublishVersion) are frozen copies of $LATEST with environments of their
 //     own, scaled like their function. An LMI version is Pending, and refuses invocations
-//     (ResourceConflictException), until its MinEnvironments are ready; then Active (Failed when
-//     one fails its init). PublishTo LATEST_PUBLISHED publishes $LATEST.PUBLISHED: once Active it
+//     (ResourceConflictException), until its MinEnvironments are ready; then Active (Failed, and
+//     refusing invocations too, when one fails its init). PublishTo LATEST_PUBLISHED publishes $LATEST.PUBLISHED: once Active it
 //     runs the function's unqualified invocations and API Gateway route, which $LATEST's own
 //     environments ran until then (they then stop). PutFunctionScalingConfig sets a version's Min
 //     and MaxEnvironments at once (capped to MaxVersionEnvironments); UpdateFunctionConfiguration's
@@ -535,7 +535,10 @@ func (s *Server) resolve(nameOrARN, qualifier string, invoke bool) (f *function,
 		if f.spec0.Mode != LMI {
 			return f, name, "$LATEST", true
 		}
-		if lp := s.latestPublishedOf(name, invoke); lp != nil {
+		if invoke {
+			return s.servingOf(name), name, latestPublished, true
+		}
+		if lp := s.latestPublishedOf(name); lp != nil {
 			return lp, name, latestPublished, true
 		}
 		return f, name, latestPublished, true

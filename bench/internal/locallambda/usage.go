@@ -9,33 +9,36 @@ import "time"
 // them: compare two readings only while the environments stay (as a
 // version pinned to a number of environments does).
 func (s *Server) VersionUsage(function, qualifier string) (environments int, cpu time.Duration) {
-	environments, _, cpu = s.versionUsage(function, qualifier)
-	return environments, cpu
-}
-
-// ReadyEnvironments is how many of a function version's execution
-// environments have finished their init and take invocations.
-func (s *Server) ReadyEnvironments(function, qualifier string) int {
-	_, ready, _ := s.versionUsage(function, qualifier)
-	return ready
-}
-
-func (s *Server) versionUsage(function, qualifier string) (environments, ready int, cpu time.Duration) {
 	f, _, ok := s.lookup(function, qualifier)
 	if !ok {
-		return 0, 0, 0
+		return 0, 0
 	}
 	f.mu.Lock()
 	envs := append([]*environment(nil), f.envs...)
 	f.mu.Unlock()
 	for _, e := range envs {
-		environments++
+		// The used time only: the run delay (schedstat of every thread) is the scaling's concern.
+		if used, _, err := e.usedCPU(); err == nil {
+			cpu += used
+		}
+	}
+	return len(envs), cpu
+}
+
+// ReadyEnvironments is how many of a function version's execution
+// environments have finished their init and take invocations.
+func (s *Server) ReadyEnvironments(function, qualifier string) int {
+	f, _, ok := s.lookup(function, qualifier)
+	if !ok {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ready := 0
+	for _, e := range f.envs {
 		if e.initDone.Load() {
 			ready++
 		}
-		if r, err := e.cpuTime(); err == nil {
-			cpu += r.used
-		}
 	}
-	return environments, ready, cpu
+	return ready
 }

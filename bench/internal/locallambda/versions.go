@@ -49,8 +49,25 @@ type published struct {
 	// (what its configuration and scaling config APIs see), serving the one invocations run: the
 	// previous one until latest is Active. Both nil: $LATEST's own environments serve.
 	latest, serving *function
-	publishes       int         // publishes to $LATEST.PUBLISHED so far (numbers environments)
-	draining        []*function // former $LATEST.PUBLISHED versions, closed with the server
+	publishes       int // publishes to $LATEST.PUBLISHED so far (numbers environments)
+	// draining: former $LATEST.PUBLISHED versions whose environments are still stopping, closed
+	// with the server; each is dropped once its last environment is gone (pruneDraining).
+	draining []*function
+}
+
+// pruneDraining drops the former $LATEST.PUBLISHED versions that have no environment left; the
+// vCPUs their busy environments had go to goneBusy (for BusyVCPUs). r.mu is held.
+func (r *registry) pruneDraining(p *published) {
+	kept := p.draining[:0]
+	for _, f := range p.draining {
+		if gone, ok := f.retireIfEmpty(); ok {
+			r.goneBusy += gone
+			continue
+		}
+		kept = append(kept, f)
+	}
+	clear(p.draining[len(kept):])
+	p.draining = kept
 }
 
 type alias struct {
@@ -63,6 +80,9 @@ type registry struct {
 	mu     sync.Mutex
 	byName map[string]*published
 	dirs   []string
+	// goneBusy is the vCPUs of environments busy since the last BusyVCPUs of the draining
+	// versions dropped since (see function.goneBusy).
+	goneBusy float64
 }
 
 func (r *registry) of(name string) *published {
@@ -90,53 +110,48 @@ func (s *Server) resolveQualifier(name, qualifier string) (*function, bool) {
 	return f, ok
 }
 
-// latestPublishedOf is the version published to $LATEST.PUBLISHED last or, with serving, the one
-// that serves its invocations; nil while $LATEST's own environments do.
-func (s *Server) latestPublishedOf(name string, serving bool) *function {
+// latestPublishedOf is the version published to $LATEST.PUBLISHED last (even while Pending); nil
+// before any was.
+func (s *Server) latestPublishedOf(name string) *function {
 	s.registry.mu.Lock()
 	defer s.registry.mu.Unlock()
-	p := s.registry.of(name)
-	if serving {
-		return p.serving
-	}
-	return p.latest
+	return s.registry.of(name).latest
 }
 
-// versionsLocked returns every published function version that may have environments: numbered
-// versions, $LATEST.PUBLISHED ones and, with draining, the former ones still stopping.
-// s.registry.mu is held.
+// servingOf is what a function's unqualified invocations run: the version published to
+// $LATEST.PUBLISHED that serves them or, before any is Active (and for a standard function),
+// $LATEST. nil for an unknown function. It takes no lock.
+func (s *Server) servingOf(name string) *function {
+	base := s.functions[name]
+	if base == nil {
+		return nil
+	}
+	if lp := base.latestPublished.Load(); lp != nil {
+		return lp
+	}
+	return base
+}
+
+// versionsLocked returns every published function version that may have environments, in no
+// particular order: numbered versions, $LATEST.PUBLISHED ones and, with draining, the former ones
+// still stopping (those whose environments are all gone are dropped on the way). s.registry.mu
+// is held.
 func (s *Server) versionsLocked(draining bool) []*function {
 	var fns []*function
-	seen := map[*function]bool{}
-	add := func(f *function) {
-		if f != nil && !seen[f] {
-			seen[f] = true
+	for _, p := range s.registry.byName {
+		for _, f := range p.versions {
 			fns = append(fns, f)
 		}
-	}
-	names := make([]string, 0, len(s.registry.byName))
-	for n := range s.registry.byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		p := s.registry.byName[n]
-		nums := make([]string, 0, len(p.versions))
-		for k := range p.versions {
-			nums = append(nums, k)
+		// latest and serving are distinct from the numbered versions and from draining ones.
+		if p.latest != nil {
+			fns = append(fns, p.latest)
 		}
-		sort.Slice(nums, func(i, j int) bool {
-			return len(nums[i]) < len(nums[j]) || len(nums[i]) == len(nums[j]) && nums[i] < nums[j]
-		})
-		for _, k := range nums {
-			add(p.versions[k])
+		if p.serving != nil && p.serving != p.latest {
+			fns = append(fns, p.serving)
 		}
-		add(p.latest)
-		add(p.serving)
+		s.registry.pruneDraining(p)
 		if draining {
-			for _, f := range p.draining {
-				add(f)
-			}
+			fns = append(fns, p.draining...)
 		}
 	}
 	return fns
@@ -183,6 +198,16 @@ func (s *Server) latest(w http.ResponseWriter, r *http.Request) (*function, bool
 		return nil, false
 	}
 	return f, true
+}
+
+// capScaling caps an LMI version's Min and MaxEnvironments to MaxVersionEnvironments, as
+// setScaling applies a FunctionScalingConfig (the requested bounds are kept apart).
+func capScaling(spec FunctionSpec) FunctionSpec {
+	if spec.Mode == LMI {
+		spec.MinEnvironments = min(spec.MinEnvironments, MaxVersionEnvironments)
+		spec.MaxEnvironments = min(spec.MaxEnvironments, MaxVersionEnvironments)
+	}
+	return spec
 }
 
 // newPublished is a just-published version of spec: an LMI one is Pending (see activate).
@@ -251,15 +276,16 @@ func (s *Server) handlePublishVersion(w http.ResponseWriter, r *http.Request) {
 			prevSpec := prev.currentSpec()
 			spec.MinEnvironments, spec.MaxEnvironments = prevSpec.MinEnvironments, prevSpec.MaxEnvironments
 		}
-		vf = newPublished(s, spec)
-		vf.nextEnvID = latestPublishedEnvIDBase + p.publishes*versionEnvIDBase
 		src := prev // whose scaling config $LATEST.PUBLISHED had: $LATEST's before any publish
 		if src == nil {
 			src = f
 		}
 		src.mu.Lock()
-		vf.requestedMin, vf.requestedMax = src.requestedMin, src.requestedMax
+		reqMin, reqMax := src.requestedMin, src.requestedMax
 		src.mu.Unlock()
+		vf = newPublished(s, capScaling(spec))
+		vf.nextEnvID = latestPublishedEnvIDBase + p.publishes*versionEnvIDBase
+		vf.requestedMin, vf.requestedMax = reqMin, reqMax
 		if prev != nil && prev != p.serving {
 			orphan = prev
 			p.draining = append(p.draining, prev)
@@ -268,7 +294,8 @@ func (s *Server) handlePublishVersion(w http.ResponseWriter, r *http.Request) {
 	} else {
 		p.last++
 		spec.version = strconv.Itoa(p.last)
-		vf = newPublished(s, spec)
+		vf = newPublished(s, capScaling(spec))
+		vf.requestedMin, vf.requestedMax = spec.MinEnvironments, spec.MaxEnvironments
 		vf.nextEnvID = p.last * versionEnvIDBase
 		p.versions[spec.version] = vf
 	}
@@ -279,9 +306,9 @@ func (s *Server) handlePublishVersion(w http.ResponseWriter, r *http.Request) {
 	}
 	out := vf.configuration()
 	if spec.Mode == LMI {
-		var then func()
+		var then func() bool
 		if toLatest {
-			then = func() { s.serveLatestPublished(f, vf) }
+			then = func() bool { return s.serveLatestPublished(f, vf) }
 		}
 		s.activate(vf, then)
 	}
